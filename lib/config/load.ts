@@ -1,0 +1,177 @@
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { canonicalKind, readEnv, type Env, type RawObject } from './env.js';
+import { isObject, readConfigFile } from './file.js';
+import { BRIDGE_SECTIONS, envNamesFor, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
+import { configSchema, sourceSchema, type Config } from './schema.js';
+
+/** Settings given as command-line flags; they win over everything else. */
+export interface CliSettings {
+  config?: string | undefined;
+  source?: string | undefined;
+  logLevel?: string | undefined;
+  logFormat?: string | undefined;
+  filesystemDir?: string | undefined;
+  simulatorInterval?: number | undefined;
+}
+
+export interface LoadOptions {
+  env: Env;
+  cli?: CliSettings;
+  cwd: string;
+}
+
+/** Where the filesystem output writes when nothing else is configured (relative to the working directory). */
+export const DEFAULT_DATA_DIR = 'gluco-hub-data';
+
+export const SOURCE_KINDS: readonly string[] = sourceSchema.options.map((o) => o.shape.kind.value);
+
+function deepMerge(...layers: RawObject[]): RawObject {
+  const out: RawObject = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      out[k] = isObject(v) && isObject(prev) ? deepMerge(prev, v) : v;
+    }
+  }
+  return out;
+}
+
+function cliLayers(cli: CliSettings): { global: RawObject; bridge: RawObject } {
+  const global: RawObject = {};
+  const bridge: RawObject = {};
+  if (cli.logLevel !== undefined || cli.logFormat !== undefined) global.log = { level: cli.logLevel, format: cli.logFormat };
+  if (cli.source !== undefined || cli.simulatorInterval !== undefined) {
+    bridge.source = { kind: cli.source, intervalSeconds: cli.simulatorInterval };
+  }
+  if (cli.filesystemDir !== undefined) bridge.filesystem = { dir: cli.filesystemDir };
+  return { global, bridge };
+}
+
+function pick(obj: RawObject, keys: (k: string) => boolean): RawObject {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => keys(k)));
+}
+
+/**
+ * Loads the effective configuration. Precedence: CLI flags > environment > config file > defaults.
+ * Throws one ConfigError whose message has one coded line per problem.
+ */
+export function loadConfig(options: LoadOptions): Config {
+  const { env, cwd } = options;
+  const cli = options.cli ?? {};
+  const file = cli.config ? readConfigFile(cli.config, cwd) : {};
+  const fileBridges = file.bridges;
+  const fileSingle = pick(file, (k) => BRIDGE_SECTIONS.has(k) || k === 'id');
+  const kindHint = cli.source ?? (isObject(fileSingle.source) ? fileSingle.source.kind : undefined);
+  const fromEnv = readEnv(env, kindHint);
+  const fromCli = cliLayers(cli);
+
+  let bridges: unknown;
+  if (fileBridges !== undefined) {
+    const extra = [fromEnv.bridge, fromCli.bridge, fileSingle].find((l) => Object.keys(l).length > 0);
+    if (extra) {
+      throw new ConfigError('CFG007', 'the config file defines several bridges, and the environment, flags or top of the file also set a source or output', {
+        hint: 'put each bridge\'s source and outputs under its entry in "bridges", and unset CONNECT_* source/output variables',
+      });
+    }
+    bridges = Array.isArray(fileBridges) ? fileBridges.map((b) => normaliseBridge(b, cwd)) : fileBridges;
+  } else {
+    const single = deepMerge(fileSingle, fromEnv.bridge, fromCli.bridge);
+    const source = deepMerge({ kind: 'simulator' }, isObject(single.source) ? single.source : {});
+    bridges = [normaliseBridge({ ...single, source, id: single.id ?? canonicalKind(source.kind) }, cwd)];
+  }
+
+  const fileGlobal = pick(file, (k) => !BRIDGE_SECTIONS.has(k) && k !== 'id' && k !== 'bridges');
+  const raw = deepMerge(fileGlobal, fromEnv.global, fromCli.global, { bridges });
+  checkSourceKinds(raw.bridges);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw toConfigError(parsed.error, raw, fileBridges !== undefined);
+  return parsed.data;
+}
+
+function normaliseBridge(bridge: unknown, cwd: string): unknown {
+  if (!isObject(bridge)) return bridge;
+  const out: RawObject = { ...bridge };
+  if (isObject(out.source)) out.source = { ...out.source, kind: canonicalKind(out.source.kind) };
+  if (isObject(out.nightscout)) out.nightscout = splitToken(out.nightscout);
+  if (out.filesystem === undefined && out.nightscout === undefined && out.mqtt === undefined) {
+    // The filesystem output runs when nothing else is configured, so a fresh install shows data.
+    out.filesystem = { dir: `${DEFAULT_DATA_DIR}/${typeof out.id === 'string' ? out.id : 'default'}` };
+  }
+  if (isObject(out.filesystem) && typeof out.filesystem.dir === 'string' && out.filesystem.dir.trim() !== '') {
+    out.filesystem = { ...out.filesystem, dir: resolve(cwd, out.filesystem.dir) };
+  }
+  return out;
+}
+
+/** Nightscout access tokens may ride in the URL (`?token=`); keep them out of the endpoint we log. */
+function splitToken(ns: RawObject): RawObject {
+  if (typeof ns.endpoint !== 'string') return ns;
+  let url: URL;
+  try {
+    url = new URL(ns.endpoint);
+  } catch {
+    return ns;
+  }
+  const token = url.searchParams.get('token');
+  if (!token) return ns;
+  url.searchParams.delete('token');
+  return { ...ns, endpoint: url.toString().replace(/\?$/, ''), token: ns.token ?? token };
+}
+
+function knownSourcesText(): string {
+  const aliases = Object.entries(SOURCE_ALIASES).map(([alias, kind]) => `${alias} → ${kind}`);
+  return `${SOURCE_KINDS.join(', ')} (aliases: ${aliases.join(', ')})`;
+}
+
+function checkSourceKinds(bridges: unknown): void {
+  if (!Array.isArray(bridges)) return;
+  for (const b of bridges) {
+    const kind = isObject(b) && isObject(b.source) ? b.source.kind : undefined;
+    if (typeof kind === 'string' && !SOURCE_KINDS.includes(kind)) {
+      throw new ConfigError('CFG001', `unknown source "${kind}"`, { hint: `set CONNECT_SOURCE to one of: ${knownSourcesText()}` });
+    }
+  }
+}
+
+interface Setting {
+  /** Where it sits in the config: `source.password`, `bridges[1].source.password`. */
+  path: string;
+  /** The environment variables that set it, when the environment defines the bridge. */
+  envNames: string[];
+}
+
+function settingOf(issuePath: readonly PropertyKey[], raw: RawObject, multi: boolean): Setting {
+  const keys = issuePath.map((p) => (typeof p === 'symbol' ? String(p.description) : p));
+  if (multi || keys[0] !== 'bridges') {
+    return { path: keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join(''), envNames: [] };
+  }
+  const inBridge = keys.slice(2) as (string | number)[];
+  const bridge = (raw.bridges as RawObject[] | undefined)?.[0];
+  const kind = isObject(bridge?.source) ? bridge.source.kind : undefined;
+  return { path: inBridge.join('.'), envNames: envNamesFor(inBridge, typeof kind === 'string' ? kind : undefined) };
+}
+
+function describeSetting(s: Setting, secret: boolean): string {
+  if (s.envNames.length === 0) return `${s.path} in the config file`;
+  const [first, ...rest] = s.envNames;
+  const alternatives = [...rest, ...(secret ? [`${first}_FILE`] : [])];
+  return alternatives.length > 0 ? `${first} (or ${alternatives.join(', ')})` : `${first}`;
+}
+
+function toConfigError(error: z.ZodError, raw: RawObject, multi: boolean): ConfigError {
+  const lines = error.issues.map((issue) => {
+    const setting = settingOf(issue.path, raw, multi);
+    const key = issue.path[issue.path.length - 1];
+    const how = describeSetting(setting, typeof key === 'string' && SECRET_KEYS.has(key));
+    const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');
+    if (missing) return `[CFG003] missing ${setting.path}: set ${how}`;
+    if (issue.message.includes('URL')) return `[CFG002] malformed URL in ${setting.path}: ${issue.message}; fix ${how}`;
+    return `[CFG006] invalid ${setting.path}: ${issue.message}; fix ${how}`;
+  });
+  const first = lines[0] ?? '[CFG006] invalid configuration';
+  const code = /^\[(CFG\d+)\]/.exec(first)?.[1] ?? 'CFG006';
+  return new ConfigError(code, lines.join('\n').replace(/^\[CFG\d+\] /, ''));
+}

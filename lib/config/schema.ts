@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { Secret } from '../secret.js';
+
+/**
+ * The one configuration schema. Every front end (environment, config file, CLI flags, plugin)
+ * produces a raw object of this shape; the types below are inferred from it.
+ */
+
+/** Secrets arrive as strings (or numbers from YAML / Nightscout's env parser) and become masked values. */
+const secret = z
+  .preprocess((v) => (v instanceof Secret ? v.reveal() : typeof v === 'number' ? String(v) : v), z.string().min(1, 'must not be empty'))
+  .transform((v) => new Secret(v));
+
+const text = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().trim().min(1, 'must not be empty'));
+
+const flag = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(s)) return true;
+  if (['0', 'false', 'off', 'no', ''].includes(s)) return false;
+  return v;
+}, z.boolean());
+
+/** An http(s) URL; `?token=` is allowed (Nightscout access tokens travel that way). */
+export const httpUrl = z.string().trim().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL');
+
+export const simulatorSourceSchema = z.object({
+  kind: z.literal('simulator'),
+  /** Seconds between simulated readings: 300 like a real CGM, down to 1 for demos and tests. */
+  intervalSeconds: z.coerce.number().int().min(1).max(3600).default(300),
+  /** Same seed, same trace. */
+  seed: z.coerce.number().int().default(1),
+  /** Makes the fake login fail, to watch the auth-failure path without a vendor. */
+  failAuth: flag.default(false),
+});
+
+export const linkupSourceSchema = z.object({
+  kind: z.literal('linkup'),
+  username: text,
+  password: secret,
+  region: text.default('EU'),
+  /** `host[:port]` (https) or a full URL. */
+  server: text.optional(),
+  patientId: text.optional(),
+  version: text.optional(),
+  product: text.optional(),
+});
+
+export const dexcomShareSourceSchema = z.object({
+  kind: z.literal('dexcomshare'),
+  accountName: text,
+  password: secret,
+  region: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['us', 'ous', 'jp'])).default('us'),
+  server: text.optional(),
+});
+
+export const nightscoutSourceSchema = z.object({
+  kind: z.literal('nightscout'),
+  endpoint: httpUrl,
+  apiSecret: secret.optional(),
+  token: secret.optional(),
+});
+
+export const glookoSourceSchema = z.object({
+  kind: z.literal('glooko'),
+  email: text,
+  password: secret,
+  env: text.optional(),
+  server: text.optional(),
+  timezoneOffset: z.coerce.number().optional(),
+});
+
+export const carelinkSourceSchema = z.object({
+  kind: z.literal('minimedcarelink'),
+  username: text,
+  password: secret,
+  countryCode: text,
+  region: text.optional(),
+  server: text.optional(),
+  patientUsername: text.optional(),
+  languageCode: text.default('en'),
+});
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  simulatorSourceSchema,
+  linkupSourceSchema,
+  dexcomShareSourceSchema,
+  nightscoutSourceSchema,
+  glookoSourceSchema,
+  carelinkSourceSchema,
+]);
+export type SourceSettings = z.infer<typeof sourceSchema>;
+export type SourceKind = SourceSettings['kind'];
+export type SimulatorSettingsConfig = z.infer<typeof simulatorSourceSchema>;
+
+export const nightscoutOutputSchema = z.object({
+  /** Base URL of the Nightscout site; an access token may ride along as `?token=`. */
+  endpoint: httpUrl,
+  apiSecret: secret.optional(),
+  token: secret.optional(),
+});
+
+export const filesystemOutputSchema = z.object({
+  /** Directory for `<collection>/<YYYY-MM-DD>.jsonl`. */
+  dir: text,
+});
+
+export const mqttOutputSchema = z.object({
+  url: text,
+  username: text.optional(),
+  password: secret.optional(),
+});
+
+export const BRIDGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export const bridgeSchema = z.object({
+  /** Unique per process; names the bridge in logs, metrics and default paths. */
+  id: z.string().regex(BRIDGE_ID, 'letters, digits, ".", "_" and "-" only, at most 64'),
+  source: sourceSchema,
+  nightscout: nightscoutOutputSchema.optional(),
+  filesystem: filesystemOutputSchema.optional(),
+  mqtt: mqttOutputSchema.optional(),
+});
+export type BridgeConfig = z.infer<typeof bridgeSchema>;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z
+  .object({
+    log: z
+      .object({
+        level: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS)).default('info'),
+        /** `auto`: pretty on a terminal, JSON otherwise. */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .default({ level: 'info', format: 'auto' }),
+    bridges: z.array(bridgeSchema).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.bridges.forEach((b, i) => {
+      if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `bridge id "${b.id}" is used twice` });
+      seen.add(b.id);
+    });
+  });
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,70 @@
+import { createRequire } from 'node:module';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { GlucoHubError } from './errors.js';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  level: string;
+  /** `auto`: pretty on a terminal, JSON otherwise. */
+  format: 'auto' | 'json' | 'pretty';
+  /** Defaults to stderr, so `capture --json` can own stdout. */
+  destination?: DestinationStream;
+  /** Whether the destination is a terminal (for `auto`). */
+  isTTY?: boolean;
+}
+
+/**
+ * Keys that hold credentials wherever they appear in a log object. Secret values also mask
+ * themselves (lib/secret.ts); this catches plain strings that slipped through (vendor bodies, headers).
+ */
+const REDACT_PATHS = [
+  'password',
+  'apiSecret',
+  'token',
+  'ticket',
+  'authorization',
+  '*.password',
+  '*.apiSecret',
+  '*.token',
+  '*.ticket',
+  '*.authorization',
+  '*.*.password',
+  '*.*.token',
+  'headers["api-secret"]',
+  '*.headers["api-secret"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+/**
+ * Errors are logged as code + message (+ cause's message). A coded error is an expected failure
+ * and gets no stack; an unexpected one keeps its stack for the bug report. Never the raw object:
+ * HTTP client errors carry request headers with credentials.
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const out: Record<string, unknown> = { type: err.name, message: err.message };
+  if (err instanceof GlucoHubError) out.code = err.code;
+  else if (err.stack) out.stack = err.stack;
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error) out.cause = cause.message;
+  return out;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const pretty = options.format === 'pretty' || (options.format === 'auto' && (options.isTTY ?? process.stderr.isTTY));
+  const pinoOptions = {
+    level: options.level,
+    base: undefined,
+    redact: { paths: REDACT_PATHS, censor: '***' },
+    serializers: { err: serializeError, error: serializeError },
+  };
+  if (pretty && !options.destination) {
+    // Loaded only for terminals; `sync` so the last lines before exit are never lost.
+    const require = createRequire(import.meta.url);
+    const prettyFactory = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+    return pino(pinoOptions, prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+  }
+  return pino(pinoOptions, options.destination ?? pino.destination({ dest: 2, sync: true }));
+}

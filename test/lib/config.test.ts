@@ -1,0 +1,173 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/load.js';
+import { ConfigError } from '../../lib/errors.js';
+import { Secret } from '../../lib/secret.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'gh-config-'));
+const load = (env: Record<string, string>, cli = {}) => loadConfig({ env, cli, cwd });
+
+function failure(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration with nothing set', () => {
+  it('runs the simulator every 5 minutes into ./gluco-hub-data/simulator', () => {
+    const config = load({});
+    expect(config.bridges).toHaveLength(1);
+    const [bridge] = config.bridges;
+    expect(bridge?.id).toBe('simulator');
+    expect(bridge?.source).toMatchObject({ kind: 'simulator', intervalSeconds: 300 });
+    expect(bridge?.filesystem?.dir).toBe(join(cwd, 'gluco-hub-data', 'simulator'));
+    expect(config.log).toEqual({ level: 'info', format: 'auto' });
+  });
+});
+
+describe("nightscout-connect's environment names", () => {
+  it('configure a LibreLink Up bridge (alias librelinkup), secrets masked', () => {
+    const config = load({
+      CONNECT_SOURCE: 'librelinkup',
+      CONNECT_LINK_UP_USERNAME: 'me@example.com',
+      CONNECT_LINK_UP_PASSWORD: '123456',
+      CONNECT_LINK_UP_REGION: 'US',
+    });
+    const source = config.bridges[0]?.source;
+    expect(source).toMatchObject({ kind: 'linkup', username: 'me@example.com', region: 'US' });
+    expect(source && 'password' in source && source.password).toBeInstanceOf(Secret);
+    expect(JSON.stringify(config)).not.toContain('123456');
+  });
+
+  it('accept carelink as an alias of minimedcarelink', () => {
+    const config = load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_USERNAME: 'u', CONNECT_CARELINK_PASSWORD: 'p', CONNECT_COUNTRY_CODE: 'gb' });
+    expect(config.bridges[0]?.source.kind).toBe('minimedcarelink');
+  });
+
+  it('set the Nightscout target by either name, and move ?token= out of the URL', () => {
+    const config = load({ CONNECT_NIGHTSCOUT_URL: 'https://ns.example.com/?token=reader-abc123' });
+    const ns = config.bridges[0]?.nightscout;
+    expect(ns?.endpoint).toBe('https://ns.example.com/');
+    expect(ns?.token?.reveal()).toBe('reader-abc123');
+    expect(config.bridges[0]?.filesystem).toBeUndefined();
+  });
+
+  it('take the API secret from CONNECT_NIGHTSCOUT_API_SECRET too', () => {
+    const config = load({ CONNECT_NIGHTSCOUT_ENDPOINT: 'https://ns.example.com', CONNECT_NIGHTSCOUT_API_SECRET: 'a-long-api-secret' });
+    expect(config.bridges[0]?.nightscout?.apiSecret?.reveal()).toBe('a-long-api-secret');
+  });
+
+  it('read the simulator cadence in seconds', () => {
+    expect(load({ CONNECT_SIMULATOR_INTERVAL: '1' }).bridges[0]?.source).toMatchObject({ intervalSeconds: 1 });
+  });
+
+  it('read every secret from *_FILE', () => {
+    const file = join(cwd, 'llu-password');
+    writeFileSync(file, 'from-a-file\n');
+    const config = load({ CONNECT_SOURCE: 'linkup', CONNECT_LINK_UP_USERNAME: 'u', CONNECT_LINK_UP_PASSWORD_FILE: file });
+    const source = config.bridges[0]?.source;
+    expect(source?.kind === 'linkup' && source.password.reveal()).toBe('from-a-file');
+  });
+});
+
+describe('gluco-hub names and precedence', () => {
+  it('GLUCO_HUB__SECTION__KEY sets any setting', () => {
+    const config = load({ GLUCO_HUB__LOG__LEVEL: 'debug', GLUCO_HUB__FILESYSTEM__DIR: 'out', GLUCO_HUB__SOURCE__INTERVAL_SECONDS: '7' });
+    expect(config.log.level).toBe('debug');
+    expect(config.bridges[0]?.filesystem?.dir).toBe(join(cwd, 'out'));
+    expect(config.bridges[0]?.source).toMatchObject({ intervalSeconds: 7 });
+  });
+
+  it('CLI flags > environment > config file > defaults', () => {
+    const file = join(cwd, 'layered.yaml');
+    writeFileSync(file, '# comments are fine\nlog: { level: warn, format: json }\nsource: { kind: simulator, intervalSeconds: 60, seed: 9 }\n');
+    const fileOnly = loadConfig({ env: {}, cli: { config: file }, cwd });
+    expect(fileOnly.log.level).toBe('warn');
+    expect(fileOnly.bridges[0]?.source).toMatchObject({ intervalSeconds: 60, seed: 9 });
+    const envWins = loadConfig({ env: { CONNECT_SIMULATOR_INTERVAL: '30', GLUCO_HUB__LOG__LEVEL: 'error' }, cli: { config: file }, cwd });
+    expect(envWins.bridges[0]?.source).toMatchObject({ intervalSeconds: 30, seed: 9 });
+    expect(envWins.log.level).toBe('error');
+    const cliWins = loadConfig({ env: { CONNECT_SIMULATOR_INTERVAL: '30' }, cli: { config: file, simulatorInterval: 2, logLevel: 'debug' }, cwd });
+    expect(cliWins.bridges[0]?.source).toMatchObject({ intervalSeconds: 2 });
+    expect(cliWins.log.level).toBe('debug');
+  });
+
+  it('a config file defines several bridges, each with its own outputs and secret files', () => {
+    const secretFile = join(cwd, 'bob-secret');
+    writeFileSync(secretFile, 'bob-pass\n');
+    const file = join(cwd, 'many.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        bridges: [
+          { id: 'alice', source: { kind: 'simulator', seed: 1 }, filesystem: { dir: 'alice' } },
+          { id: 'bob', source: { kind: 'linkup', username: 'bob@example.com', passwordFile: 'bob-secret' } },
+        ],
+      }),
+    );
+    const config = loadConfig({ env: {}, cli: { config: file }, cwd });
+    expect(config.bridges.map((b) => b.id)).toEqual(['alice', 'bob']);
+    const bob = config.bridges[1];
+    expect(bob?.source.kind === 'linkup' && bob.source.password.reveal()).toBe('bob-pass');
+    expect(bob?.filesystem?.dir).toBe(join(cwd, 'gluco-hub-data', 'bob'));
+  });
+});
+
+describe('bad configuration gives coded, actionable errors', () => {
+  it('an unknown source lists the known ones', () => {
+    const err = failure(() => load({ CONNECT_SOURCE: 'freestyle' }));
+    expect(err.code).toBe('CFG001');
+    expect(err.toUserLine()).toMatch(/unknown source "freestyle".*simulator, linkup, dexcomshare, nightscout, glooko, minimedcarelink/);
+  });
+
+  it('missing credentials name the variables to set', () => {
+    const err = failure(() => load({ CONNECT_SOURCE: 'linkup' }));
+    expect(err.code).toBe('CFG003');
+    expect(err.message).toContain('CONNECT_LINK_UP_USERNAME');
+    expect(err.message).toContain('CONNECT_LINK_UP_PASSWORD_FILE');
+  });
+
+  it('a malformed URL names the setting', () => {
+    const err = failure(() => load({ CONNECT_NIGHTSCOUT_ENDPOINT: 'ns.example.com' }));
+    expect(err.code).toBe('CFG002');
+    expect(err.message).toContain('CONNECT_NIGHTSCOUT_ENDPOINT');
+  });
+
+  it('an unreadable *_FILE says which', () => {
+    const err = failure(() => load({ CONNECT_API_SECRET_FILE: join(cwd, 'missing'), CONNECT_NIGHTSCOUT_ENDPOINT: 'https://x.example' }));
+    expect(err.code).toBe('CFG004');
+    expect(err.message).toContain('CONNECT_API_SECRET_FILE');
+  });
+
+  it('an invalid config file names the file and line', () => {
+    const file = join(cwd, 'broken.yaml');
+    writeFileSync(file, 'source:\n  kind: [simulator\n');
+    const err = failure(() => loadConfig({ env: {}, cli: { config: file }, cwd }));
+    expect(err.code).toBe('CFG005');
+    expect(err.message).toContain(file);
+  });
+
+  it('a missing config file', () => {
+    expect(failure(() => loadConfig({ env: {}, cli: { config: 'nope.yaml' }, cwd })).code).toBe('CFG005');
+  });
+
+  it('environment source settings next to a multi-bridge file are refused, not ignored', () => {
+    const file = join(cwd, 'two.yaml');
+    writeFileSync(file, 'bridges:\n  - id: a\n    source: { kind: simulator }\n');
+    expect(failure(() => loadConfig({ env: { CONNECT_SOURCE: 'simulator' }, cli: { config: file }, cwd })).code).toBe('CFG007');
+  });
+
+  it('duplicate bridge ids and bad values', () => {
+    const file = join(cwd, 'dup.yaml');
+    writeFileSync(file, 'bridges:\n  - id: a\n    source: { kind: simulator }\n  - id: a\n    source: { kind: simulator, intervalSeconds: 0 }\n');
+    const err = failure(() => loadConfig({ env: {}, cli: { config: file }, cwd }));
+    expect(err.message).toContain('bridges[1].source.intervalSeconds');
+    expect(err.message).toContain('bridge id "a" is used twice');
+  });
+});
