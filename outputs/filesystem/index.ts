@@ -1,0 +1,185 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
+import { StorageError } from '../../lib/errors.js';
+import type { Output, StoreResult } from '../types.js';
+import { appendDurably, newestDateInDir, openDayForAppend, syncDirectory } from './dayFile.js';
+import { identifiersOf, toLines } from './jsonl.js';
+import { collectionDir, dayFilePath, dayOf } from './layout.js';
+import { LruMap } from './lru.js';
+
+/** Settings of the filesystem output (layout in `layout.ts`). */
+export interface FilesystemSettings {
+  /** Directory the JSON-lines archive lives in; created at start. */
+  dir: string;
+}
+
+export interface FilesystemDeps {
+  /** Wall clock in epoch ms; defaults to `Date.now`. */
+  now?: () => number;
+}
+
+/** Identifier sets of this many day files stay in memory; a back-fill touches two days at most. */
+const CACHED_DAY_FILES = 6;
+
+function groupByDay<T extends { date: number }>(docs: readonly T[]): Map<string, T[]> {
+  const days = new Map<string, T[]>();
+  for (const doc of docs) {
+    const day = dayOf(doc.date);
+    const list = days.get(day);
+    if (list) list.push(doc);
+    else days.set(day, [doc]);
+  }
+  return days;
+}
+
+function newestOf(docs: readonly NightscoutDocument[], previous: number | undefined): number {
+  return docs.reduce((max, doc) => Math.max(max, doc.date), previous ?? -Infinity);
+}
+
+class FilesystemOutput implements Output {
+  readonly name = 'filesystem';
+  readonly #dir: string;
+  readonly #now: () => number;
+  readonly #identifiers = new LruMap<string, Set<string>>(CACHED_DAY_FILES);
+  #newest: NewestDates | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(settings: FilesystemSettings, deps: FilesystemDeps) {
+    this.#dir = path.resolve(settings.dir);
+    this.#now = deps.now ?? Date.now;
+  }
+
+  start(): Promise<void> {
+    return this.#serialised(async () => {
+      await this.#checkWritable();
+      this.#newest = await this.#loadNewest();
+    });
+  }
+
+  newest(signal: AbortSignal): Promise<NewestDates> {
+    return this.#serialised(async () => {
+      signal.throwIfAborted();
+      this.#newest ??= await this.#loadNewest();
+      return { ...this.#newest };
+    });
+  }
+
+  store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
+    return this.#serialised(() => this.#storeBatch(batch, signal));
+  }
+
+  stop(): Promise<void> {
+    return this.#serialised(() => {
+      this.#identifiers.clear();
+      return Promise.resolve();
+    });
+  }
+
+  /** Runs `task` after every earlier one has settled: one writer per output, lines never interleave. */
+  #serialised<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(task, task);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #checkWritable(): Promise<void> {
+    const probe = path.join(this.#dir, `.probe-${process.pid}-${this.#now()}`);
+    try {
+      await mkdir(this.#dir, { recursive: true });
+      await writeFile(probe, 'probe');
+      await rm(probe, { force: true });
+    } catch (error) {
+      throw new StorageError('FS001', `the filesystem output directory ${this.#dir} is not writable`, {
+        cause: error,
+        hint: 'set the filesystem directory to a writable path',
+      });
+    }
+  }
+
+  async #loadNewest(): Promise<NewestDates> {
+    const newest: NewestDates = {};
+    try {
+      for (const collection of COLLECTIONS) {
+        const date = await newestDateInDir(collectionDir(this.#dir, collection));
+        if (date !== undefined) newest[collection] = date;
+      }
+    } catch (error) {
+      throw new StorageError('FS003', `could not read the archive under ${this.#dir}`, {
+        cause: error,
+        hint: 'check that the filesystem directory and its day files are readable',
+      });
+    }
+    return newest;
+  }
+
+  async #storeBatch(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
+    signal.throwIfAborted();
+    const newest = (this.#newest ??= await this.#loadNewest());
+    const total: StoreResult = { stored: 0, duplicates: 0 };
+    for (const collection of COLLECTIONS) {
+      const docs: readonly NightscoutDocument[] = batch[collection];
+      if (docs.length === 0) continue;
+      const { stored, duplicates } = await this.#storeCollection(collection, docs);
+      total.stored += stored;
+      total.duplicates += duplicates;
+      if (stored > 0) newest[collection] = newestOf(docs, newest[collection]);
+    }
+    return total;
+  }
+
+  async #storeCollection(collection: Collection, docs: readonly NightscoutDocument[]): Promise<StoreResult> {
+    const result: StoreResult = { stored: 0, duplicates: 0 };
+    for (const [day, dayDocs] of groupByDay(docs)) {
+      try {
+        const { stored, duplicates } = await this.#storeDay(collection, day, dayDocs);
+        result.stored += stored;
+        result.duplicates += duplicates;
+      } catch (error) {
+        // The cached identifiers may no longer match the file; reread (and repair) it next time.
+        this.#identifiers.delete(`${collection}/${day}`);
+        throw new StorageError('FS002', `could not write ${collection} for ${day} under ${this.#dir}`, { cause: error });
+      }
+    }
+    return result;
+  }
+
+  /** One append (and fsync) per day file per batch, of the documents the file does not have yet. */
+  async #storeDay(collection: Collection, day: string, docs: readonly NightscoutDocument[]): Promise<StoreResult> {
+    const { ids, created } = await this.#knownIdentifiers(collection, day);
+    const seen = new Set<string>();
+    const fresh = docs.filter((doc) => {
+      if (ids.has(doc.identifier) || seen.has(doc.identifier)) return false;
+      seen.add(doc.identifier);
+      return true;
+    });
+    if (fresh.length > 0) {
+      await appendDurably(dayFilePath(this.#dir, collection, day), toLines(fresh));
+      if (created) await syncDirectory(collectionDir(this.#dir, collection));
+      for (const id of seen) ids.add(id);
+    }
+    return { stored: fresh.length, duplicates: docs.length - fresh.length };
+  }
+
+  /** The identifiers a day file holds, read (and its torn tail cut off) on first use, then cached. */
+  async #knownIdentifiers(collection: Collection, day: string): Promise<{ ids: Set<string>; created: boolean }> {
+    const key = `${collection}/${day}`;
+    const cached = this.#identifiers.get(key);
+    if (cached) return { ids: cached, created: false };
+    await mkdir(collectionDir(this.#dir, collection), { recursive: true });
+    const { docs, exists } = await openDayForAppend(dayFilePath(this.#dir, collection, day));
+    const ids = identifiersOf(docs);
+    this.#identifiers.set(key, ids);
+    return { ids, created: !exists };
+  }
+}
+
+/**
+ * Archives every document as JSON lines under `settings.dir`, one file per collection and UTC day
+ * (`<dir>/<collection>/<YYYY-MM-DD>.jsonl`). An identifier is never written twice, across restarts
+ * too; a resolved `store` is fsynced; stores are serialised so concurrent calls never interleave.
+ * `start` fails with `StorageError` FS001 when the directory is not writable; writes fail with FS002.
+ */
+export function createFilesystemOutput(settings: FilesystemSettings, deps: FilesystemDeps = {}): Output {
+  return new FilesystemOutput(settings, deps);
+}

@@ -1,0 +1,32 @@
+import type { SourceKind, SourceSettings } from '../lib/config/schema.js';
+import { ConfigError } from '../lib/errors.js';
+import type { DriverContext, SourceDriver } from './types.js';
+
+type Factory = (settings: SourceSettings, ctx: DriverContext) => Promise<SourceDriver>;
+
+/**
+ * Source name → driver. Drivers load lazily, so a process pays only for the vendors it uses.
+ * Adding a vendor is a folder under sources/ and one line here.
+ */
+const DRIVERS: Partial<Record<SourceKind, Factory>> = {
+  simulator: async (settings, ctx) => {
+    const { createSimulatorDriver } = await import('./simulator/index.js');
+    if (settings.kind !== 'simulator') throw new Error('simulator factory given other settings');
+    return createSimulatorDriver(settings, ctx);
+  },
+};
+
+/** Sources with a working driver in this build. */
+export function availableSources(): SourceKind[] {
+  return Object.keys(DRIVERS) as SourceKind[];
+}
+
+export async function createDriver(settings: SourceSettings, ctx: DriverContext): Promise<SourceDriver> {
+  const factory = DRIVERS[settings.kind];
+  if (!factory) {
+    throw new ConfigError('SRC001', `the "${settings.kind}" source is not available in this version of gluco-hub`, {
+      hint: `available sources: ${availableSources().join(', ')}`,
+    });
+  }
+  return factory(settings, ctx);
+}
