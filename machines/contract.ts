@@ -1,0 +1,49 @@
+import type { Batch } from '../lib/domain.js';
+import type { Output, StoreResult } from '../outputs/types.js';
+import type { FetchWindow, SourceDriver } from '../sources/types.js';
+
+/**
+ * What the composition root hands the poller, and what the machines tell the outside world.
+ * The machines import no I/O: the driver and outputs arrive here as plain objects.
+ */
+export interface PollerInput {
+  /** Unique per process; in logs, metrics and file paths. */
+  bridgeId: string;
+  driver: SourceDriver;
+  outputs: readonly Output[];
+  /** Observable happenings, for logs, metrics and `capture`. Must not throw. */
+  notify: (event: BridgeEvent) => void;
+  /** Wall clock (epoch ms), used for gap windows and schedule alignment. */
+  now: () => number;
+  /** Randomness for jitter; seeded in tests. */
+  rand?: () => number;
+  /** Run each loop's frame once, then finish (the `capture` command). */
+  once?: boolean;
+  /** No output may hold up a frame longer than this. */
+  outputTimeoutMs?: number;
+}
+
+export type FrameOutcome = 'success' | 'skipped' | 'failed';
+
+export interface FrameResult {
+  outcome: FrameOutcome;
+  /** Documents the source returned after transforming. */
+  fetched: number;
+  /** Newest reading `date` known after the frame (from the batch or the outputs), for alignment. */
+  newestEntryMs?: number;
+  /** The error that failed or skipped the frame. */
+  error?: unknown;
+  /** Set when the vendor said not to come back before this time (epoch ms). */
+  notBeforeMs?: number;
+}
+
+export type BridgeEvent =
+  | { type: 'session.established'; bridgeId: string }
+  | { type: 'session.failed'; bridgeId: string; error: unknown }
+  | { type: 'session.expired'; bridgeId: string }
+  | { type: 'frame.fetched'; bridgeId: string; loop: string; window: FetchWindow; raw: unknown }
+  | { type: 'frame.transformed'; bridgeId: string; loop: string; batch: Batch }
+  | { type: 'frame.stored'; bridgeId: string; loop: string; output: string; result: StoreResult }
+  | { type: 'frame.outputFailed'; bridgeId: string; loop: string; output: string; error: unknown }
+  | { type: 'frame.attemptFailed'; bridgeId: string; loop: string; attempt: number; error: unknown; retryInMs?: number }
+  | { type: 'frame.done'; bridgeId: string; loop: string; result: FrameResult; nextInMs?: number };

@@ -1,0 +1,71 @@
+import type { Output } from '../outputs/types.js';
+import { clampDelay } from '../lib/time.js';
+import { outputTimeout } from './errors.js';
+
+/** One output's answer: a value, or the error (including a timeout) it failed with. */
+export type Settled<T> =
+  | { output: string; ok: true; value: T }
+  | { output: string; ok: false; error: unknown };
+
+export interface FanOutOptions {
+  /** No output may take longer than this; a late one is aborted and reported as failed. */
+  timeoutMs: number;
+  /** Aborting it aborts every output's call (the frame was stopped). */
+  signal: AbortSignal;
+}
+
+export interface FanOutHooks<T> {
+  /** Called as each output answers, so a fast output is reported without waiting for a slow one. */
+  onSettled?: (settled: Settled<T>) => void;
+}
+
+/**
+ * Calls every output in parallel, each with its own timeout and AbortSignal, and waits for all
+ * of them: one slow or dead output never holds up another, and never fails the others.
+ * Resolves in the order of `outputs`; never rejects.
+ */
+export async function fanOut<T>(
+  outputs: readonly Output[],
+  call: (output: Output, signal: AbortSignal) => Promise<T>,
+  options: FanOutOptions & FanOutHooks<T>,
+): Promise<Settled<T>[]> {
+  return Promise.all(
+    outputs.map(async (output): Promise<Settled<T>> => {
+      let settled: Settled<T>;
+      try {
+        settled = { output: output.name, ok: true, value: await callWithTimeout(output, call, options) };
+      } catch (error) {
+        settled = { output: output.name, ok: false, error };
+      }
+      options.onSettled?.(settled);
+      return settled;
+    }),
+  );
+}
+
+async function callWithTimeout<T>(
+  output: Output,
+  call: (output: Output, signal: AbortSignal) => Promise<T>,
+  { timeoutMs, signal }: FanOutOptions,
+): Promise<T> {
+  const controller = new AbortController();
+  const forwardAbort = (): void => controller.abort(signal.reason);
+  if (signal.aborted) forwardAbort();
+  else signal.addEventListener('abort', forwardAbort, { once: true });
+  const ms = clampDelay(timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = outputTimeout(output.name, ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    // `then` turns a synchronous throw inside `call` into a rejection like any other.
+    return await Promise.race([Promise.resolve().then(() => call(output, controller.signal)), timeout]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', forwardAbort);
+  }
+}

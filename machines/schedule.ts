@@ -1,0 +1,63 @@
+import { backoffMs, clampDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../lib/time.js';
+import type { FrameResult } from './contract.js';
+
+/** The next frame never starts sooner than this after the last one, so nothing can spin. */
+export const MIN_FRAME_GAP_MS = 1_000;
+
+export interface ScheduleLoop {
+  collections: readonly string[];
+  expectedIntervalMs: number;
+  lagMs: number;
+  backoff?: BackoffPolicy;
+}
+
+/**
+ * When the vendor should have the reading after `newestEntryMs`: newest + interval + lag, or,
+ * when that moment has passed (a missed reading), the next such slot in the future. A newest date
+ * in the future (clock skew) never pushes the next frame beyond one interval + lag.
+ */
+export function alignedDelayMs(nowMs: number, newestEntryMs: number, intervalMs: number, lagMs: number): number {
+  const longest = intervalMs + lagMs;
+  let next = newestEntryMs + longest;
+  if (next <= nowMs) {
+    const slots = Math.floor((nowMs - newestEntryMs - lagMs) / intervalMs) + 1;
+    next = newestEntryMs + slots * intervalMs + lagMs;
+  }
+  return clampDelay(Math.min(Math.max(MIN_FRAME_GAP_MS, next - nowMs), Math.max(MIN_FRAME_GAP_MS, longest)));
+}
+
+/**
+ * Backoff after `failures` consecutive failed frames. The step starts at the loop's interval
+ * (never below the policy's base) so a failing bridge does not log in more often than a healthy
+ * one polls — three quick failed logins lock LibreLinkUp accounts. A vendor's `notBeforeMs`
+ * always wins over a shorter backoff.
+ */
+export function failedFrameDelayMs(
+  nowMs: number,
+  failures: number,
+  loop: ScheduleLoop,
+  rand: () => number,
+  notBeforeMs?: number,
+): number {
+  const policy = loop.backoff ?? DEFAULT_BACKOFF;
+  const baseMs = Math.max(policy.baseMs, loop.expectedIntervalMs);
+  const backoff = backoffMs(failures, { baseMs, capMs: Math.max(policy.capMs, baseMs) }, rand);
+  const vendorWait = notBeforeMs === undefined ? 0 : notBeforeMs - nowMs;
+  return clampDelay(Math.max(MIN_FRAME_GAP_MS, backoff, vendorWait));
+}
+
+/** Delay before the frame after `result`; `failures` already counts `result` if it failed. */
+export function nextFrameDelayMs(
+  nowMs: number,
+  result: FrameResult,
+  failures: number,
+  loop: ScheduleLoop,
+  rand: () => number,
+): number {
+  if (result.outcome === 'failed') return failedFrameDelayMs(nowMs, failures, loop, rand, result.notBeforeMs);
+  const interval = Math.max(MIN_FRAME_GAP_MS, loop.expectedIntervalMs);
+  if (result.outcome === 'success' && result.newestEntryMs !== undefined && loop.collections.includes('entries')) {
+    return alignedDelayMs(nowMs, result.newestEntryMs, interval, Math.max(0, loop.lagMs));
+  }
+  return clampDelay(interval);
+}
