@@ -148,7 +148,7 @@ function settingOf(issuePath: readonly PropertyKey[], raw: RawObject, multi: boo
   if (multi || keys[0] !== 'bridges') {
     return { path: keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join(''), envNames: [] };
   }
-  const inBridge = keys.slice(2) as (string | number)[];
+  const inBridge = keys.slice(2);
   const bridge = (raw.bridges as RawObject[] | undefined)?.[0];
   const kind = isObject(bridge?.source) ? bridge.source.kind : undefined;
   return { path: inBridge.join('.'), envNames: envNamesFor(inBridge, typeof kind === 'string' ? kind : undefined) };

@@ -12,6 +12,7 @@ describe('Secret', () => {
 
   it('masks itself in strings, JSON and util.inspect', () => {
     expect(String(s)).not.toContain(canary);
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the leak being tested is exactly this interpolation
     expect(`${s}`).not.toContain(canary);
     expect(JSON.stringify({ password: s })).toBe('{"password":"***"}');
     expect(inspect({ nested: { password: s } }, { depth: 5 })).not.toContain(canary);

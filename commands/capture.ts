@@ -1,0 +1,61 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { captureOnce, type Capture } from '../lib/capture.js';
+import { StorageError } from '../lib/errors.js';
+import { formatCapture } from './capture-print.js';
+import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
+
+interface CaptureArgs extends GlobalArgs {
+  json?: boolean | undefined;
+  out?: string | undefined;
+  persist?: boolean | undefined;
+  bridge?: string | undefined;
+}
+
+/** `<dir>/<bridge>/<loop>.raw.json` (the vendor's answer) and `<loop>.documents.json` (what it became). */
+async function saveCapture(dir: string, captures: Capture[]): Promise<string> {
+  const base = resolve(dir);
+  try {
+    for (const c of captures) {
+      const bridgeDir = join(base, c.bridge);
+      await mkdir(bridgeDir, { recursive: true });
+      for (const loop of c.loops) {
+        await writeFile(join(bridgeDir, `${loop.loop}.raw.json`), `${JSON.stringify(loop.raw ?? null, null, 2)}\n`);
+        await writeFile(join(bridgeDir, `${loop.loop}.documents.json`), `${JSON.stringify(loop.batch ?? null, null, 2)}\n`);
+      }
+    }
+  } catch (cause) {
+    throw new StorageError('FS004', `cannot write the capture under ${base}`, { cause, hint: 'pass --out a writable directory' });
+  }
+  return base;
+}
+
+export const captureCommand: CommandModule<object, CaptureArgs> = {
+  command: 'capture',
+  describe: 'Fetch once from the configured source and show what it returned and what it became',
+  builder: (y) =>
+    withGlobalOptions(y)
+      .option('json', { type: 'boolean', describe: 'Print everything as JSON (raw vendor answer and documents)' })
+      .option('out', { type: 'string', describe: 'Also save the capture under this directory' })
+      .option('persist', { type: 'boolean', default: false, describe: 'Write the documents to the configured outputs' })
+      .option('bridge', { type: 'string', describe: 'With a multi-bridge config file: the bridge to capture (default: all)' })
+      .example('$0 capture', 'One fetch from the configured source, shown on the terminal')
+      .example('$0 capture --json > capture.json', 'Everything as JSON')
+      .example('$0 capture --out ./captures', 'Save the vendor answer and the documents for a bug report')
+      .example('$0 capture --persist', 'Also write to the configured outputs'),
+  handler: async (args) => {
+    const config = load(cliSettings(args));
+    const log = loggerFor(config);
+    const bridges = config.bridges.filter((b) => args.bridge === undefined || b.id === args.bridge);
+    const captures: Capture[] = [];
+    for (const bridge of bridges) captures.push(await captureOnce(bridge, { log, persist: args.persist === true }));
+    if (args.out !== undefined) {
+      const where = await saveCapture(args.out, captures);
+      log.info(`capture saved under ${where}`);
+    }
+    say(args.json ? JSON.stringify(captures, null, 2) : captures.map(formatCapture).join('\n\n'));
+    const failed = captures.some((c) => c.loops.some((l) => l.result?.outcome === 'failed'));
+    process.exitCode = failed ? EXIT.failure : EXIT.ok;
+  },
+};

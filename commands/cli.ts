@@ -1,0 +1,41 @@
+import yargs from 'yargs';
+import { captureCommand } from './capture.js';
+import { checkConfigCommand } from './check-config.js';
+import { EXIT, reportFailure } from './common.js';
+import { foreverCommand } from './forever.js';
+
+/** Runs the CLI and resolves with the exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  let usageError: string | undefined;
+  const cli = yargs(argv)
+    .scriptName('gluco-hub')
+    .usage('$0 <command> [options]\n\nBridges CGM glucose, treatments and pump status from vendor clouds to Nightscout, MQTT and files.')
+    .command(foreverCommand)
+    .command(captureCommand)
+    .command(checkConfigCommand)
+    .demandCommand(1, 'Name a command: forever, capture or check-config')
+    .strict()
+    .recommendCommands()
+    .example('$0 forever', 'Run until stopped (simulator into ./gluco-hub-data when nothing is configured)')
+    .example('$0 capture --json', 'One fetch, shown as JSON')
+    .example('$0 check-config', 'Print the effective configuration with secrets masked')
+    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See README.')
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    return reportFailure(err);
+  }
+  if (usageError !== undefined) {
+    process.stderr.write(`${usageError}\nCommands: forever, capture, check-config. Run "gluco-hub <command> --help" for options and examples.\n`);
+    return EXIT.config;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+}

@@ -1,0 +1,74 @@
+import type { CommandModule } from 'yargs';
+import { Hub } from '../lib/hub.js';
+import type { Config } from '../lib/config/schema.js';
+import type { Logger } from '../lib/logger.js';
+import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
+
+interface ForeverArgs extends GlobalArgs {
+  'data-dir'?: string | undefined;
+  'simulator-interval'?: number | undefined;
+}
+
+function announce(config: Config, log: Logger): void {
+  for (const bridge of config.bridges) {
+    const outputs = [bridge.filesystem && `files in ${bridge.filesystem.dir}`, bridge.nightscout && 'Nightscout', bridge.mqtt && 'MQTT']
+      .filter(Boolean)
+      .join(', ');
+    if (bridge.source.kind === 'simulator') {
+      log.info(
+        `bridge "${bridge.id}": running the built-in simulator (simulated glucose, not a real person's) every ${bridge.source.intervalSeconds}s into ${outputs}. ` +
+          'To bridge a real account set CONNECT_SOURCE and its credentials (e.g. CONNECT_SOURCE=linkup CONNECT_LINK_UP_USERNAME=… CONNECT_LINK_UP_PASSWORD=…); see README',
+      );
+    } else {
+      log.info(`bridge "${bridge.id}": ${bridge.source.kind} into ${outputs}`);
+    }
+  }
+}
+
+/** Resolves with the exit code once the hub has stopped (signal) or crashed. */
+async function runUntilStopped(hub: Hub, log: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(EXIT.failure);
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping: finishing in-flight writes');
+      void hub.stop().then(() => {
+        log.info('stopped');
+        resolve(EXIT.ok);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    void hub.crashed.then(async () => {
+      if (stopping) return;
+      stopping = true;
+      await hub.stop();
+      resolve(EXIT.failure);
+    });
+  });
+}
+
+export const foreverCommand: CommandModule<object, ForeverArgs> = {
+  command: 'forever',
+  describe: 'Run the bridge(s) until stopped (Ctrl-C / SIGTERM drains and exits)',
+  builder: (y) =>
+    withGlobalOptions(y)
+      .option('data-dir', { type: 'string', describe: 'Directory for the filesystem output (default ./gluco-hub-data/<bridge>)' })
+      .option('simulator-interval', { type: 'number', describe: 'Seconds between simulated readings (CONNECT_SIMULATOR_INTERVAL)' })
+      .example('$0 forever', 'Nothing configured: simulated readings into ./gluco-hub-data/simulator')
+      .example('CONNECT_SIMULATOR_INTERVAL=5 $0 forever', 'A fast demo: one simulated reading every 5 s')
+      .example('CONNECT_SOURCE=linkup CONNECT_LINK_UP_USERNAME=me@example.com CONNECT_LINK_UP_PASSWORD_FILE=/run/secrets/llu $0 forever', 'A real LibreLink Up follower account')
+      .example('$0 forever --config bridges.yaml', 'Several bridges in one process'),
+  handler: async (args) => {
+    const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'] }));
+    const log = loggerFor(config);
+    const hub = new Hub({ log });
+    await hub.start(config);
+    announce(config, log);
+    process.exitCode = await runUntilStopped(hub, log);
+  },
+};

@@ -1,0 +1,60 @@
+import type { BridgeEvent } from '../machines/contract.js';
+import type { Logger } from './logger.js';
+
+function formatDelay(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return s % 60 === 0 ? `${m}m` : `${m}m ${s % 60}s`;
+}
+
+/**
+ * Turns machine events into log lines: one line per frame and per state change worth knowing,
+ * never glucose documents above debug level.
+ */
+export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = {}): (event: BridgeEvent) => void {
+  const stored = new Map<string, { stored: number; duplicates: number }>();
+  return (event) => {
+    switch (event.type) {
+      case 'session.established':
+        log.debug('session established');
+        return;
+      case 'session.failed':
+        log.warn({ err: event.error }, 'login failed');
+        return;
+      case 'session.expired':
+        log.info('session expired; will log in again');
+        return;
+      case 'frame.fetched':
+        log.debug({ loop: event.loop, window: event.window }, 'fetched');
+        return;
+      case 'frame.transformed':
+        log.debug({ loop: event.loop, entries: event.batch.entries.length, treatments: event.batch.treatments.length }, 'transformed');
+        return;
+      case 'frame.stored': {
+        const acc = stored.get(event.loop) ?? { stored: 0, duplicates: 0 };
+        acc.stored += event.result.stored;
+        acc.duplicates += event.result.duplicates;
+        stored.set(event.loop, acc);
+        log.debug({ loop: event.loop, output: event.output, ...event.result }, 'stored');
+        return;
+      }
+      case 'frame.outputFailed':
+        log.warn({ loop: event.loop, output: event.output, err: event.error }, 'output failed');
+        return;
+      case 'frame.attemptFailed':
+        log.warn({ loop: event.loop, attempt: event.attempt, err: event.error, retryInMs: event.retryInMs }, 'attempt failed');
+        return;
+      case 'frame.done': {
+        const acc = stored.get(event.loop) ?? { stored: 0, duplicates: 0 };
+        stored.delete(event.loop);
+        const next = event.nextInMs === undefined ? '' : `; next in ${formatDelay(event.nextInMs)}`;
+        const fields = { loop: event.loop, outcome: event.result.outcome, fetched: event.result.fetched, ...acc };
+        if (event.result.outcome === 'success' && options.quietSuccess) log.debug(fields, `${event.loop}: done`);
+        else if (event.result.outcome === 'success') log.info(fields, `${event.loop}: ${acc.stored} new, ${acc.duplicates} already stored${next}`);
+        else log.warn({ ...fields, err: event.result.error }, `${event.loop}: frame ${event.result.outcome}${next}`);
+        return;
+      }
+    }
+  };
+}

@@ -1,0 +1,69 @@
+import { createActor, toPromise } from 'xstate';
+import { pollerMachine } from '../machines/index.js';
+import type { BridgeEvent, FrameResult } from '../machines/contract.js';
+import { createOutputs } from '../outputs/registry.js';
+import type { Output } from '../outputs/types.js';
+import { createDriver } from '../sources/registry.js';
+import { bridgeLogger } from './bridge-log.js';
+import type { BridgeConfig } from './config/schema.js';
+import type { Batch } from './domain.js';
+import type { Logger } from './logger.js';
+import type { FetchWindow } from '../sources/types.js';
+
+export interface CapturedLoop {
+  loop: string;
+  window?: FetchWindow;
+  /** The vendor's answer, as the driver returned it. */
+  raw?: unknown;
+  /** The Nightscout documents it became. */
+  batch?: Batch;
+  result?: FrameResult;
+  /** With `persist`: documents newly written, summed over outputs. */
+  stored?: number;
+}
+
+export interface Capture {
+  bridge: string;
+  source: string;
+  loops: CapturedLoop[];
+  /** Whether the documents were written to the configured outputs. */
+  persisted: boolean;
+}
+
+/**
+ * One fetch frame per loop of a bridge's source, through the real machines. Without `persist`
+ * no output is built, so nothing is written and gap analysis falls back to the vendor's history.
+ */
+export async function captureOnce(bridge: BridgeConfig, deps: { log: Logger; persist: boolean; now?: () => number }): Promise<Capture> {
+  const now = deps.now ?? Date.now;
+  const driver = await createDriver(bridge.source, { now });
+  const outputs: Output[] = deps.persist ? await createOutputs(bridge) : [];
+  for (const o of outputs) await o.start();
+  const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));
+  // The capture itself is the report; only failures and debug detail go to the log.
+  const toLog = bridgeLogger(deps.log.child({ bridge: bridge.id, source: bridge.source.kind }), { quietSuccess: true });
+  const record = (event: BridgeEvent): void => {
+    toLog(event);
+    if (!('loop' in event)) return;
+    const entry = loops.get(event.loop);
+    if (!entry) return;
+    if (event.type === 'frame.fetched') Object.assign(entry, { window: event.window, raw: event.raw });
+    if (event.type === 'frame.transformed') entry.batch = event.batch;
+    if (event.type === 'frame.stored') entry.stored = (entry.stored ?? 0) + event.result.stored;
+  };
+  const actor = createActor(pollerMachine, {
+    input: { bridgeId: bridge.id, driver, outputs, now, notify: record, once: true },
+  });
+  actor.start();
+  try {
+    const output = (await toPromise(actor)) as { results: Record<string, FrameResult> } | undefined;
+    for (const [name, result] of Object.entries(output?.results ?? {})) {
+      const entry = loops.get(name);
+      if (entry) entry.result = result;
+    }
+  } finally {
+    actor.stop();
+    await Promise.all(outputs.map((o) => o.stop()));
+  }
+  return { bridge: bridge.id, source: bridge.source.kind, loops: [...loops.values()], persisted: deps.persist };
+}

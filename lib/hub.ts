@@ -1,0 +1,114 @@
+import { createActor, waitFor, type Actor } from 'xstate';
+import { pollerMachine } from '../machines/index.js';
+import type { BridgeEvent } from '../machines/contract.js';
+import { createOutputs } from '../outputs/registry.js';
+import type { Output } from '../outputs/types.js';
+import { createDriver } from '../sources/registry.js';
+import type { SourceDriver } from '../sources/types.js';
+import { bridgeLogger } from './bridge-log.js';
+import type { BridgeConfig, Config } from './config/schema.js';
+import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** How long a stop may take before in-flight work is abandoned; the whole exit stays under 5 s. */
+export const DRAIN_TIMEOUT_MS = 4_000;
+
+export interface HubDeps {
+  log: Logger;
+  now?: () => number;
+  /** Extra observer of every bridge's events (capture, metrics, tests). */
+  observe?: (event: BridgeEvent) => void;
+  /** Builds a bridge's driver; the source registry unless a test supplies a fake vendor. */
+  createDriver?: typeof createDriver;
+}
+
+interface RunningBridge {
+  id: string;
+  actor: Actor<typeof pollerMachine>;
+  outputs: Output[];
+}
+
+/**
+ * The composition root: builds each bridge (driver + outputs + poller), starts them, and stops
+ * them in reverse order, letting in-flight writes finish.
+ */
+export class Hub {
+  readonly #bridges: RunningBridge[] = [];
+  readonly #deps: HubDeps;
+  #crashed: ((err: unknown) => void) | undefined;
+  readonly crashed: Promise<unknown>;
+
+  constructor(deps: HubDeps) {
+    this.#deps = deps;
+    this.crashed = new Promise((resolve) => (this.#crashed = resolve));
+  }
+
+  /** Starts every bridge; throws (coded) before anything runs if one cannot start. */
+  async start(config: Config): Promise<void> {
+    const build = this.#deps.createDriver ?? createDriver;
+    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver }[] = [];
+    for (const bridge of config.bridges) {
+      const driver = await build(bridge.source, { now: this.#now });
+      const outputs = await createOutputs(bridge);
+      prepared.push({ bridge, outputs, driver });
+    }
+    const started: Output[] = [];
+    try {
+      for (const { outputs } of prepared) {
+        for (const o of outputs) {
+          await o.start();
+          started.push(o);
+        }
+      }
+    } catch (err) {
+      await Promise.allSettled(started.map((o) => o.stop()));
+      throw err;
+    }
+    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs);
+  }
+
+  #now = (): number => (this.#deps.now ?? Date.now)();
+
+  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[]): void {
+    const log = this.#deps.log.child({ bridge: bridge.id, source: bridge.source.kind });
+    const toLog = bridgeLogger(log);
+    const observe = this.#deps.observe;
+    const actor = createActor(pollerMachine, {
+      input: {
+        bridgeId: bridge.id,
+        driver,
+        outputs,
+        now: this.#now,
+        notify: (event) => {
+          toLog(event);
+          observe?.(event);
+        },
+      },
+    });
+    actor.subscribe({
+      error: (err) => {
+        log.fatal({ err }, `bridge stopped by an internal error: ${describeError(err)}`);
+        this.#crashed?.(err);
+      },
+    });
+    actor.start();
+    this.#bridges.push({ id: bridge.id, actor, outputs });
+  }
+
+  /** Drains every bridge (in-flight writes finish), then stops the outputs; resolves within the drain timeout. */
+  async stop(): Promise<void> {
+    const bridges = this.#bridges.splice(0).reverse();
+    for (const b of bridges) b.actor.send({ type: 'STOP' });
+    await Promise.all(
+      bridges.map(async (b) => {
+        try {
+          await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
+        } catch {
+          this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
+        }
+        b.actor.stop();
+        await Promise.all(b.outputs.map((o) => o.stop()));
+      }),
+    );
+  }
+}

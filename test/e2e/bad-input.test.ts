@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './cli.js';
+
+/** A user's own mistake: one coded line naming the problem and the fix, exit 2, no stack trace. */
+async function expectConfigError(env: Record<string, string>, code: string, mentions: string[] = [], args = ['forever']) {
+  const cwd = tempDir();
+  const run = await runCli(args, { cwd, env });
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr).toContain(`[${code}]`);
+  for (const m of mentions) expect(run.stderr).toContain(m);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stdout).toBe('');
+  return run;
+}
+
+describe('bad input at start-up', () => {
+  it('an unknown source lists the known ones', async () => {
+    await expectConfigError({ CONNECT_SOURCE: 'freestyle' }, 'CFG001', ['freestyle', 'simulator, linkup']);
+  });
+
+  it('missing credentials for a real source name the variables', async () => {
+    await expectConfigError({ CONNECT_SOURCE: 'dexcomshare' }, 'CFG003', ['CONNECT_SHARE_ACCOUNT_NAME', 'CONNECT_SHARE_PASSWORD']);
+  });
+
+  it('a malformed URL', async () => {
+    await expectConfigError({ CONNECT_NIGHTSCOUT_ENDPOINT: 'my-site.herokuapp' }, 'CFG002', ['CONNECT_NIGHTSCOUT_ENDPOINT']);
+  });
+
+  it('an unreadable *_FILE', async () => {
+    await expectConfigError(
+      { CONNECT_SOURCE: 'linkup', CONNECT_LINK_UP_USERNAME: 'me@example.com', CONNECT_LINK_UP_PASSWORD_FILE: '/nonexistent/llu' },
+      'CFG004',
+      ['CONNECT_LINK_UP_PASSWORD_FILE'],
+    );
+  });
+
+  it('an invalid config file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'bridges: [ { id: a, source: { kind: simulator }\n');
+    await expectConfigError({}, 'CFG005', [file], ['forever', '--config', file]);
+  });
+
+  it('an unwritable data directory fails at start-up, not later', async () => {
+    const dir = tempDir();
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, '');
+    await expectConfigError({ GLUCO_HUB__FILESYSTEM__DIR: join(blocker, 'data') }, 'FS001', [blocker]);
+  });
+
+  it('a configured source that this version cannot run is refused, never skipped', async () => {
+    await expectConfigError(
+      { CONNECT_SOURCE: 'glooko', CONNECT_GLOOKO_EMAIL: 'me@example.com', CONNECT_GLOOKO_PASSWORD: 'pw' },
+      'SRC001',
+      ['glooko', 'simulator'],
+    );
+  });
+
+  it('check-config fails the same way', async () => {
+    await expectConfigError({ CONNECT_SOURCE: 'linkup' }, 'CFG003', ['CONNECT_LINK_UP_USERNAME'], ['check-config']);
+  });
+
+  it('an unknown command or option exits 2 with usage help', async () => {
+    const run = await runCli(['forevr'], { cwd: tempDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('forever');
+  });
+});

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'dist', 'commands', 'bin.js');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: nothing from the developer's shell leaks into what the test configures. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+}
+
+export function tempDir(prefix = 'gh-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs the real CLI to completion. */
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gluco-hub ${args.join(' ')} did not finish in time\n${stderr}`));
+    }, opts.timeoutMs ?? 15_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface Running {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  /** Resolves when the predicate holds on the output so far (checked on every chunk). */
+  until: (pred: (out: { stdout: string; stderr: string }) => boolean, timeoutMs?: number) => Promise<void>;
+  exit: Promise<number | null>;
+}
+
+/** Starts the real CLI and keeps it running, for `forever`. */
+export function startCli(args: string[], opts: { cwd: string; env?: Record<string, string> }): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env) });
+  const out = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
+  const onData = (): void => waiters.forEach((w) => w());
+  child.stdout.on('data', (d: Buffer) => {
+    out.stdout += d.toString();
+    onData();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out.stderr += d.toString();
+    onData();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const until: Running['until'] = (pred, timeoutMs = 15_000) =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (pred(out)) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`condition not met in time; stderr so far:\n${out.stderr}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return { child, output: () => out, until, exit };
+}
