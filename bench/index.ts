@@ -65,9 +65,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-'));
   try {
     await measure('cycle 24 h @ 300 s → filesystem (first back-fill)', () => fullCycle(300, join(dir, 'a')));
-    await measure('cycle 24 h @ 300 s → filesystem (all duplicates)', () => fullCycle(300, join(dir, 'a')));
+    await measure('cycle 24 h @ 300 s → filesystem (again: gap analysis finds nothing new)', () => fullCycle(300, join(dir, 'a')));
     await measure('cycle 24 h @ 5 s → filesystem (first back-fill)', () => fullCycle(5, join(dir, 'b')));
-    await measure('cycle 24 h @ 5 s → filesystem (all duplicates)', () => fullCycle(5, join(dir, 'b')));
+    await measure('cycle 24 h @ 5 s → filesystem (again: gap analysis finds nothing new)', () => fullCycle(5, join(dir, 'b')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
