@@ -9,6 +9,11 @@ import { createActor, toPromise } from 'xstate';
 import { pollerMachine } from '../machines/index.js';
 import { createFilesystemOutput } from '../outputs/filesystem/index.js';
 import { createSimulatorDriver } from '../sources/simulator/index.js';
+import { createLogger } from '../lib/logger.js';
+import { createStateStore } from '../lib/state-store.js';
+
+const log = createLogger({ level: 'silent', format: 'json' });
+const ctx = (now: () => number) => ({ now, log, state: createStateStore(join(tmpdir(), 'gh-bench-state'), log) });
 
 interface Row {
   name: string;
@@ -28,7 +33,7 @@ async function measure(name: string, fn: () => Promise<number>): Promise<void> {
 
 async function simulatorWindow(intervalSeconds: number): Promise<number> {
   const now = Date.now();
-  const driver = createSimulatorDriver({ intervalSeconds, seed: 1 }, { now: () => now });
+  const driver = createSimulatorDriver({ intervalSeconds, seed: 1 }, ctx(() => now));
   const loop = driver.loops[0]!;
   const session = await driver.session.authorize(await driver.session.authenticate(new AbortController().signal), new AbortController().signal);
   const raw = await loop.fetch(session, { fromMs: now - loop.historyMs, toMs: now }, new AbortController().signal);
@@ -36,7 +41,7 @@ async function simulatorWindow(intervalSeconds: number): Promise<number> {
 }
 
 async function fullCycle(intervalSeconds: number, dir: string): Promise<number> {
-  const driver = createSimulatorDriver({ intervalSeconds, seed: 1 }, { now: Date.now });
+  const driver = createSimulatorDriver({ intervalSeconds, seed: 1 }, ctx(Date.now));
   const output = createFilesystemOutput({ dir }, {});
   await output.start();
   let stored = 0;

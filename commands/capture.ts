@@ -49,7 +49,7 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
     const log = loggerFor(config);
     const bridges = config.bridges.filter((b) => args.bridge === undefined || b.id === args.bridge);
     const captures: Capture[] = [];
-    for (const bridge of bridges) captures.push(await captureOnce(bridge, { log, persist: args.persist === true }));
+    for (const bridge of bridges) captures.push(await captureOnce(config, bridge, { log, persist: args.persist === true }));
     if (args.out !== undefined) {
       const where = await saveCapture(args.out, captures);
       log.info(`capture saved under ${where}`);

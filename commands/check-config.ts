@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { createOutputs } from '../outputs/registry.js';
 import { createDriver } from '../sources/registry.js';
-import { cliSettings, EXIT, load, say, withGlobalOptions, type GlobalArgs } from './common.js';
+import { driverContext } from '../lib/driver-context.js';
+import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 
 /** Prints the effective configuration, secrets masked; fails with coded errors when it cannot run. */
 export const checkConfigCommand: CommandModule<object, GlobalArgs> = {
@@ -14,8 +15,10 @@ export const checkConfigCommand: CommandModule<object, GlobalArgs> = {
       .example('$0 check-config --config bridges.yaml', 'Check a multi-bridge config file'),
   handler: async (args) => {
     const config = load(cliSettings(args));
+    const log = loggerFor(config);
     for (const bridge of config.bridges) {
-      await createDriver(bridge.source, { now: Date.now });
+      // Builds each driver without any I/O, so a source this version lacks is reported here.
+      await createDriver(bridge.source, driverContext(config, bridge, log));
       await createOutputs(bridge);
     }
     say(JSON.stringify(config, null, 2));

@@ -5,7 +5,9 @@ import { createOutputs } from '../outputs/registry.js';
 import type { Output } from '../outputs/types.js';
 import { createDriver } from '../sources/registry.js';
 import { bridgeLogger } from './bridge-log.js';
-import type { BridgeConfig } from './config/schema.js';
+import type { BridgeConfig, Config } from './config/schema.js';
+import { driverContext } from './driver-context.js';
+import { ensureWritableDir } from './state-store.js';
 import type { Batch } from './domain.js';
 import type { Logger } from './logger.js';
 import type { FetchWindow } from '../sources/types.js';
@@ -34,9 +36,14 @@ export interface Capture {
  * One fetch frame per loop of a bridge's source, through the real machines. Without `persist`
  * no output is built, so nothing is written and gap analysis falls back to the vendor's history.
  */
-export async function captureOnce(bridge: BridgeConfig, deps: { log: Logger; persist: boolean; now?: () => number }): Promise<Capture> {
+export async function captureOnce(
+  config: Config,
+  bridge: BridgeConfig,
+  deps: { log: Logger; persist: boolean; now?: () => number },
+): Promise<Capture> {
   const now = deps.now ?? Date.now;
-  const driver = await createDriver(bridge.source, { now });
+  ensureWritableDir(config.stateDir);
+  const driver = await createDriver(bridge.source, driverContext(config, bridge, deps.log, now));
   const outputs: Output[] = deps.persist ? await createOutputs(bridge) : [];
   for (const o of outputs) await o.start();
   const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));

@@ -7,7 +7,9 @@ import { createDriver } from '../sources/registry.js';
 import type { SourceDriver } from '../sources/types.js';
 import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from './config/schema.js';
+import { driverContext } from './driver-context.js';
 import { describeError } from './errors.js';
+import { ensureWritableDir } from './state-store.js';
 import type { Logger } from './logger.js';
 
 /** How long a stop may take before in-flight work is abandoned; the whole exit stays under 5 s. */
@@ -46,9 +48,10 @@ export class Hub {
   /** Starts every bridge; throws (coded) before anything runs if one cannot start. */
   async start(config: Config): Promise<void> {
     const build = this.#deps.createDriver ?? createDriver;
+    ensureWritableDir(config.stateDir);
     const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver }[] = [];
     for (const bridge of config.bridges) {
-      const driver = await build(bridge.source, { now: this.#now });
+      const driver = await build(bridge.source, driverContext(config, bridge, this.#deps.log, this.#now));
       const outputs = await createOutputs(bridge);
       prepared.push({ bridge, outputs, driver });
     }

@@ -8,6 +8,8 @@ export interface ScheduleLoop {
   collections: readonly string[];
   expectedIntervalMs: number;
   lagMs: number;
+  /** The configured floor: no frame after a successful one starts sooner than this. */
+  minIntervalMs?: number;
   backoff?: BackoffPolicy;
 }
 
@@ -56,8 +58,9 @@ export function nextFrameDelayMs(
 ): number {
   if (result.outcome === 'failed') return failedFrameDelayMs(nowMs, failures, loop, rand, result.notBeforeMs);
   const interval = Math.max(MIN_FRAME_GAP_MS, loop.expectedIntervalMs);
+  const floor = Math.max(MIN_FRAME_GAP_MS, loop.minIntervalMs ?? 0);
   if (result.outcome === 'success' && result.newestEntryMs !== undefined && loop.collections.includes('entries')) {
-    return alignedDelayMs(nowMs, result.newestEntryMs, interval, Math.max(0, loop.lagMs));
+    return clampDelay(Math.max(floor, alignedDelayMs(nowMs, result.newestEntryMs, interval, Math.max(0, loop.lagMs))));
   }
-  return clampDelay(interval);
+  return clampDelay(Math.max(floor, interval));
 }

@@ -1,4 +1,6 @@
 import type { Batch, Collection } from '../lib/domain.js';
+import type { Logger } from '../lib/logger.js';
+import type { StateStore } from '../lib/state-store.js';
 import type { BackoffPolicy } from '../lib/time.js';
 
 /**
@@ -37,6 +39,8 @@ export interface SourceLoop<Session = unknown> {
   lagMs: number;
   /** How far back the vendor can return data; bounds gap back-fill. */
   historyMs: number;
+  /** Never start the next frame sooner than this after a successful one (a vendor's polite floor). */
+  minIntervalMs?: number;
   /** Retries within one frame before the frame fails. */
   maxRetries: number;
   /** Backoff between attempts; defaults apply when absent. */
@@ -61,4 +65,8 @@ export interface SourceDriver<Auth = unknown, Session = unknown> {
 export interface DriverContext {
   /** Wall clock in epoch ms; injected so tests control time. */
   now(): number;
+  /** The bridge's logger; secrets must go in as `Secret` values, never as strings. */
+  log: Logger;
+  /** This bridge's persisted state (sessions, lockouts), surviving restarts. */
+  state: StateStore;
 }

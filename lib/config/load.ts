@@ -14,6 +14,7 @@ export interface CliSettings {
   logFormat?: string | undefined;
   filesystemDir?: string | undefined;
   simulatorInterval?: number | undefined;
+  stateDir?: string | undefined;
 }
 
 export interface LoadOptions {
@@ -43,6 +44,7 @@ function cliLayers(cli: CliSettings): { global: RawObject; bridge: RawObject } {
   const global: RawObject = {};
   const bridge: RawObject = {};
   if (cli.logLevel !== undefined || cli.logFormat !== undefined) global.log = { level: cli.logLevel, format: cli.logFormat };
+  if (cli.stateDir !== undefined) global.stateDir = cli.stateDir;
   if (cli.source !== undefined || cli.simulatorInterval !== undefined) {
     bridge.source = { kind: cli.source, intervalSeconds: cli.simulatorInterval };
   }
@@ -84,11 +86,18 @@ export function loadConfig(options: LoadOptions): Config {
   }
 
   const fileGlobal = pick(file, (k) => !BRIDGE_SECTIONS.has(k) && k !== 'id' && k !== 'bridges');
-  const raw = deepMerge(fileGlobal, fromEnv.global, fromCli.global, { bridges });
+  const raw = deepMerge({ stateDir: defaultStateDir(env, cwd) }, fileGlobal, fromEnv.global, fromCli.global, { bridges });
+  if (typeof raw.stateDir === 'string') raw.stateDir = resolve(cwd, raw.stateDir);
   checkSourceKinds(raw.bridges);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw toConfigError(parsed.error, raw, fileBridges !== undefined);
   return parsed.data;
+}
+
+/** `$XDG_STATE_HOME/gluco-hub` where the desktop convention is set, else `./.gluco-hub`. */
+export function defaultStateDir(env: Env, cwd: string): string {
+  const xdg = env.XDG_STATE_HOME;
+  return xdg ? resolve(xdg, 'gluco-hub') : resolve(cwd, '.gluco-hub');
 }
 
 function normaliseBridge(bridge: unknown, cwd: string): unknown {

@@ -23,8 +23,13 @@ export const SOURCE_ENV: Record<string, Record<string, string>> = {
     CONNECT_LINK_UP_REGION: 'region',
     CONNECT_LINK_UP_SERVER: 'server',
     CONNECT_LINK_UP_PATIENT_ID: 'patientId',
+    CONNECT_LINK_UP_PATIENT_NAME: 'patientName',
     CONNECT_LINK_UP_VERSION: 'version',
     CONNECT_LINK_UP_PRODUCT: 'product',
+    CONNECT_LINK_UP_ACCEPT_TERMS: 'acceptTerms',
+    CONNECT_LINK_UP_AUTO_ACCEPT_TERMS: 'acceptTerms',
+    CONNECT_LINK_UP_INTERVAL_SECONDS: 'intervalSeconds',
+    CONNECT_LINK_UP_MIN_INTERVAL_SECONDS: 'minIntervalSeconds',
   },
   dexcomshare: {
     CONNECT_SHARE_ACCOUNT_NAME: 'accountName',

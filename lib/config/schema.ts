@@ -43,14 +43,26 @@ export const simulatorSourceSchema = z.object({
 
 export const linkupSourceSchema = z.object({
   kind: z.literal('linkup'),
+  /** The LibreLinkUp *follower* account's e-mail (not LibreView's). */
   username: text,
   password: secret,
+  /** Region key (US, EU, EU2, DE, FR, CA, AU, AP, AE, JP, LA, RU, CN; UK/GB = EU2), case-insensitive. */
   region: text.default('EU'),
-  /** `host[:port]` (https) or a full URL. */
+  /** `host[:port]` (https) or a full URL; overrides the region's host. */
   server: text.optional(),
+  /** Pin one followed patient by id… */
   patientId: text.optional(),
-  version: text.optional(),
-  product: text.optional(),
+  /** …or by name ("First Last", case-insensitive). */
+  patientName: text.optional(),
+  /** App version header; the server refuses old ones (403). */
+  version: text.default('4.16.0'),
+  product: text.default('llu.ios'),
+  /** Accept new terms of use / privacy policy on the user's behalf. Off: stop and ask the user. */
+  acceptTerms: flag.default(false),
+  /** How often the current reading moves; polls align to it. */
+  intervalSeconds: z.coerce.number().int().min(10).max(3600).default(60),
+  /** Never poll faster than this, whatever the alignment says. */
+  minIntervalSeconds: z.coerce.number().int().min(10).max(3600).default(30),
 });
 
 export const dexcomShareSourceSchema = z.object({
@@ -141,6 +153,8 @@ export const configSchema = z
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .default({ level: 'info', format: 'auto' }),
+    /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
+    stateDir: text,
     bridges: z.array(bridgeSchema).min(1),
   })
   .superRefine((cfg, ctx) => {

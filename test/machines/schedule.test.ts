@@ -48,6 +48,13 @@ describe('nextFrameDelayMs', () => {
     const treatments = { ...loop, collections: ['treatments'] };
     expect(nextFrameDelayMs(NOW, { outcome: 'success', fetched: 1, newestEntryMs: NOW - MIN }, 0, treatments, half)).toBe(5 * MIN);
   });
+
+  it('never starts sooner than the loop\'s configured floor', () => {
+    const everyMinute = { collections: ['entries'], expectedIntervalMs: MIN, lagMs: 5 * SEC, minIntervalMs: 30 * SEC };
+    // The reading is 50 s old: aligned would be 15 s away, but the floor is 30 s.
+    expect(nextFrameDelayMs(NOW, { outcome: 'success', fetched: 1, newestEntryMs: NOW - 50 * SEC }, 0, everyMinute, half)).toBe(30 * SEC);
+    expect(nextFrameDelayMs(NOW, { outcome: 'success', fetched: 1, newestEntryMs: NOW - 10 * SEC }, 0, everyMinute, half)).toBe(55 * SEC);
+  });
 });
 
 describe('gapWindow', () => {

@@ -6,6 +6,7 @@ import { directionForRate } from '../../sources/simulator/direction.js';
 import { gridFor } from '../../sources/simulator/grid.js';
 import { createSimulatorDriver, type SimulatorSettings } from '../../sources/simulator/index.js';
 import type { FetchWindow, SourceDriver } from '../../sources/types.js';
+import { testDriverContext } from '../fakes/driver-context.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -15,7 +16,7 @@ const SESSION = { token: 'simulated', establishedAt: NOW };
 const EVERYTHING: FetchWindow = { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER };
 
 function driverAt(now: number, settings: Partial<SimulatorSettings> = {}) {
-  return createSimulatorDriver({ intervalSeconds: 300, seed: 7, ...settings }, { now: () => now });
+  return createSimulatorDriver({ intervalSeconds: 300, seed: 7, ...settings }, testDriverContext(() => now));
 }
 
 async function fetchLoop(driver: ReturnType<typeof driverAt>, loop: 'entries' | 'treatments', window: FetchWindow): Promise<Batch> {

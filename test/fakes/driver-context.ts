@@ -1,0 +1,26 @@
+import { createLogger, type Logger } from '../../lib/logger.js';
+import type { StateStore } from '../../lib/state-store.js';
+import type { DriverContext } from '../../sources/types.js';
+
+/** A state store in memory, with the JSON round-trip the real one does. */
+export function memoryStateStore(initial: Record<string, unknown> = {}): StateStore & { data: Map<string, unknown> } {
+  const data = new Map<string, unknown>(Object.entries(initial).map(([k, v]) => [k, JSON.parse(JSON.stringify(v)) as unknown]));
+  return {
+    data,
+    read: (key) => Promise.resolve(data.get(key)),
+    write: (key, value) => {
+      data.set(key, JSON.parse(JSON.stringify(value)) as unknown);
+      return Promise.resolve();
+    },
+    remove: (key) => {
+      data.delete(key);
+      return Promise.resolve();
+    },
+  };
+}
+
+export const silentLog: Logger = createLogger({ level: 'silent', format: 'json' });
+
+export function testDriverContext(now: () => number, overrides: Partial<DriverContext> = {}): DriverContext {
+  return { now, log: silentLog, state: memoryStateStore(), ...overrides };
+}
