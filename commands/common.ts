@@ -12,6 +12,7 @@ export interface GlobalArgs {
   source?: string | undefined;
   'log-level'?: string | undefined;
   'log-format'?: string | undefined;
+  'state-dir'?: string | undefined;
 }
 
 /** Options every command takes; each mirrors a setting, so flags win over env and file. */
@@ -20,11 +21,19 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
     .option('config', { type: 'string', describe: 'YAML or JSON config file (may define several bridges)' })
     .option('source', { type: 'string', describe: 'Source to read from (CONNECT_SOURCE): simulator, linkup, dexcomshare, nightscout, glooko, minimedcarelink' })
     .option('log-level', { type: 'string', describe: 'fatal, error, warn, info, debug, trace or silent' })
-    .option('log-format', { type: 'string', choices: ['auto', 'json', 'pretty'], describe: 'auto: pretty on a terminal, JSON otherwise' });
+    .option('log-format', { type: 'string', choices: ['auto', 'json', 'pretty'], describe: 'auto: pretty on a terminal, JSON otherwise' })
+    .option('state-dir', { type: 'string', describe: 'Where vendor sessions and lockouts are kept between runs (GLUCO_HUB__STATE_DIR)' });
 }
 
 export function cliSettings(args: GlobalArgs, extra: Partial<CliSettings> = {}): CliSettings {
-  return { config: args.config, source: args.source, logLevel: args['log-level'], logFormat: args['log-format'], ...extra };
+  return {
+    config: args.config,
+    source: args.source,
+    logLevel: args['log-level'],
+    logFormat: args['log-format'],
+    stateDir: args['state-dir'],
+    ...extra,
+  };
 }
 
 export function load(settings: CliSettings): Config {

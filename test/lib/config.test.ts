@@ -28,6 +28,12 @@ describe('configuration with nothing set', () => {
     expect(bridge?.source).toMatchObject({ kind: 'simulator', intervalSeconds: 300 });
     expect(bridge?.filesystem?.dir).toBe(join(cwd, 'gluco-hub-data', 'simulator'));
     expect(config.log).toEqual({ level: 'info', format: 'auto' });
+    expect(config.stateDir).toBe(join(cwd, '.gluco-hub'));
+  });
+
+  it('keeps state under $XDG_STATE_HOME when set, or GLUCO_HUB__STATE_DIR', () => {
+    expect(load({ XDG_STATE_HOME: '/var/lib/me' }).stateDir).toBe('/var/lib/me/gluco-hub');
+    expect(load({ XDG_STATE_HOME: '/var/lib/me', GLUCO_HUB__STATE_DIR: 'state' }).stateDir).toBe(join(cwd, 'state'));
   });
 });
 
