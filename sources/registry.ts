@@ -14,6 +14,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
     if (settings.kind !== 'simulator') throw new Error('simulator factory given other settings');
     return createSimulatorDriver(settings, ctx);
   },
+  linkup: async (settings, ctx) => {
+    const { createLibreLinkUpDriver } = await import('./librelinkup/index.js');
+    if (settings.kind !== 'linkup') throw new Error('linkup factory given other settings');
+    return createLibreLinkUpDriver(settings, ctx);
+  },
 };
 
 /** Sources with a working driver in this build. */

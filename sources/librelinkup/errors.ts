@@ -1,0 +1,211 @@
+import {
+  AuthError,
+  ConfigError,
+  NetworkError,
+  RateLimitError,
+  SessionExpiredError,
+  TransformError,
+  UpstreamError,
+  type ErrorDetails,
+  type GlucoHubError,
+} from '../../lib/errors.js';
+
+/**
+ * Every error the LibreLink Up driver throws, as data: class, message and hint per code.
+ * `{name}` placeholders are filled from `params`. Messages never carry the password, the token
+ * or request headers; a `cause` is built by `responseCause` (status + short, redacted excerpt).
+ */
+
+type ErrorClass = 'config' | 'auth' | 'session' | 'rate' | 'upstream' | 'network' | 'transform';
+
+interface ErrorSpec {
+  kind: ErrorClass;
+  message: string;
+  hint: string;
+}
+
+const REGIONS_HINT = 'use one of US, EU, EU2, DE, FR, CA, AU, AP, AE, JP, LA, RU, CN (UK/GB = EU2)';
+const FOLLOWER_HINT =
+  'log in to the LibreLinkUp app (not LibreView) with the follower account and check its e-mail and password; ' +
+  'RU and CN accounts must set their region, other hosts refuse them as bad credentials';
+
+export const LLU_ERRORS = {
+  LLU001: { kind: 'config', message: 'unknown LibreLink Up region "{region}"', hint: `set CONNECT_LINK_UP_REGION: ${REGIONS_HINT}` },
+  LLU002: {
+    kind: 'config',
+    message: 'the LibreLink Up server "{server}" is not a host[:port] or an http(s) URL',
+    hint: 'set CONNECT_LINK_UP_SERVER to e.g. api-eu.libreview.io or http://127.0.0.1:8080, or remove it',
+  },
+  LLU003: { kind: 'auth', message: 'LibreLink Up refused the username or password ({reason})', hint: `${FOLLOWER_HINT}; gluco-hub will not try again until the username, password or region changes` },
+  LLU004: {
+    kind: 'auth',
+    message: 'not logging in: LibreLink Up refused these credentials before',
+    hint: `${FOLLOWER_HINT}; change the configured username, password or region to try again`,
+  },
+  LLU005: {
+    kind: 'rate',
+    message: 'LibreLink Up locked the account after failed logins for {seconds} s',
+    hint: 'wait, then check the password; every failed login extends the lock',
+  },
+  LLU006: {
+    kind: 'rate',
+    message: 'not logging in for another {seconds} s: LibreLink Up asked us to wait ({reason})',
+    hint: 'gluco-hub logs in again on its own when the wait is over',
+  },
+  LLU007: {
+    kind: 'rate',
+    message: 'LibreLink Up is throttling or blocking requests ({reason}); backing off for {minutes} min',
+    hint: 'other clients on the same account or IP may be polling too often; gluco-hub retries on its own',
+  },
+  LLU008: {
+    kind: 'auth',
+    message: 'LibreLink Up wants new {document} accepted: accept the new terms in the LibreLinkUp app',
+    hint: 'open the LibreLinkUp app with the follower account and accept, or set CONNECT_LINK_UP_ACCEPT_TERMS=true to let gluco-hub accept them for you',
+  },
+  LLU009: {
+    kind: 'auth',
+    message: 'LibreLink Up wants the e-mail address of the follower account verified',
+    hint: 'open the verification e-mail from LibreLinkUp (or the app) and confirm the address, then restart',
+  },
+  LLU010: {
+    kind: 'auth',
+    message: 'LibreLink Up asks for an action gluco-hub cannot do ({step})',
+    hint: 'open the LibreLinkUp app with the follower account and complete what it asks',
+  },
+  LLU011: {
+    kind: 'config',
+    message: 'LibreLink Up redirected the login to an unknown region "{region}"',
+    hint: `set CONNECT_LINK_UP_REGION to the account's region: ${REGIONS_HINT}`,
+  },
+  LLU012: {
+    kind: 'config',
+    message: 'LibreLink Up redirected the login to {region} again (a redirect loop)',
+    hint: "set CONNECT_LINK_UP_REGION to the account's region",
+  },
+  LLU013: {
+    kind: 'config',
+    message: 'LibreLink Up redirected the login more than {max} times (last: {region})',
+    hint: 'set CONNECT_LINK_UP_REGION to {region}',
+  },
+  LLU014: {
+    kind: 'config',
+    message: 'LibreLink Up says this is the wrong regional server for the account (status 911)',
+    hint: "set CONNECT_LINK_UP_REGION to the account's region",
+  },
+  LLU015: {
+    kind: 'config',
+    message: 'the LibreLinkUp version header is outdated; set CONNECT_LINK_UP_VERSION to the current app version (HTTP 403, sent {version})',
+    hint: 'look up the current LibreLinkUp app version in the app store and set CONNECT_LINK_UP_VERSION to it',
+  },
+  LLU016: {
+    kind: 'upstream',
+    message: 'LibreLink Up wants a request header gluco-hub did not send (RequiredHeaderMissing)',
+    hint: 'the API changed; update gluco-hub or report this with the LibreLinkUp app version',
+  },
+  LLU017: {
+    kind: 'session',
+    message: 'the LibreLink Up session is no longer valid ({reason})',
+    hint: 'gluco-hub logs in again on its own',
+  },
+  LLU018: {
+    kind: 'config',
+    message: 'the LibreLink Up account follows nobody',
+    hint: 'accept the invitation in the LibreLinkUp app: the patient invites this follower account from the FreeStyle Libre app (Connected apps → LibreLinkUp)',
+  },
+  LLU019: {
+    kind: 'config',
+    message: 'the LibreLink Up account follows several people; gluco-hub will not guess: {patients}',
+    hint: 'set CONNECT_LINK_UP_PATIENT_ID or CONNECT_LINK_UP_PATIENT_NAME to one of them',
+  },
+  LLU020: {
+    kind: 'config',
+    message: 'the LibreLink Up account does not follow {pinned}; it follows: {patients}',
+    hint: 'fix CONNECT_LINK_UP_PATIENT_ID / CONNECT_LINK_UP_PATIENT_NAME, or accept the invitation in the LibreLinkUp app',
+  },
+  LLU021: {
+    kind: 'config',
+    message: 'LibreLink Up cannot load patient {patientId} ({reason})',
+    hint: 'the account may no longer follow this patient; check the connections in the LibreLinkUp app',
+  },
+  LLU022: {
+    kind: 'upstream',
+    message: 'LibreLink Up answered {what} with HTTP {status}',
+    hint: 'usually temporary; gluco-hub retries',
+  },
+  LLU023: {
+    kind: 'upstream',
+    message: 'LibreLink Up answered {what} with a body gluco-hub cannot read ({reason})',
+    hint: 'usually temporary; if it persists the API changed, report it',
+  },
+  LLU024: {
+    kind: 'upstream',
+    message: 'LibreLink Up answered {what} with status {status} ({reason})',
+    hint: 'usually temporary; if it persists, report it',
+  },
+  LLU025: {
+    kind: 'network',
+    message: 'cannot reach LibreLink Up at {host} ({reason})',
+    hint: 'check the network, DNS and CONNECT_LINK_UP_SERVER; gluco-hub retries',
+  },
+  LLU026: {
+    kind: 'transform',
+    message: 'the LibreLink Up graph does not match its expected shape ({where})',
+    hint: 'the API changed; report it with `gluco-hub capture` output (it contains glucose data, not credentials)',
+  },
+  LLU027: {
+    kind: 'transform',
+    message: 'the LibreLink Up graph has a timestamp gluco-hub cannot read ("{value}")',
+    hint: 'the API changed its time format; report it',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type LluCode = keyof typeof LLU_ERRORS;
+
+export interface LluErrorOptions {
+  params?: Record<string, string | number>;
+  cause?: unknown;
+  /** RateLimitError only. */
+  retryAfterMs?: number;
+  /** UpstreamError only. */
+  status?: number;
+}
+
+type Builder = (code: string, message: string, details: ErrorDetails, options: LluErrorOptions) => GlucoHubError;
+
+const BUILD: Record<ErrorClass, Builder> = {
+  config: (code, message, details) => new ConfigError(code, message, details),
+  auth: (code, message, details) => new AuthError(code, message, details),
+  session: (code, message, details) => new SessionExpiredError(code, message, details),
+  rate: (code, message, details, options) => new RateLimitError(code, message, options.retryAfterMs ?? 0, details),
+  upstream: (code, message, details, options) => new UpstreamError(code, message, options.status, details),
+  network: (code, message, details) => new NetworkError(code, message, details),
+  transform: (code, message, details) => new TransformError(code, message, details),
+};
+
+function fill(template: string, params: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+/** Builds the coded error for `code` from the table. */
+export function lluError(code: LluCode, options: LluErrorOptions = {}): GlucoHubError {
+  const spec: ErrorSpec = LLU_ERRORS[code];
+  const params = options.params ?? {};
+  const message = fill(spec.message, params);
+  const details = { hint: fill(spec.hint, params), cause: options.cause };
+  return BUILD[spec.kind](code, message, details, options);
+}
+
+const EXCERPT_CHARS = 160;
+const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken)"\s*:\s*"[^"]*"/gi;
+
+/** A short, single-line body excerpt with credential-looking fields masked. */
+export function excerpt(text: string): string {
+  const masked = text.replace(SECRET_FIELDS, '"$1":"***"').replace(/\s+/g, ' ').trim();
+  return masked.length > EXCERPT_CHARS ? `${masked.slice(0, EXCERPT_CHARS)}…` : masked;
+}
+
+/** The `cause` of an error built from a response: status and a redacted excerpt, never the request. */
+export function responseCause(httpStatus: number, bodyText: string): Error {
+  const body = excerpt(bodyText);
+  return new Error(body ? `HTTP ${httpStatus}: ${body}` : `HTTP ${httpStatus} (empty body)`);
+}

@@ -1,0 +1,66 @@
+import type { SourceSettings } from '../../lib/config/schema.js';
+import type { DriverContext, SourceDriver } from '../types.js';
+import { createLluClient } from './client.js';
+import { graphLoop } from './loop.js';
+import { configuredRegion, regionBaseUrl, serverBaseUrl } from './regions.js';
+import { createLluSession, type LluAuth, type LluSession } from './session.js';
+import { LLU_DEVICE } from './transform.js';
+
+export type { LluAuth, LluSession } from './session.js';
+export { LLU_ERRORS, type LluCode } from './errors.js';
+export { STATE_KEYS } from './persisted.js';
+export { LLU_DEVICE } from './transform.js';
+
+/** The `linkup` source settings, as the config schema (`linkupSourceSchema`) produces them. */
+export type LibreLinkUpSettings = Extract<SourceSettings, { kind: 'linkup' }>;
+
+export interface LibreLinkUpOptions {
+  /** Jitter source for throttle and lockout waits; tests pin it. */
+  rand?: () => number;
+}
+
+/**
+ * The LibreLink Up follower source. Builds everything without I/O (check-config calls it);
+ * throws ConfigError LLU001 / LLU002 for an unknown region or a malformed `server`.
+ */
+export function createLibreLinkUpDriver(
+  settings: LibreLinkUpSettings,
+  ctx: DriverContext,
+  options: LibreLinkUpOptions = {},
+): SourceDriver<LluAuth, LluSession> {
+  const rand = options.rand ?? Math.random;
+  const region = configuredRegion(settings.region);
+  const baseUrl = settings.server === undefined ? regionBaseUrl(region) : serverBaseUrl(settings.server);
+  const client = createLluClient({ product: settings.product, version: settings.version });
+  const { session, forget } = createLluSession({
+    client,
+    ctx,
+    rand,
+    username: settings.username,
+    password: settings.password,
+    baseUrl,
+    region,
+    pinnedServer: settings.server !== undefined,
+    acceptTerms: settings.acceptTerms,
+    version: settings.version,
+    patientId: settings.patientId,
+    patientName: settings.patientName,
+  });
+  return {
+    kind: 'linkup',
+    device: LLU_DEVICE,
+    baseUrl,
+    session,
+    loops: [
+      graphLoop({
+        client,
+        forget,
+        now: () => ctx.now(),
+        rand,
+        version: settings.version,
+        intervalSeconds: settings.intervalSeconds,
+        minIntervalSeconds: settings.minIntervalSeconds,
+      }),
+    ],
+  };
+}

@@ -1,0 +1,182 @@
+import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
+import { Secret } from '../../lib/secret.js';
+import type { DriverContext, SessionFunctions } from '../types.js';
+import type { LluClient, Ticket } from './client.js';
+import { lluError } from './errors.js';
+import { login, type LoginResult } from './login.js';
+import { patientName, selectPatient, type PatientPin } from './patients.js';
+import {
+  fingerprint,
+  lockoutSchema,
+  matchesFingerprint,
+  persistedSessionSchema,
+  readRecord,
+  refusedSchema,
+  STATE_KEYS,
+  type CredentialParts,
+  type PersistedSession,
+} from './persisted.js';
+import type { Region } from './regions.js';
+import { causeOf, dataBody } from './responses.js';
+import { connectionsResponseSchema, firstIssue, type Connection } from './wire.js';
+
+/** A LibreLink Up login: the ticket and where it is valid. */
+export interface LluAuth extends Ticket {
+  /** Epoch ms. */
+  expiresMs: number;
+  region: string;
+  /** Came from the state store, not from a login in this process. */
+  restored: boolean;
+}
+
+/** A login plus the followed patient whose graph the loop reads. */
+export interface LluSession extends LluAuth {
+  patientId: string;
+  patientName: string;
+}
+
+export interface SessionOptions extends PatientPin {
+  client: LluClient;
+  ctx: DriverContext;
+  rand: () => number;
+  username: string;
+  password: Secret;
+  /** The base URL the configuration names (region host or `server`). */
+  baseUrl: string;
+  region: Region;
+  pinnedServer: boolean;
+  acceptTerms: boolean;
+  version: string;
+}
+
+/** Re-login a little before the 180-day ticket ends rather than fail a frame on it. */
+const EXPIRY_MARGIN_MS = 60 * 60_000;
+
+function toAuth(record: PersistedSession, restored: boolean): LluAuth {
+  return {
+    baseUrl: record.baseUrl,
+    token: new Secret(record.token),
+    accountId: record.accountId,
+    expiresMs: record.expires,
+    region: record.region,
+    restored,
+  };
+}
+
+export interface LluSessionHandle {
+  session: SessionFunctions<LluAuth, LluSession>;
+  /** Drops the persisted ticket if it is this one (after a 401 or on expiry). */
+  forget: (ticket: Ticket) => Promise<void>;
+}
+
+export function createLluSession(options: SessionOptions): LluSessionHandle {
+  const { ctx } = options;
+  const parts = (): CredentialParts => ({ username: options.username, password: options.password.reveal(), baseUrl: options.baseUrl });
+
+  /** Persisting is best effort: a full disk must not hide the vendor's answer from the user. */
+  async function persist(action: () => Promise<void>, what: string): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      ctx.log.warn({ err: error }, `could not persist the LibreLink Up ${what}`);
+    }
+  }
+
+  async function restore(): Promise<LluAuth | undefined> {
+    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
+    if (!record || record.username !== options.username || record.configuredBaseUrl !== options.baseUrl) return undefined;
+    if (record.expires - ctx.now() <= EXPIRY_MARGIN_MS) return undefined;
+    return toAuth(record, true);
+  }
+
+  async function refuseEarly(): Promise<void> {
+    const lockout = await readRecord(ctx.state, STATE_KEYS.lockout, lockoutSchema);
+    const waitMs = lockout ? lockout.notBefore - ctx.now() : 0;
+    if (lockout && waitMs > 0) {
+      const cause = new Error(`${STATE_KEYS.lockout}: not before ${new Date(lockout.notBefore).toISOString()}`);
+      throw lluError('LLU006', { params: { seconds: Math.ceil(waitMs / 1000), reason: lockout.reason }, retryAfterMs: waitMs, cause });
+    }
+    const refused = await readRecord(ctx.state, STATE_KEYS.refused, refusedSchema);
+    if (refused && (await matchesFingerprint(refused, parts()))) {
+      throw lluError('LLU004', { cause: new Error(`${STATE_KEYS.refused}: refused at ${new Date(refused.at).toISOString()}`) });
+    }
+  }
+
+  async function remember(result: LoginResult): Promise<LluAuth> {
+    const record: PersistedSession = {
+      token: result.token,
+      expires: result.expiresMs,
+      accountId: result.accountId,
+      baseUrl: result.baseUrl,
+      region: result.region,
+      configuredBaseUrl: options.baseUrl,
+      username: options.username,
+      savedAt: ctx.now(),
+    };
+    await persist(async () => {
+      await ctx.state.write(STATE_KEYS.session, record);
+      await ctx.state.remove(STATE_KEYS.refused);
+      await ctx.state.remove(STATE_KEYS.lockout);
+    }, 'session');
+    ctx.log.info({ region: result.region, baseUrl: result.baseUrl }, 'logged in to LibreLink Up');
+    return toAuth(record, false);
+  }
+
+  async function fail(error: unknown): Promise<never> {
+    if (error instanceof RateLimitError) {
+      const lockout = { notBefore: ctx.now() + error.retryAfterMs, reason: error.message };
+      await persist(() => ctx.state.write(STATE_KEYS.lockout, lockout), 'lockout');
+    } else if (errorCode(error) === 'LLU003') {
+      const record = { refused: true, ...(await fingerprint(parts())), at: ctx.now() };
+      await persist(() => ctx.state.write(STATE_KEYS.refused, record), 'refused credentials');
+    }
+    throw error;
+  }
+
+  async function freshLogin(signal: AbortSignal): Promise<LluAuth> {
+    await refuseEarly();
+    const result = await login({ ...options, log: ctx.log, now: () => ctx.now() }, signal).catch(fail);
+    return remember(result);
+  }
+
+  async function forget(ticket: Ticket): Promise<void> {
+    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
+    if (record && record.token === ticket.token.reveal()) await persist(() => ctx.state.remove(STATE_KEYS.session), 'session removal');
+  }
+
+  async function connections(auth: LluAuth, signal: AbortSignal): Promise<Connection[]> {
+    const response = await options.client.connections(auth, signal);
+    const body = dataBody(response, { nowMs: ctx.now(), rand: options.rand, version: options.version });
+    const parsed = connectionsResponseSchema.safeParse(body);
+    if (parsed.success) return parsed.data.data;
+    throw lluError('LLU023', { params: { what: response.what, reason: firstIssue(parsed.error) }, status: response.httpStatus, cause: causeOf(response) });
+  }
+
+  async function pickPatient(auth: LluAuth, signal: AbortSignal): Promise<LluSession> {
+    const data = await connections(auth, signal);
+    const cause = new Error(`GET /llu/connections listed ${data.length} connection(s)`);
+    const chosen = selectPatient(data, options, cause);
+    const name = patientName(chosen);
+    ctx.log.info({ patientId: chosen.patientId, patient: name }, 'following this LibreLink Up connection');
+    return { ...auth, patientId: chosen.patientId, patientName: name };
+  }
+
+  const session: SessionFunctions<LluAuth, LluSession> = {
+    async authenticate(signal) {
+      if (signal.aborted) throw signal.reason;
+      return (await restore()) ?? freshLogin(signal);
+    },
+    async authorize(auth, signal) {
+      try {
+        return await pickPatient(auth, signal);
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError)) throw error;
+        await forget(auth);
+        // A ticket from an earlier run may have been revoked; one fresh login is still "once per session".
+        if (!auth.restored) throw error;
+        return pickPatient(await freshLogin(signal), signal);
+      }
+    },
+  };
+  return { session, forget };
+}
