@@ -24,9 +24,9 @@ describe('check-config', () => {
       cwd: tempDir(),
       env: { CONNECT_SOURCE: 'linkup', CONNECT_LINK_UP_USERNAME: 'me@example.com', CONNECT_LINK_UP_PASSWORD: canary },
     });
-    // linkup is not built yet: the config is valid but the source is refused with a code.
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('[SRC001]');
+    expect(run.code, run.stderr).toBe(0);
+    const config = JSON.parse(run.stdout) as { bridges: { source: Record<string, unknown> }[] };
+    expect(config.bridges[0]?.source).toMatchObject({ kind: 'linkup', username: 'me@example.com', password: '***' });
     expect(run.stdout + run.stderr).not.toContain(canary);
   });
 
