@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { createHttpClient } from '../../lib/http.js';
 import type { Secret } from '../../lib/secret.js';
+import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js';
 import { lluError } from './errors.js';
 import { authHeaders, baseHeaders, bearerHeaders, jsonHeaders, type AppIdentity } from './headers.js';
 
@@ -9,18 +10,7 @@ import { authHeaders, baseHeaders, bearerHeaders, jsonHeaders, type AppIdentity 
  * or body *means* is decided in responses.ts and login.ts. Only transport failures throw here.
  */
 
-/** An answer as received: status, the body text, and the body parsed when it is JSON. */
-export interface WireResponse {
-  /** For error messages: `login`, `connections`, `graph`, … */
-  what: string;
-  httpStatus: number;
-  text: string;
-  /** The parsed body; `undefined` when empty, HTML or not valid JSON (a truncated body included). */
-  json: unknown;
-  /** The `Retry-After` header, raw. */
-  retryAfter: string | undefined;
-  contentType: string;
-}
+export type { WireResponse } from '../../lib/wire.js';
 
 /** What an authenticated call needs: where, with which ticket, as whom. */
 export interface Ticket {
@@ -38,63 +28,8 @@ export interface LluClient {
   graph(ticket: Ticket, patientId: string, signal: AbortSignal): Promise<WireResponse>;
 }
 
-interface Request {
-  what: string;
-  method: 'GET' | 'POST';
-  url: string;
-  headers: Record<string, string>;
-  body?: unknown;
-  signal: AbortSignal;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function transportReason(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
-}
-
-async function send(http: AxiosInstance, request: Request): Promise<WireResponse> {
-  if (request.signal.aborted) throw request.signal.reason;
-  let response;
-  try {
-    response = await http.request<string>({
-      method: request.method,
-      url: request.url,
-      headers: request.headers,
-      data: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: request.signal,
-      responseType: 'text',
-      // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
-      transformResponse: [(data: unknown) => data],
-    });
-  } catch (error) {
-    if (request.signal.aborted) throw request.signal.reason;
-    // A fresh cause: axios errors carry the request config, headers and password included.
-    const cause = new Error(transportReason(error));
-    throw lluError('LLU025', { params: { host: new URL(request.url).host, reason: cause.message }, cause });
-  }
-  const text = typeof response.data === 'string' ? response.data : '';
-  const header = (name: string): string | undefined => {
-    const value: unknown = response.headers[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  return {
-    what: request.what,
-    httpStatus: response.status,
-    text,
-    json: parseJson(text),
-    retryAfter: header('retry-after'),
-    contentType: header('content-type') ?? '',
-  };
+function send(http: AxiosInstance, request: WireRequest): Promise<WireResponse> {
+  return sendWire(http, request, (failure) => lluError('LLU025', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }));
 }
 
 /** The client for one driver; no I/O until a method is called. */

@@ -1,28 +1,10 @@
-import {
-  AuthError,
-  ConfigError,
-  NetworkError,
-  RateLimitError,
-  SessionExpiredError,
-  TransformError,
-  UpstreamError,
-  type ErrorDetails,
-  type GlucoHubError,
-} from '../../lib/errors.js';
+import { errorTable, type ErrorSpec } from '../../lib/error-table.js';
 
 /**
  * Every error the LibreLink Up driver throws, as data: class, message and hint per code.
- * `{name}` placeholders are filled from `params`. Messages never carry the password, the token
- * or request headers; a `cause` is built by `responseCause` (status + short, redacted excerpt).
+ * Messages never carry the password, the token or request headers; a `cause` is built by
+ * `responseCause` (status + short, redacted excerpt).
  */
-
-type ErrorClass = 'config' | 'auth' | 'session' | 'rate' | 'upstream' | 'network' | 'transform';
-
-interface ErrorSpec {
-  kind: ErrorClass;
-  message: string;
-  hint: string;
-}
 
 const REGIONS_HINT = 'use one of US, EU, EU2, DE, FR, CA, AU, AP, AE, JP, LA, RU, CN (UK/GB = EU2)';
 const FOLLOWER_HINT =
@@ -161,51 +143,5 @@ export const LLU_ERRORS = {
 
 export type LluCode = keyof typeof LLU_ERRORS;
 
-export interface LluErrorOptions {
-  params?: Record<string, string | number>;
-  cause?: unknown;
-  /** RateLimitError only. */
-  retryAfterMs?: number;
-  /** UpstreamError only. */
-  status?: number;
-}
-
-type Builder = (code: string, message: string, details: ErrorDetails, options: LluErrorOptions) => GlucoHubError;
-
-const BUILD: Record<ErrorClass, Builder> = {
-  config: (code, message, details) => new ConfigError(code, message, details),
-  auth: (code, message, details) => new AuthError(code, message, details),
-  session: (code, message, details) => new SessionExpiredError(code, message, details),
-  rate: (code, message, details, options) => new RateLimitError(code, message, options.retryAfterMs ?? 0, details),
-  upstream: (code, message, details, options) => new UpstreamError(code, message, options.status, details),
-  network: (code, message, details) => new NetworkError(code, message, details),
-  transform: (code, message, details) => new TransformError(code, message, details),
-};
-
-function fill(template: string, params: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
-}
-
 /** Builds the coded error for `code` from the table. */
-export function lluError(code: LluCode, options: LluErrorOptions = {}): GlucoHubError {
-  const spec: ErrorSpec = LLU_ERRORS[code];
-  const params = options.params ?? {};
-  const message = fill(spec.message, params);
-  const details = { hint: fill(spec.hint, params), cause: options.cause };
-  return BUILD[spec.kind](code, message, details, options);
-}
-
-const EXCERPT_CHARS = 160;
-const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken)"\s*:\s*"[^"]*"/gi;
-
-/** A short, single-line body excerpt with credential-looking fields masked. */
-export function excerpt(text: string): string {
-  const masked = text.replace(SECRET_FIELDS, '"$1":"***"').replace(/\s+/g, ' ').trim();
-  return masked.length > EXCERPT_CHARS ? `${masked.slice(0, EXCERPT_CHARS)}…` : masked;
-}
-
-/** The `cause` of an error built from a response: status and a redacted excerpt, never the request. */
-export function responseCause(httpStatus: number, bodyText: string): Error {
-  const body = excerpt(bodyText);
-  return new Error(body ? `HTTP ${httpStatus}: ${body}` : `HTTP ${httpStatus} (empty body)`);
-}
+export const lluError = errorTable<LluCode>(LLU_ERRORS);

@@ -1,6 +1,7 @@
 import type { GlucoHubError } from '../../lib/errors.js';
 import type { WireResponse } from './client.js';
-import { lluError, responseCause } from './errors.js';
+import { responseCause, retryAfterMs } from '../../lib/wire.js';
+import { lluError } from './errors.js';
 import { envelopeSchema } from './wire.js';
 
 /** What an HTTP answer means, common to every call (vendor-apis.md §1.5). */
@@ -14,16 +15,8 @@ export function isHtml(response: WireResponse): boolean {
   return /text\/html/i.test(response.contentType) || /^\s*</.test(response.text);
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in ms from `nowMs`. */
-export function retryAfterMs(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
 export function causeOf(response: WireResponse): Error {
-  return responseCause(response.httpStatus, response.text);
+  return responseCause(response);
 }
 
 /**

@@ -1,0 +1,114 @@
+import type { AxiosInstance } from 'axios';
+
+/**
+ * HTTP as the drivers and outputs see it: a request goes out, the answer comes back unread
+ * (status, text, JSON when it parses). What a status or body *means* is decided by the caller;
+ * only transport failures throw, and never with the request (headers, passwords) attached.
+ */
+
+/** An answer as received. */
+export interface WireResponse {
+  /** For error messages: `the login`, `POST /api/v3/entries`, … */
+  what: string;
+  httpStatus: number;
+  text: string;
+  /** The parsed body; `undefined` when empty, HTML or not valid JSON (a truncated body included). */
+  json: unknown;
+  /** The `Retry-After` header, raw. */
+  retryAfter: string | undefined;
+  contentType: string;
+}
+
+export interface WireRequest {
+  what: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  signal: AbortSignal;
+}
+
+/** The request never got an answer; `reason` is safe to log (no request config inside). */
+export interface TransportFailure {
+  host: string;
+  reason: string;
+  /** A fresh error with only `reason`: axios errors carry the request config, headers and password included. */
+  cause: Error;
+}
+
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function transportReason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/**
+ * Sends `request`; an abort rethrows the signal's reason, any other transport failure is turned
+ * into the caller's coded error by `onFailure`.
+ */
+export async function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
+  if (request.signal.aborted) throw request.signal.reason;
+  let response;
+  try {
+    response = await http.request<string>({
+      method: request.method,
+      url: request.url,
+      headers: request.body === undefined ? request.headers : { 'content-type': 'application/json', ...request.headers },
+      data: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: request.signal,
+      responseType: 'text',
+      // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
+      transformResponse: [(data: unknown) => data],
+    });
+  } catch (error) {
+    if (request.signal.aborted) throw request.signal.reason;
+    const reason = transportReason(error);
+    throw onFailure({ host: new URL(request.url).host, reason, cause: new Error(reason) });
+  }
+  const text = typeof response.data === 'string' ? response.data : '';
+  const header = (name: string): string | undefined => {
+    const value: unknown = response.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return {
+    what: request.what,
+    httpStatus: response.status,
+    text,
+    json: parseJson(text),
+    retryAfter: header('retry-after'),
+    contentType: header('content-type') ?? '',
+  };
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms from `nowMs`. */
+export function retryAfterMs(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+const EXCERPT_CHARS = 160;
+const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken|api-secret|secret|accessToken)"\s*:\s*"[^"]*"/gi;
+
+/** A short, single-line body excerpt with credential-looking fields masked. */
+export function excerpt(text: string): string {
+  const masked = text.replace(SECRET_FIELDS, '"$1":"***"').replace(/\s+/g, ' ').trim();
+  return masked.length > EXCERPT_CHARS ? `${masked.slice(0, EXCERPT_CHARS)}…` : masked;
+}
+
+/** The `cause` of an error built from a response: status and a redacted excerpt, never the request. */
+export function responseCause(response: Pick<WireResponse, 'httpStatus' | 'text'>): Error {
+  const body = excerpt(response.text);
+  return new Error(body ? `HTTP ${response.httpStatus}: ${body}` : `HTTP ${response.httpStatus} (empty body)`);
+}
