@@ -22,14 +22,25 @@ const flag = z.preprocess((v) => {
 }, z.boolean());
 
 /** An http(s) URL; `?token=` is allowed (Nightscout access tokens travel that way). */
-export const httpUrl = z.string().trim().refine((v) => {
-  try {
-    const u = new URL(v);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
-  } catch {
-    return false;
-  }
-}, 'must be an http:// or https:// URL');
+export const httpUrl = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(v);
+    } catch {
+      url = undefined;
+    }
+    if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0) return;
+    // `my.site.example` parses as nothing and `localhost:1337` as the scheme "localhost:": both lack one.
+    const bare = /^[a-z0-9.-]+\.[a-z]{2,}(?::\d+)?(?:\/\S*)?$/i.test(v) || /^localhost(?::\d+)?(?:\/\S*)?$/i.test(v);
+    const shown = v.replace(/([?&]token=)[^&#]*/gi, '$1***');
+    ctx.addIssue({
+      code: 'custom',
+      message: bare ? `"${shown}" has no scheme: the URL must start with https:// (https://${shown})` : 'must be an http:// or https:// URL',
+    });
+  });
 
 export const simulatorSourceSchema = z.object({
   kind: z.literal('simulator'),
@@ -75,6 +86,7 @@ export const dexcomShareSourceSchema = z.object({
 
 export const nightscoutSourceSchema = z.object({
   kind: z.literal('nightscout'),
+  /** Base URL of the site to read; an access token in `?token=` moves into `token`. */
   endpoint: httpUrl,
   apiSecret: secret.optional(),
   token: secret.optional(),
@@ -112,11 +124,14 @@ export type SourceSettings = z.infer<typeof sourceSchema>;
 export type SourceKind = SourceSettings['kind'];
 export type SimulatorSettingsConfig = z.infer<typeof simulatorSourceSchema>;
 
+/** The target Nightscout site (`endpoint`, `token`, `apiSecret`). */
 export const nightscoutOutputSchema = z.object({
-  /** Base URL of the Nightscout site; an access token may ride along as `?token=`. */
+  /** Base URL of the Nightscout site; an access token in `?token=` moves into `token`. */
   endpoint: httpUrl,
   apiSecret: secret.optional(),
   token: secret.optional(),
+  /** `auto`: v3 when a token is given and the server has v3, else v1. */
+  api: z.enum(['auto', 'v3', 'v1']).default('auto'),
 });
 
 export const filesystemOutputSchema = z.object({
@@ -142,6 +157,30 @@ export const bridgeSchema = z.object({
 });
 export type BridgeConfig = z.infer<typeof bridgeSchema>;
 
+interface NightscoutSite {
+  endpoint: string;
+  token?: Secret | undefined;
+}
+
+/**
+ * nightscout-connect accepts an access token as the endpoint's `?token=`. It moves into the
+ * `token` secret (an explicit `token` wins), so the URL is never a secret in logs or `check-config`.
+ */
+function withoutUrlToken<T extends NightscoutSite>(site: T): T {
+  const url = new URL(site.endpoint);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl === null) return site;
+  url.searchParams.delete('token');
+  const token = site.token ?? (fromUrl ? new Secret(fromUrl) : undefined);
+  return { ...site, endpoint: url.toString(), token };
+}
+
+function moveUrlTokens(bridge: BridgeConfig): BridgeConfig {
+  const source = bridge.source.kind === 'nightscout' ? withoutUrlToken(bridge.source) : bridge.source;
+  const nightscout = bridge.nightscout ? withoutUrlToken(bridge.nightscout) : undefined;
+  return { ...bridge, source, ...(nightscout ? { nightscout } : {}) };
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z
@@ -163,5 +202,6 @@ export const configSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `bridge id "${b.id}" is used twice` });
       seen.add(b.id);
     });
-  });
+  })
+  .transform((cfg) => ({ ...cfg, bridges: cfg.bridges.map(moveUrlTokens) }));
 export type Config = z.infer<typeof configSchema>;

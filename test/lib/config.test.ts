@@ -177,3 +177,32 @@ describe('bad configuration gives coded, actionable errors', () => {
     expect(err.message).toContain('bridge id "a" is used twice');
   });
 });
+
+describe('Nightscout URLs', () => {
+  const token = 'uploader-0123456789abcdef';
+
+  it('moves an access token from ?token= into the token secret, so the URL holds no secret', () => {
+    const config = load({ CONNECT_NIGHTSCOUT_ENDPOINT: `https://ns.example/site/?token=${token}` });
+    const target = config.bridges[0]?.nightscout;
+    expect(target?.endpoint).toBe('https://ns.example/site/');
+    expect(target?.token).toBeInstanceOf(Secret);
+    expect(target?.token?.reveal()).toBe(token);
+    expect(JSON.stringify(config)).not.toContain(token);
+    expect(target?.api).toBe('auto');
+  });
+
+  it('lets an explicit token win over the one in the URL, for a source too', () => {
+    const config = load({ CONNECT_SOURCE: 'nightscout', CONNECT_SOURCE_ENDPOINT: 'https://src.example/?token=old-0123456789abcdef', CONNECT_SOURCE_TOKEN: token });
+    const source = config.bridges[0]?.source;
+    expect(source?.kind === 'nightscout' && source.token?.reveal()).toBe(token);
+    expect(source?.kind === 'nightscout' && source.endpoint).toBe('https://src.example/');
+  });
+
+  it('says how to fix a URL without a scheme, without printing a token', () => {
+    const error = failure(() => load({ CONNECT_NIGHTSCOUT_ENDPOINT: `ns.example/?token=${token}`, CONNECT_API_SECRET: 'abcdefghijkl' }));
+    expect(error.code).toBe('CFG002');
+    expect(error.message).toContain('has no scheme');
+    expect(error.message).toContain('https://ns.example/?token=***');
+    expect(error.message).not.toContain(token);
+  });
+});

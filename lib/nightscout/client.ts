@@ -1,0 +1,133 @@
+import type { AxiosInstance } from 'axios';
+import { z } from 'zod';
+import { createHttpClient } from '../http.js';
+import { excerpt, responseCause, sendWire, type WireResponse } from '../wire.js';
+import { nsError } from './errors.js';
+import { createJwtSource, type Jwt } from './jwt.js';
+import { hashApiSecret, looksHashed, type Site } from './site.js';
+
+/**
+ * HTTP to one Nightscout site with its credentials applied: API v3 with a JWT (renewed ahead of
+ * time, and once on a 401), API v1 with the hashed API secret (or the JWT when only a token is
+ * given). Auth failures, 5xx and transport failures become explained, coded errors here; every
+ * other answer goes back to the caller, whose collection rules decide what a 4xx means.
+ */
+
+export type Api = 'v3' | 'v1';
+
+export interface NightscoutRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Below the site's base URL, e.g. `/api/v3/entries`. */
+  path: string;
+  query?: Record<string, string | number>;
+  body?: unknown;
+}
+
+export interface NightscoutClient {
+  readonly site: Site;
+  /** Which API the credentials allow: v3 needs an access token, v1 takes either. */
+  readonly canUseV3: boolean;
+  request(api: Api, request: NightscoutRequest, signal: AbortSignal): Promise<WireResponse>;
+  /** Whether the server has API v3 (`/api/v3/version`, public). */
+  hasV3(signal: AbortSignal): Promise<boolean>;
+}
+
+const messageSchema = z.object({ message: z.string() });
+
+function bodyMessage(response: WireResponse): string {
+  const parsed = messageSchema.safeParse(response.json);
+  return parsed.success ? parsed.data.message : excerpt(response.text) || 'no message';
+}
+
+/** `Missing permission api:entries:create` → the permission, and the set an uploader needs. */
+function permissionError(site: Site, response: WireResponse): Error {
+  const message = bodyMessage(response);
+  const permission = /Missing permission (\S+)/.exec(message)?.[1] ?? 'needed for this call';
+  const collection = /^api:([^:]+):/.exec(permission)?.[1];
+  const permissions = collection ? `api:${collection}:create, api:${collection}:update and api:${collection}:read` : 'the needed permissions';
+  return nsError('NS005', { params: { site: site.names.site, permission, permissions }, cause: responseCause(response) });
+}
+
+function toQuery(query: Record<string, string | number> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) params.append(key, String(value));
+  const text = params.toString().replace(/%24/g, '$');
+  return text ? `?${text}` : '';
+}
+
+export interface NightscoutClientOptions {
+  now: () => number;
+  http?: AxiosInstance;
+}
+
+export function createNightscoutClient(site: Site, options: NightscoutClientOptions): NightscoutClient {
+  const http = options.http ?? createHttpClient({});
+  const jwt = site.token ? createJwtSource(http, site, options.now) : undefined;
+  const secretHash = site.apiSecret ? hashApiSecret(site.apiSecret) : undefined;
+  const names = site.names;
+
+  function send(request: NightscoutRequest, headers: Record<string, string>, signal: AbortSignal): Promise<WireResponse> {
+    const what = `${request.method} ${request.path}`;
+    return sendWire(
+      http,
+      { what, method: request.method, url: `${site.baseUrl}${request.path}${toQuery(request.query)}`, headers: { accept: 'application/json', ...headers }, body: request.body, signal },
+      (failure) => nsError('NS009', { params: { site: names.site, host: failure.host, reason: failure.reason }, cause: failure.cause }),
+    );
+  }
+
+  /** Statuses that mean the same for every caller; anything else is returned. */
+  function check(response: WireResponse): WireResponse {
+    const { httpStatus } = response;
+    if (httpStatus >= 300 && httpStatus < 400) {
+      throw nsError('NS011', { params: { site: names.site, status: httpStatus, location: 'another URL' }, cause: responseCause(response) });
+    }
+    if (httpStatus === 403) throw permissionError(site, response);
+    if (httpStatus >= 500 || httpStatus === 429 || httpStatus === 408) {
+      const reason = response.json === undefined ? '' : ` (${bodyMessage(response)})`;
+      throw nsError('NS007', { params: { site: names.site, what: response.what, status: httpStatus, reason }, status: httpStatus, cause: responseCause(response) });
+    }
+    return response;
+  }
+
+  async function withJwt(request: NightscoutRequest, signal: AbortSignal): Promise<WireResponse> {
+    if (!jwt) throw nsError('NS001', { params: { ...names } });
+    let token: Jwt = await jwt.get(signal);
+    let response = await send(request, { authorization: `Bearer ${token.token}` }, signal);
+    if (response.httpStatus === 401) {
+      // The server was reinstalled (new JWT key) or the clock drifted: one new JWT, then give up.
+      jwt.invalidate(token);
+      token = await jwt.get(signal);
+      response = await send(request, { authorization: `Bearer ${token.token}` }, signal);
+      if (response.httpStatus === 401) {
+        throw nsError('NS006', { params: { ...names, what: response.what, reason: bodyMessage(response) }, cause: responseCause(response) });
+      }
+    }
+    return check(response);
+  }
+
+  async function withSecret(request: NightscoutRequest, hash: string, signal: AbortSignal): Promise<WireResponse> {
+    const response = await send(request, { 'api-secret': hash }, signal);
+    if (response.httpStatus === 401) {
+      const code = site.apiSecret && looksHashed(site.apiSecret) ? 'NS002' : 'NS003';
+      throw nsError(code, { params: { ...names }, cause: responseCause(response) });
+    }
+    return check(response);
+  }
+
+  return {
+    site,
+    canUseV3: jwt !== undefined,
+    request(api, request, signal) {
+      if (api === 'v3' || !secretHash) return withJwt(request, signal);
+      return withSecret(request, secretHash, signal);
+    },
+    async hasV3(signal) {
+      const response = await send({ method: 'GET', path: '/api/v3/version' }, {}, signal);
+      if (response.httpStatus === 404) return false;
+      const checked = check(response);
+      if (checked.httpStatus === 200) return true;
+      throw nsError('NS007', { params: { site: names.site, what: checked.what, status: checked.httpStatus, reason: '' }, status: checked.httpStatus, cause: responseCause(checked) });
+    },
+  };
+}
