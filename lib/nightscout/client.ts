@@ -115,12 +115,21 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
     return check(response);
   }
 
+  /** v1 without credentials: the server's default roles (`readable` unless changed) apply. */
+  async function anonymous(request: NightscoutRequest, signal: AbortSignal): Promise<WireResponse> {
+    const response = await send(request, {}, signal);
+    if (response.httpStatus === 401) throw nsError('NS001', { params: { ...names }, cause: responseCause(response) });
+    return check(response);
+  }
+
   return {
     site,
     canUseV3: jwt !== undefined,
     request(api, request, signal) {
-      if (api === 'v3' || !secretHash) return withJwt(request, signal);
-      return withSecret(request, secretHash, signal);
+      if (api === 'v3') return withJwt(request, signal);
+      if (secretHash) return withSecret(request, secretHash, signal);
+      if (jwt) return withJwt(request, signal);
+      return anonymous(request, signal);
     },
     async hasV3(signal) {
       const response = await send({ method: 'GET', path: '/api/v3/version' }, {}, signal);

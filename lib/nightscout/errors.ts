@@ -8,7 +8,7 @@ import { errorTable, type ErrorSpec } from '../error-table.js';
 export const NS_ERRORS = {
   NS001: {
     kind: 'config',
-    message: '{site} has neither an access token nor an API secret',
+    message: '{site} needs credentials: it has neither an access token nor an API secret, and does not let anyone read',
     hint: 'set {tokenVar} (an access token from Admin Tools, for API v3) or {secretVar} (the plain API_SECRET, API v1)',
   },
   NS002: {
