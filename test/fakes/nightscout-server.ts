@@ -77,6 +77,7 @@ export interface FakeNightscout {
   readonly apiSecretSha512: string;
   /** Deep copies of the stored documents in insertion order, soft-deleted ones included (with `_id`). */
   docs(collection: CollectionName): Doc[];
+  /** Stored documents, soft-deleted ones included unless `includeDeleted: false`. */
   count(collection: CollectionName, options?: { includeDeleted?: boolean }): number;
   /** Store a document as-is, as if a v1 client or Mongo import had written it; returns it with `_id`. */
   seed(collection: CollectionName, doc: Record<string, unknown>): Doc;
