@@ -1,9 +1,10 @@
 import type { Collection, NightscoutDocument } from '../../lib/domain.js';
-import { responseMessage, type NightscoutClient } from '../../lib/nightscout/client.js';
+import type { NightscoutClient } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import { responseCause } from '../../lib/wire.js';
 import type { DevicestatusGuard } from './devicestatus-guard.js';
 import { newestV1 } from './newest.js';
+import { refusalError } from './refusal.js';
 import { addTally, emptyTally, type Notices, type Tally } from './tally.js';
 
 /**
@@ -50,17 +51,14 @@ async function postChunk(ctx: V1Context, collection: Collection, docs: Nightscou
     if (collection === 'devicestatus') ctx.devicestatus.sent(docs);
     return { ...emptyTally(), stored: docs.length };
   }
+  const refusal = refusalError(ctx.client, response);
+  if ('thrown' in refusal) throw refusal.thrown;
   if (docs.length > 1) {
     const half = Math.ceil(docs.length / 2);
     const first = await postChunk(ctx, collection, docs.slice(0, half), signal);
     return addTally(first, await postChunk(ctx, collection, docs.slice(half), signal));
   }
-  const error = nsError('NS012', {
-    params: { site: ctx.client.site.names.site, what: response.what, status, reason: responseMessage(response) },
-    status,
-    cause: responseCause(response),
-  });
-  ctx.notices.rejected(collection, docs[0]?.identifier, error);
+  ctx.notices.rejected(collection, docs[0]?.identifier, refusal.rejected);
   return { ...emptyTally(), rejected: 1 };
 }
 

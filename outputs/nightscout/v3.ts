@@ -3,6 +3,7 @@ import { responseMessage, type NightscoutClient } from '../../lib/nightscout/cli
 import { nsError } from '../../lib/nightscout/errors.js';
 import { responseCause } from '../../lib/wire.js';
 import { mapLimit } from './pool.js';
+import { refusalError } from './refusal.js';
 import { emptyTally, type Notices, type Tally } from './tally.js';
 
 /**
@@ -43,12 +44,9 @@ async function postOne(ctx: V3Context, collection: Collection, doc: NightscoutDo
     ctx.notices.immutableField(collection, field);
     return 'duplicate';
   }
-  const error = nsError('NS012', {
-    params: { site: ctx.client.site.names.site, what: response.what, status, reason: message },
-    status,
-    cause: responseCause(response),
-  });
-  ctx.notices.rejected(collection, doc.identifier, error);
+  const refusal = refusalError(ctx.client, response);
+  if ('thrown' in refusal) throw refusal.thrown;
+  ctx.notices.rejected(collection, doc.identifier, refusal.rejected);
   return 'rejected';
 }
 

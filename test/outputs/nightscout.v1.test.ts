@@ -126,6 +126,13 @@ describe('Nightscout output, API v1: documents', () => {
     expect(refused[0]!.identifier).toBe(poison);
   });
 
+  it('a 404 (a wrong path prefix) is thrown, never taken as every document being bad', async () => {
+    const { output } = await startedV1WithSecret();
+    nock(SERVER).post('/api/v1/entries').reply(404, 'Cannot POST /api/v1/entries');
+    await expect(output.store(batchOf({ entries: everyFiveMinutes(T0, 4) }), signal())).rejects.toMatchObject({ code: 'NS007' });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('a 5xx is thrown as a retryable NS007', async () => {
     const { output } = await startedV1WithSecret();
     nock(SERVER).post('/api/v1/entries').reply(500, { status: 500, message: 'Mongo Error' });

@@ -110,6 +110,12 @@ describe('Nightscout output, API v3: storing', () => {
     expect(rejected[0]!.identifier).toBe(docs[1]!.identifier);
   });
 
+  it('a 404 is a wrong URL, not a bad document: thrown (retried), nothing counted as rejected', async () => {
+    const { output } = await startedV3();
+    nock(SERVER).post('/api/v3/entries').reply(404, { status: 404, message: 'Bad operation or collection' });
+    await expect(output.store(batchOf({ entries: [entry(T0)] }), signal())).rejects.toMatchObject({ code: 'NS007' });
+  });
+
   it('a document that fails validation is rejected with NS013 and never sent', async () => {
     const { output, lines } = await startedV3();
     const good = entry(T0);
