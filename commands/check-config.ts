@@ -19,7 +19,7 @@ export const checkConfigCommand: CommandModule<object, GlobalArgs> = {
     for (const bridge of config.bridges) {
       // Builds each driver without any I/O, so a source this version lacks is reported here.
       await createDriver(bridge.source, driverContext(config, bridge, log));
-      await createOutputs(bridge);
+      await createOutputs(bridge, { now: Date.now, log });
     }
     say(JSON.stringify(config, null, 2));
     process.exitCode = EXIT.ok;

@@ -8,12 +8,20 @@ function formatDelay(ms: number): string {
   return s % 60 === 0 ? `${m}m` : `${m}m ${s % 60}s`;
 }
 
+interface Counts {
+  stored: number;
+  duplicates: number;
+  rejected: number;
+}
+
+const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0 });
+
 /**
  * Turns machine events into log lines: one line per frame and per state change worth knowing,
  * never glucose documents above debug level.
  */
 export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = {}): (event: BridgeEvent) => void {
-  const stored = new Map<string, { stored: number; duplicates: number }>();
+  const stored = new Map<string, Counts>();
   return (event) => {
     switch (event.type) {
       case 'session.established':
@@ -32,9 +40,10 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
         log.debug({ loop: event.loop, entries: event.batch.entries.length, treatments: event.batch.treatments.length }, 'transformed');
         return;
       case 'frame.stored': {
-        const acc = stored.get(event.loop) ?? { stored: 0, duplicates: 0 };
+        const acc = stored.get(event.loop) ?? noCounts();
         acc.stored += event.result.stored;
         acc.duplicates += event.result.duplicates;
+        acc.rejected += event.result.rejected ?? 0;
         stored.set(event.loop, acc);
         log.debug({ loop: event.loop, output: event.output, ...event.result }, 'stored');
         return;
@@ -46,11 +55,14 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
         log.warn({ loop: event.loop, attempt: event.attempt, err: event.error, retryInMs: event.retryInMs }, 'attempt failed');
         return;
       case 'frame.done': {
-        const acc = stored.get(event.loop) ?? { stored: 0, duplicates: 0 };
+        const { rejected, ...acc } = stored.get(event.loop) ?? noCounts();
         stored.delete(event.loop);
         const next = event.nextInMs === undefined ? '' : `; next in ${formatDelay(event.nextInMs)}`;
-        const fields = { loop: event.loop, outcome: event.result.outcome, fetched: event.result.fetched, ...acc };
+        // Refused documents are rare and need a person's eye: shown only when there are some.
+        const refused = rejected > 0 ? `, ${rejected} rejected` : '';
+        const fields = { loop: event.loop, outcome: event.result.outcome, fetched: event.result.fetched, ...acc, ...(rejected > 0 ? { rejected } : {}) };
         if (event.result.outcome === 'success' && options.quietSuccess) log.debug(fields, `${event.loop}: done`);
+        else if (event.result.outcome === 'success' && rejected > 0) log.warn(fields, `${event.loop}: ${acc.stored} new, ${acc.duplicates} already stored${refused}${next}`);
         else if (event.result.outcome === 'success') log.info(fields, `${event.loop}: ${acc.stored} new, ${acc.duplicates} already stored${next}`);
         else log.warn({ ...fields, err: event.result.error }, `${event.loop}: frame ${event.result.outcome}${next}`);
         return;

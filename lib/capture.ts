@@ -44,7 +44,7 @@ export async function captureOnce(
   const now = deps.now ?? Date.now;
   ensureWritableDir(config.stateDir);
   const driver = await createDriver(bridge.source, driverContext(config, bridge, deps.log, now));
-  const outputs: Output[] = deps.persist ? await createOutputs(bridge) : [];
+  const outputs: Output[] = deps.persist ? await createOutputs(bridge, { now, log: deps.log.child({ bridge: bridge.id }) }) : [];
   for (const o of outputs) await o.start();
   const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));
   // The capture itself is the report; only failures and debug detail go to the log.

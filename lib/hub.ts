@@ -52,7 +52,7 @@ export class Hub {
     const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver }[] = [];
     for (const bridge of config.bridges) {
       const driver = await build(bridge.source, driverContext(config, bridge, this.#deps.log, this.#now));
-      const outputs = await createOutputs(bridge);
+      const outputs = await createOutputs(bridge, { now: this.#now, log: this.#deps.log.child({ bridge: bridge.id }) });
       prepared.push({ bridge, outputs, driver });
     }
     const started: Output[] = [];

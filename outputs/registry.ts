@@ -1,23 +1,33 @@
 import type { BridgeConfig } from '../lib/config/schema.js';
 import { ConfigError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
 import type { Output } from './types.js';
 
 /** Output settings that are present in the bridge's config, in a fixed order. */
 const OUTPUT_KEYS = ['filesystem', 'nightscout', 'mqtt'] as const;
 
+/** What outputs get from the process: the clock and the bridge's logger. */
+export interface OutputDeps {
+  now: () => number;
+  log: Logger;
+}
+
 /**
  * Builds every output the bridge configures. An output runs when its settings are present; one
  * that is configured but not available is a start-up error, never a silent skip.
  */
-export async function createOutputs(bridge: BridgeConfig): Promise<Output[]> {
+export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Promise<Output[]> {
   const outputs: Output[] = [];
   for (const key of OUTPUT_KEYS) {
     if (key === 'filesystem' && bridge.filesystem) {
       const { createFilesystemOutput } = await import('./filesystem/index.js');
-      outputs.push(createFilesystemOutput({ dir: bridge.filesystem.dir }, {}));
+      outputs.push(createFilesystemOutput({ dir: bridge.filesystem.dir }, { now: deps.now }));
+    } else if (key === 'nightscout' && bridge.nightscout) {
+      const { createNightscoutOutput } = await import('./nightscout/index.js');
+      outputs.push(createNightscoutOutput(bridge.nightscout, { now: deps.now, log: deps.log.child({ output: 'nightscout' }) }));
     } else if (bridge[key]) {
       throw new ConfigError('CFG010', `bridge "${bridge.id}" configures the ${key} output, which is not available in this version of gluco-hub`, {
-        hint: `remove its ${key} settings or use the filesystem output`,
+        hint: `remove its ${key} settings or use the filesystem or nightscout output`,
       });
     }
   }

@@ -6,6 +6,12 @@ export interface StoreResult {
   stored: number;
   /** Documents skipped because the output already had their identifier. */
   duplicates: number;
+  /**
+   * Documents the destination refused for good (a 4xx other than auth): each is logged with its
+   * code and kept out of this output, so one bad document never blocks every later one.
+   * Absent = none.
+   */
+  rejected?: number;
 }
 
 /**

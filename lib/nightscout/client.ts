@@ -34,14 +34,15 @@ export interface NightscoutClient {
 
 const messageSchema = z.object({ message: z.string() });
 
-function bodyMessage(response: WireResponse): string {
+/** Nightscout's `message` (or a redacted excerpt of the body): safe to log. */
+export function responseMessage(response: WireResponse): string {
   const parsed = messageSchema.safeParse(response.json);
   return parsed.success ? parsed.data.message : excerpt(response.text) || 'no message';
 }
 
 /** `Missing permission api:entries:create` → the permission, and the set an uploader needs. */
 function permissionError(site: Site, response: WireResponse): Error {
-  const message = bodyMessage(response);
+  const message = responseMessage(response);
   const permission = /Missing permission (\S+)/.exec(message)?.[1] ?? 'needed for this call';
   const collection = /^api:([^:]+):/.exec(permission)?.[1];
   const permissions = collection ? `api:${collection}:create, api:${collection}:update and api:${collection}:read` : 'the needed permissions';
@@ -84,7 +85,7 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
     }
     if (httpStatus === 403) throw permissionError(site, response);
     if (httpStatus >= 500 || httpStatus === 429 || httpStatus === 408) {
-      const reason = response.json === undefined ? '' : ` (${bodyMessage(response)})`;
+      const reason = response.json === undefined ? '' : ` (${responseMessage(response)})`;
       throw nsError('NS007', { params: { site: names.site, what: response.what, status: httpStatus, reason }, status: httpStatus, cause: responseCause(response) });
     }
     return response;
@@ -100,7 +101,7 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
       token = await jwt.get(signal);
       response = await send(request, { authorization: `Bearer ${token.token}` }, signal);
       if (response.httpStatus === 401) {
-        throw nsError('NS006', { params: { ...names, what: response.what, reason: bodyMessage(response) }, cause: responseCause(response) });
+        throw nsError('NS006', { params: { ...names, what: response.what, reason: responseMessage(response) }, cause: responseCause(response) });
       }
     }
     return check(response);

@@ -8,7 +8,7 @@ import { errorTable, type ErrorSpec } from '../error-table.js';
 export const NS_ERRORS = {
   NS001: {
     kind: 'config',
-    message: '{site} needs credentials: it has neither an access token nor an API secret, and does not let anyone read',
+    message: '{site} needs credentials: neither an access token nor an API secret is given (writing always needs one; reading needs one unless the site is public)',
     hint: 'set {tokenVar} (an access token from Admin Tools, for API v3) or {secretVar} (the plain API_SECRET, API v1)',
   },
   NS002: {
@@ -65,6 +65,22 @@ export const NS_ERRORS = {
     kind: 'upstream',
     message: '{site} rejected {what} (HTTP {status}: {reason})',
     hint: 'the document is kept out of this output; if it repeats, report it with the message',
+  },
+  NS013: {
+    kind: 'transform',
+    message: '{site}: a {collection} document is not a valid Nightscout document ({reason})',
+    hint: 'the document is kept out of this output; a bug in the source: report it with the message',
+  },
+  NS014: {
+    kind: 'upstream',
+    message:
+      '{site} already has {collection} documents that another uploader wrote, with a different {field} (HTTP 400: Field {field} cannot be modified by the client)',
+    hint: 'nothing is lost: gluco-hub counts them as already stored and does not retry them; if another app uploads the same readings, one uploader is enough',
+  },
+  NS015: {
+    kind: 'config',
+    message: '{site}: API v3 was asked for, but no access token is given (API v3 takes only access tokens, never the API secret)',
+    hint: 'set {tokenVar} to an access token from Admin Tools, or let gluco-hub choose the API (unset the API setting) to use API v1 with {secretVar}',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

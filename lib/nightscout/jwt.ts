@@ -45,7 +45,11 @@ export function createJwtSource(http: AxiosInstance, site: Site, now: () => numb
     const response = await sendWire(
       http,
       { what: 'the token exchange', method: 'GET', url: `${site.baseUrl}/api/v2/authorization/request/${encodeURIComponent(token.reveal())}`, headers: { accept: 'application/json' }, signal },
-      (failure) => nsError('NS009', { params: { site: site.names.site, host: failure.host, reason: failure.reason }, cause: failure.cause }),
+      (failure) => {
+        // The token is in the URL; some transport errors (proxies, mocks) quote the URL back.
+        const reason = failure.reason.split(token.reveal()).join('***').split(encodeURIComponent(token.reveal())).join('***');
+        return nsError('NS009', { params: { site: site.names.site, host: failure.host, reason }, cause: new Error(reason) });
+      },
     );
     const cause = responseCause(response);
     if (response.httpStatus === 401 || response.httpStatus === 403) {

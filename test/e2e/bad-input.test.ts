@@ -43,6 +43,18 @@ describe('bad input at start-up', () => {
     await expectConfigError({}, 'CFG005', [file], ['forever', '--config', file]);
   });
 
+  it('a Nightscout output without a token or a secret fails at start-up with NS001', async () => {
+    await expectConfigError({ CONNECT_NIGHTSCOUT_URL: 'https://ns.example.com' }, 'NS001', ['CONNECT_NIGHTSCOUT_TOKEN', 'CONNECT_API_SECRET']);
+  });
+
+  it('API v3 asked for with only the API secret fails at start-up with NS015', async () => {
+    await expectConfigError(
+      { CONNECT_NIGHTSCOUT_URL: 'https://ns.example.com', CONNECT_API_SECRET: 'a-plain-api-secret', GLUCO_HUB__NIGHTSCOUT__API: 'v3' },
+      'NS015',
+      ['CONNECT_NIGHTSCOUT_TOKEN'],
+    );
+  });
+
   it('an unwritable data directory fails at start-up, not later', async () => {
     const dir = tempDir();
     const blocker = join(dir, 'a-file');

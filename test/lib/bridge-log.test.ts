@@ -1,0 +1,43 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { bridgeLogger } from '../../lib/bridge-log.js';
+import { createLogger } from '../../lib/logger.js';
+import type { StoreResult } from '../../outputs/types.js';
+
+function capture() {
+  const lines: { level: number; msg: string; rejected?: number }[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+      done();
+    },
+  });
+  return { lines, log: createLogger({ level: 'info', format: 'json', destination }) };
+}
+
+function frame(results: StoreResult[]) {
+  const { lines, log } = capture();
+  const toLog = bridgeLogger(log);
+  for (const [i, result] of results.entries()) toLog({ type: 'frame.stored', bridgeId: 'b', loop: 'cgm', output: `out${i}`, result });
+  toLog({ type: 'frame.done', bridgeId: 'b', loop: 'cgm', result: { outcome: 'success', fetched: 5 } });
+  return lines.at(-1)!;
+}
+
+describe('the frame summary line', () => {
+  it('says nothing about rejected documents when there are none', () => {
+    const line = frame([{ stored: 3, duplicates: 2 }]);
+    expect(line.msg).toBe('cgm: 3 new, 2 already stored');
+    expect(line.rejected).toBeUndefined();
+    expect(line.level).toBe(30);
+  });
+
+  it('counts rejected documents across outputs and warns', () => {
+    const line = frame([
+      { stored: 3, duplicates: 1, rejected: 1 },
+      { stored: 4, duplicates: 0 },
+    ]);
+    expect(line.msg).toBe('cgm: 7 new, 1 already stored, 1 rejected');
+    expect(line.rejected).toBe(1);
+    expect(line.level).toBe(40);
+  });
+});
