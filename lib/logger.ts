@@ -49,6 +49,9 @@ export function serializeError(err: unknown): Record<string, unknown> {
   else if (err.stack) out.stack = err.stack;
   const cause = (err as { cause?: unknown }).cause;
   if (cause instanceof Error) out.cause = cause.message;
+  // The fix is what the person reading the log needs; a wrapper (HUB004) passes on its cause's.
+  const hint = (err instanceof GlucoHubError ? err.hint : undefined) ?? (cause instanceof GlucoHubError ? cause.hint : undefined);
+  if (hint) out.hint = hint;
   return out;
 }
 
