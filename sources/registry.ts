@@ -19,6 +19,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
     if (settings.kind !== 'linkup') throw new Error('linkup factory given other settings');
     return createLibreLinkUpDriver(settings, ctx);
   },
+  nightscout: async (settings, ctx) => {
+    const { createNightscoutSourceDriver } = await import('./nightscout/index.js');
+    if (settings.kind !== 'nightscout') throw new Error('nightscout factory given other settings');
+    return createNightscoutSourceDriver(settings, ctx);
+  },
 };
 
 /** Sources with a working driver in this build. */

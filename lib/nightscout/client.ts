@@ -28,6 +28,8 @@ export interface NightscoutClient {
   /** Which API the credentials allow: v3 needs an access token, v1 takes either. */
   readonly canUseV3: boolean;
   request(api: Api, request: NightscoutRequest, signal: AbortSignal): Promise<WireResponse>;
+  /** Resolves the credentials now (a token is exchanged for a JWT), so a bad token fails a login, not a read. */
+  resolveCredentials(signal: AbortSignal): Promise<void>;
   /** Whether the server has API v3 (`/api/v3/version`, public). */
   hasV3(signal: AbortSignal): Promise<boolean>;
 }
@@ -131,6 +133,9 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
       if (secretHash) return withSecret(request, secretHash, signal);
       if (jwt) return withJwt(request, signal);
       return anonymous(request, signal);
+    },
+    async resolveCredentials(signal) {
+      if (jwt) await jwt.get(signal);
     },
     async hasV3(signal) {
       const response = await send({ method: 'GET', path: '/api/v3/version' }, {}, signal);
