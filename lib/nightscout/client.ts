@@ -46,8 +46,9 @@ export function responseMessage(response: WireResponse): string {
 function permissionError(site: Site, response: WireResponse): Error {
   const message = responseMessage(response);
   const permission = /Missing permission (\S+)/.exec(message)?.[1] ?? 'needed for this call';
-  const collection = /^api:([^:]+):/.exec(permission)?.[1];
-  const permissions = collection ? `api:${collection}:create, api:${collection}:update and api:${collection}:read` : 'the needed permissions';
+  const [, collection, action] = /^api:([^:]+):(\w+)/.exec(permission) ?? [];
+  // A reader needs read; an uploader also needs update, because re-sending a document is an update.
+  const permissions = !collection ? 'the needed permissions' : action === 'read' ? `api:${collection}:read` : `api:${collection}:create, api:${collection}:update and api:${collection}:read`;
   return nsError('NS005', { params: { site: site.names.site, permission, permissions }, cause: responseCause(response) });
 }
 

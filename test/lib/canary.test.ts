@@ -8,9 +8,10 @@ import { createLogger } from '../../lib/logger.js';
 import { Secret } from '../../lib/secret.js';
 import { tempDir } from '../e2e/cli.js';
 import { leakyVendorDriver } from '../fakes/leaky-vendor.js';
+import { startFakeNightscout } from '../fakes/nightscout-server.js';
 
 const PASSWORD = 'canary-pw-93f1e';
-const TOKEN = 'canary-token-5d2c0';
+const SECRET = 'canary-api-secret-7a1b';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -22,7 +23,7 @@ function filesUnder(dir: string): string[] {
 afterEach(() => vi.restoreAllMocks());
 
 describe('secrets never reach logs, stdout or stderr', () => {
-  it('a failing then succeeding cycle at trace level leaks neither the password nor the token', async () => {
+  it('a failing then succeeding cycle into Nightscout at trace level leaks no password, token, secret, hash or JWT', async () => {
     const printed: string[] = [];
     for (const stream of [process.stdout, process.stderr]) {
       vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -38,17 +39,18 @@ describe('secrets never reach logs, stdout or stderr', () => {
       },
     });
     const cwd = tempDir();
+    const site = await startFakeNightscout({ apiSecret: SECRET, roles: { uploader: ['api:*:create', 'api:*:update', 'api:*:read'] }, subjects: { canary: ['uploader'] } });
+    const TOKEN = site.token('canary');
     const config = loadConfig({
-      env: { GLUCO_HUB__LOG__LEVEL: 'trace', CONNECT_NIGHTSCOUT_URL: `https://ns.example.com/?token=${TOKEN}`, CONNECT_API_SECRET: PASSWORD },
+      env: { GLUCO_HUB__LOG__LEVEL: 'trace', CONNECT_NIGHTSCOUT_URL: `${site.url}/?token=${TOKEN}`, CONNECT_API_SECRET: SECRET },
       cwd,
     });
-    // The Nightscout output is not built yet: keep its secrets in the logged config, run files only.
-    const bridge = { ...config.bridges[0]!, nightscout: undefined, filesystem: { dir: join(cwd, 'data') } };
+    const bridge = { ...config.bridges[0]!, filesystem: { dir: join(cwd, 'data') } };
     const log = createLogger({ level: 'trace', format: 'json', destination });
     const done: string[] = [];
     const hub = new Hub({
       log,
-      createDriver: () => Promise.resolve(leakyVendorDriver({ username: 'me@example.com', password: new Secret(`${PASSWORD}${TOKEN}`) }, Date.now) as never),
+      createDriver: () => Promise.resolve(leakyVendorDriver({ username: 'me@example.com', password: new Secret(PASSWORD) }, Date.now) as never),
       observe: (e) => {
         if (e.type === 'frame.done') done.push(e.result.outcome);
       },
@@ -57,10 +59,15 @@ describe('secrets never reach logs, stdout or stderr', () => {
     await hub.start({ ...config, bridges: [bridge] });
     await vi.waitFor(() => expect(done).toContain('success'), { timeout: 10_000, interval: 20 });
     await hub.stop();
+    await site.close();
 
     const everything = [...printed, ...logged, ...filesUnder(cwd).map((f) => readFileSync(f, 'utf8'))].join('\n');
     expect(logged.join('')).toContain('attempt failed');
     expect(everything).not.toContain(PASSWORD);
-    expect(everything).not.toContain(TOKEN);
+    expect(site.count('entries')).toBeGreaterThan(0);
+    expect(site.counters.jwtIssued).toBeGreaterThan(0);
+    for (const secret of [TOKEN, SECRET, site.apiSecretSha1, site.apiSecretSha512]) expect(everything).not.toContain(secret);
+    // A JWT starts with the base64 of `{"alg"`.
+    expect(everything).not.toContain('eyJhbGci');
   });
 });
