@@ -12,9 +12,10 @@ interface Counts {
   stored: number;
   duplicates: number;
   rejected: number;
+  queued: number;
 }
 
-const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0 });
+const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0, queued: 0 });
 
 /**
  * Turns machine events into log lines: one line per frame and per state change worth knowing,
@@ -44,8 +45,15 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
         acc.stored += event.result.stored;
         acc.duplicates += event.result.duplicates;
         acc.rejected += event.result.rejected ?? 0;
+        acc.queued += event.result.queued ?? 0;
         stored.set(event.loop, acc);
-        log.debug({ loop: event.loop, output: event.output, ...event.result }, 'stored');
+        const { error, ...counts } = event.result;
+        if (counts.queued !== undefined || error !== undefined) {
+          log.warn(
+            { loop: event.loop, output: event.output, queued: counts.queued ?? 0, waiting: counts.waiting ?? 0, err: error },
+            `${event.output} unavailable: ${counts.queued ?? 0} queued, ${counts.waiting ?? 0} waiting to be delivered`,
+          );
+        } else log.debug({ loop: event.loop, output: event.output, ...counts }, 'stored');
         return;
       }
       case 'frame.outputFailed':
@@ -55,14 +63,14 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
         log.warn({ loop: event.loop, attempt: event.attempt, err: event.error, retryInMs: event.retryInMs }, 'attempt failed');
         return;
       case 'frame.done': {
-        const { rejected, ...acc } = stored.get(event.loop) ?? noCounts();
+        const { rejected, queued, ...acc } = stored.get(event.loop) ?? noCounts();
         stored.delete(event.loop);
         const next = event.nextInMs === undefined ? '' : `; next in ${formatDelay(event.nextInMs)}`;
         // Refused documents are rare and need a person's eye: shown only when there are some.
-        const refused = rejected > 0 ? `, ${rejected} rejected` : '';
-        const fields = { loop: event.loop, outcome: event.result.outcome, fetched: event.result.fetched, ...acc, ...(rejected > 0 ? { rejected } : {}) };
+        const refused = (rejected > 0 ? `, ${rejected} rejected` : '') + (queued > 0 ? `, ${queued} queued for an output that is down` : '');
+        const fields = { loop: event.loop, outcome: event.result.outcome, fetched: event.result.fetched, ...acc, ...(rejected > 0 ? { rejected } : {}), ...(queued > 0 ? { queued } : {}) };
         if (event.result.outcome === 'success' && options.quietSuccess) log.debug(fields, `${event.loop}: done`);
-        else if (event.result.outcome === 'success' && rejected > 0) log.warn(fields, `${event.loop}: ${acc.stored} new, ${acc.duplicates} already stored${refused}${next}`);
+        else if (event.result.outcome === 'success' && rejected + queued > 0) log.warn(fields, `${event.loop}: ${acc.stored} new, ${acc.duplicates} already stored${refused}${next}`);
         else if (event.result.outcome === 'success') log.info(fields, `${event.loop}: ${acc.stored} new, ${acc.duplicates} already stored${next}`);
         else log.warn({ ...fields, err: event.result.error }, `${event.loop}: frame ${event.result.outcome}${next}`);
         return;

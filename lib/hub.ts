@@ -51,8 +51,9 @@ export class Hub {
     ensureWritableDir(config.stateDir);
     const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver }[] = [];
     for (const bridge of config.bridges) {
-      const driver = await build(bridge.source, driverContext(config, bridge, this.#deps.log, this.#now));
-      const outputs = await createOutputs(bridge, { now: this.#now, log: this.#deps.log.child({ bridge: bridge.id }) });
+      const ctx = driverContext(config, bridge, this.#deps.log, this.#now);
+      const driver = await build(bridge.source, ctx);
+      const outputs = await createOutputs(bridge, { now: this.#now, log: this.#deps.log.child({ bridge: bridge.id }), state: ctx.state });
       prepared.push({ bridge, outputs, driver });
     }
     const started: Output[] = [];

@@ -1,6 +1,8 @@
 import type { BridgeConfig } from '../lib/config/schema.js';
 import { ConfigError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import type { StateStore } from '../lib/state-store.js';
+import { reliable } from './reliable/index.js';
 import type { Output } from './types.js';
 
 /** Output settings that are present in the bridge's config, in a fixed order. */
@@ -10,6 +12,12 @@ const OUTPUT_KEYS = ['filesystem', 'nightscout', 'mqtt'] as const;
 export interface OutputDeps {
   now: () => number;
   log: Logger;
+  /**
+   * The bridge's state store: each output then runs behind its router and dead-letter queue
+   * (`forever`). Without it the outputs are bare, so a one-off `capture --persist` reports
+   * every failure instead of queueing it.
+   */
+  state?: StateStore;
 }
 
 /**
@@ -31,5 +39,7 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
       });
     }
   }
-  return outputs;
+  const { state } = deps;
+  if (!state) return outputs;
+  return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries }));
 }

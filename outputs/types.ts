@@ -12,6 +12,15 @@ export interface StoreResult {
    * Absent = none.
    */
   rejected?: number;
+  /**
+   * The destination could not take the batch: this many of its documents went to the output's
+   * dead-letter queue (`outputs/reliable/`), to be delivered when it is back. Absent = none.
+   */
+  queued?: number;
+  /** Documents in the dead-letter queue after this call. */
+  waiting?: number;
+  /** Why the destination could not take the batch (with `queued`). */
+  error?: unknown;
 }
 
 /**

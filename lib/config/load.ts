@@ -104,6 +104,7 @@ function normaliseBridge(bridge: unknown, cwd: string): unknown {
   if (!isObject(bridge)) return bridge;
   const out: RawObject = { ...bridge };
   if (isObject(out.source)) out.source = { ...out.source, kind: canonicalKind(out.source.kind) };
+  if (isObject(out.source) && out.source.kind === 'nightscout') out.source = splitToken(out.source);
   if (isObject(out.nightscout)) out.nightscout = splitToken(out.nightscout);
   if (out.filesystem === undefined && out.nightscout === undefined && out.mqtt === undefined) {
     // The filesystem output runs when nothing else is configured, so a fresh install shows data.
@@ -115,7 +116,10 @@ function normaliseBridge(bridge: unknown, cwd: string): unknown {
   return out;
 }
 
-/** Nightscout access tokens may ride in the URL (`?token=`); keep them out of the endpoint we log. */
+/**
+ * Nightscout access tokens may ride in the URL (`?token=`, as nightscout-connect accepts): they move
+ * into `token` (an explicit one wins), so the endpoint is never a secret in logs or `check-config`.
+ */
 function splitToken(ns: RawObject): RawObject {
   if (typeof ns.endpoint !== 'string') return ns;
   let url: URL;

@@ -75,7 +75,7 @@ export const SECRET_KEYS = new Set(['password', 'apiSecret', 'token']);
 export const OWN_PREFIX = 'GLUCO_HUB__';
 
 /** Sections of `GLUCO_HUB__SECTION__KEY` that configure the single bridge the environment defines. */
-export const BRIDGE_SECTIONS = new Set(['source', 'nightscout', 'filesystem', 'mqtt']);
+export const BRIDGE_SECTIONS = new Set(['source', 'nightscout', 'filesystem', 'mqtt', 'dlq']);
 
 export function snakeToCamel(name: string): string {
   return name.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -145,6 +145,9 @@ export const mqttOutputSchema = z.object({
   password: secret.optional(),
 });
 
+/** About 70 days of 5-minute readings, or two weeks of LibreLink Up's 1-minute ones. */
+export const DLQ_MAX_ENTRIES = 20_000;
+
 export const BRIDGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export const bridgeSchema = z.object({
@@ -154,32 +157,15 @@ export const bridgeSchema = z.object({
   nightscout: nightscoutOutputSchema.optional(),
   filesystem: filesystemOutputSchema.optional(),
   mqtt: mqttOutputSchema.optional(),
+  /** Each output's dead-letter queue (`outputs/reliable/`). */
+  dlq: z
+    .object({
+      /** At most this many documents wait per output; when full, the oldest are dropped (DLQ001). */
+      maxEntries: z.coerce.number().int().min(100).default(DLQ_MAX_ENTRIES),
+    })
+    .default({ maxEntries: DLQ_MAX_ENTRIES }),
 });
 export type BridgeConfig = z.infer<typeof bridgeSchema>;
-
-interface NightscoutSite {
-  endpoint: string;
-  token?: Secret | undefined;
-}
-
-/**
- * nightscout-connect accepts an access token as the endpoint's `?token=`. It moves into the
- * `token` secret (an explicit `token` wins), so the URL is never a secret in logs or `check-config`.
- */
-function withoutUrlToken<T extends NightscoutSite>(site: T): T {
-  const url = new URL(site.endpoint);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl === null) return site;
-  url.searchParams.delete('token');
-  const token = site.token ?? (fromUrl ? new Secret(fromUrl) : undefined);
-  return { ...site, endpoint: url.toString(), token };
-}
-
-function moveUrlTokens(bridge: BridgeConfig): BridgeConfig {
-  const source = bridge.source.kind === 'nightscout' ? withoutUrlToken(bridge.source) : bridge.source;
-  const nightscout = bridge.nightscout ? withoutUrlToken(bridge.nightscout) : undefined;
-  return { ...bridge, source, ...(nightscout ? { nightscout } : {}) };
-}
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -202,6 +188,5 @@ export const configSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `bridge id "${b.id}" is used twice` });
       seen.add(b.id);
     });
-  })
-  .transform((cfg) => ({ ...cfg, bridges: cfg.bridges.map(moveUrlTokens) }));
+  });
 export type Config = z.infer<typeof configSchema>;

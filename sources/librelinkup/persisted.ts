@@ -1,6 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type BinaryLike, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
-import type { StateStore } from '../../lib/state-store.js';
 
 /**
  * What the driver keeps in the bridge's state store (files 0600), so a restart neither logs in
@@ -52,11 +51,7 @@ export const refusedSchema = z.object({
 });
 export type Refused = z.infer<typeof refusedSchema>;
 
-/** A record that does not match its schema (an older version, a hand edit) counts as absent. */
-export async function readRecord<T>(state: StateStore, key: string, schema: z.ZodType<T>): Promise<T | undefined> {
-  const parsed = schema.safeParse(await state.read(key));
-  return parsed.success ? parsed.data : undefined;
-}
+export { readRecord } from '../../lib/state-record.js';
 
 const SCRYPT_KEY_BYTES = 32;
 const SCRYPT_OPTIONS: ScryptOptions = { N: 16_384, r: 8, p: 1 };

@@ -29,7 +29,7 @@ describe('capture with the Nightscout source', () => {
     dirs.push(stateDir);
     const config = configSchema.parse({
       stateDir,
-      bridges: [{ id: 'follow', source: { kind: 'nightscout', endpoint: `${SITE}/?token=${TOKEN}` } }],
+      bridges: [{ id: 'follow', source: { kind: 'nightscout', endpoint: SITE, token: TOKEN } }],
     });
     const captured = captureLog();
     const capture = await captureOnce(config, config.bridges[0]!, { log: captured.log, persist: false, now: () => NOW });
