@@ -10,7 +10,7 @@ import type { Logger } from './logger.js';
  * one file per key under `<stateDir>/<bridge>/`. Files are 0600 and replaced atomically
  * (write a temp file, fsync, rename, fsync the directory), so a crash or power cut leaves the old or
  * the new version, never half. A failed write (disk full, read-only, permissions) throws STATE003,
- * leaves the old version and no temp file. A file that is not JSON is moved aside with one STATE004
+ * leaves the old version and no temp file; one left by a crash is removed by the next run's first write. A file that is not JSON is moved aside with one STATE004
  * warning and reads as absent: losing a state file costs at most one extra vendor login, while
  * refusing to start over it would stop the readings. JSON of the wrong shape is the caller's to judge.
  */
@@ -23,6 +23,8 @@ export interface StateStore {
 const CORRUPT_HINT = 'none: gluco-hub carries on without it (at most one extra login); if it recurs, check the disk';
 
 const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
+/** `<key>.json.<8 hex>.tmp`, as `write` names its temp files. */
+const TEMP = /^[a-z0-9][a-z0-9_-]*\.json\.[0-9a-f]{8}\.tmp$/i;
 
 function checkKey(key: string): void {
   if (!KEY.test(key)) throw new Error(`invalid state key "${key}"`);
@@ -57,6 +59,22 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
   const file = (key: string) => join(dir, `${key}.json`);
   /** Corrupt files that could not be moved aside: warned about once, then read as absent quietly. */
   const stuck = new Set<string>();
+  /** Runs once, before this store creates a temp file of its own, so it never removes one in use. */
+  let swept: Promise<void> | undefined;
+
+  /**
+   * Temp files a crash or power cut left between write and rename: never the current version,
+   * but they may hold a vendor ticket, so they do not stay around.
+   */
+  async function sweepTemps(): Promise<void> {
+    let names: string[];
+    try {
+      names = await disk.readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.filter((n) => TEMP.test(n))) await disk.unlink(join(dir, name)).catch(() => undefined);
+  }
 
   /** A file that is not JSON is set aside for a person to look at; the caller carries on without it. */
   async function setAside(key: string, cause: unknown): Promise<undefined> {
@@ -97,6 +115,7 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
       checkKey(key);
       const target = file(key);
       const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+      await (swept ??= sweepTemps());
       try {
         await disk.mkdir(dir, 0o700);
         const handle = await disk.open(temp, 'w', 0o600);

@@ -112,6 +112,18 @@ describe('state store when the disk fails at runtime', () => {
     expect(readdirSync(dir)).toEqual(['session.json']);
   });
 
+  it('removes temp files a crash left behind before its first write, without touching its own', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'session.json'), '{"token":"current"}\n');
+    writeFileSync(join(dir, 'session.json.deadbeef.tmp'), '{"token":"half');
+    writeFileSync(join(dir, 'lockout.json.0badf00d.tmp'), '');
+    writeFileSync(join(dir, 'notes.txt'), 'not ours');
+    const store = createStateStore(dir, capturingLog().log);
+    await Promise.all([store.write('lockout', { n: 1 }), store.write('refused', { n: 2 }), store.write('lockout', { n: 3 })]);
+    expect(readdirSync(dir).sort()).toEqual(['lockout.json', 'notes.txt', 'refused.json', 'session.json']);
+    expect(await store.read('session')).toEqual({ token: 'current' });
+  });
+
   it('a failed remove is STATE003 and leaves the file', async () => {
     const { dir, disk, store } = await storeWithOldVersion();
     disk.fail({ op: 'unlink', code: 'EROFS' });
