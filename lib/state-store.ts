@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, unlinkSync, accessSync, constants } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errnoCode, nodeDisk, syncDirectory, type Disk } from './disk.js';
 import { StorageError } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
  * Small JSON documents gluco-hub keeps between runs (vendor sessions, "do not log in before T"),
  * one file per key under `<stateDir>/<bridge>/`. Files are 0600 and replaced atomically
- * (write a temp file, fsync, rename), so a crash leaves the old or the new version, never half.
+ * (write a temp file, fsync, rename, fsync the directory), so a crash or power cut leaves the old or
+ * the new version, never half. A failed write (disk full, read-only, permissions) throws STATE003,
+ * leaves the old version and no temp file; one left by a crash is removed by the next run's first write. A file that is not JSON is moved aside with one STATE004
+ * warning and reads as absent: losing a state file costs at most one extra vendor login, while
+ * refusing to start over it would stop the readings. JSON of the wrong shape is the caller's to judge.
  */
 export interface StateStore {
   read(key: string): Promise<unknown>;
@@ -16,7 +20,11 @@ export interface StateStore {
   remove(key: string): Promise<void>;
 }
 
+const CORRUPT_HINT = 'none: gluco-hub carries on without it (at most one extra login); if it recurs, check the disk';
+
 const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
+/** `<key>.json.<8 hex>.tmp`, as `write` names its temp files. */
+const TEMP = /^[a-z0-9][a-z0-9_-]*\.json\.[0-9a-f]{8}\.tmp$/i;
 
 function checkKey(key: string): void {
   if (!KEY.test(key)) throw new Error(`invalid state key "${key}"`);
@@ -38,51 +46,102 @@ export function ensureWritableDir(dir: string): void {
   }
 }
 
-export function createStateStore(dir: string, log: Logger): StateStore {
+export interface StateStoreOptions {
+  /** File operations; tests inject faults here. Defaults to `node:fs/promises`. */
+  disk?: Disk;
+  /** Wall clock in epoch ms, for the name a corrupt file is moved aside to; defaults to `Date.now`. */
+  now?: () => number;
+}
+
+export function createStateStore(dir: string, log: Logger, options: StateStoreOptions = {}): StateStore {
+  const disk = options.disk ?? nodeDisk;
+  const now = options.now ?? Date.now;
   const file = (key: string) => join(dir, `${key}.json`);
+  /** Corrupt files that could not be moved aside: warned about once, then read as absent quietly. */
+  const stuck = new Set<string>();
+  /** Runs once, before this store creates a temp file of its own, so it never removes one in use. */
+  let swept: Promise<void> | undefined;
+
+  /**
+   * Temp files a crash or power cut left between write and rename: never the current version,
+   * but they may hold a vendor ticket, so they do not stay around.
+   */
+  async function sweepTemps(): Promise<void> {
+    let names: string[];
+    try {
+      names = await disk.readdir(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.filter((n) => TEMP.test(n))) await disk.unlink(join(dir, name)).catch(() => undefined);
+  }
+
+  /** A file that is not JSON is set aside for a person to look at; the caller carries on without it. */
+  async function setAside(key: string, cause: unknown): Promise<undefined> {
+    if (stuck.has(key)) return undefined;
+    const aside = `${file(key)}.corrupt-${now()}`;
+    try {
+      await disk.rename(file(key), aside);
+      const error = new StorageError('STATE004', `state file ${file(key)} was corrupt; moved it to ${aside}`, { cause, hint: CORRUPT_HINT });
+      log.warn({ err: error, file: aside }, 'state file was corrupt; moved aside, carrying on without it');
+    } catch (renameError) {
+      stuck.add(key);
+      const error = new StorageError('STATE004', `state file ${file(key)} is corrupt and could not be moved aside`, {
+        cause: renameError,
+        hint: CORRUPT_HINT,
+      });
+      log.warn({ err: error, file: file(key) }, 'state file is corrupt; carrying on without it');
+    }
+    return undefined;
+  }
+
   return {
     async read(key) {
       checkKey(key);
       let text: string;
       try {
-        text = await readFile(file(key), 'utf8');
+        text = (await disk.readFile(file(key))).toString('utf8');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        if (errnoCode(err) === 'ENOENT') return undefined;
         throw new StorageError('STATE002', `cannot read state file ${file(key)}`, { cause: err });
       }
       try {
         return JSON.parse(text) as unknown;
-      } catch {
-        const aside = `${file(key)}.corrupt-${Date.now()}`;
-        await rename(file(key), aside).catch(() => undefined);
-        log.warn({ file: aside }, 'state file was corrupt; moved aside, carrying on without it');
-        return undefined;
+      } catch (err) {
+        return setAside(key, err);
       }
     },
     async write(key, value) {
       checkKey(key);
       const target = file(key);
       const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+      await (swept ??= sweepTemps());
       try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        const handle = await open(temp, 'w', 0o600);
+        await disk.mkdir(dir, 0o700);
+        const handle = await disk.open(temp, 'w', 0o600);
         try {
-          await handle.writeFile(`${JSON.stringify(value)}\n`);
+          await handle.write(`${JSON.stringify(value)}\n`);
           await handle.sync();
         } finally {
           await handle.close();
         }
-        await rename(temp, target);
+        await disk.rename(temp, target);
       } catch (cause) {
-        await unlink(temp).catch(() => undefined);
+        await disk.unlink(temp).catch(() => undefined);
         throw new StorageError('STATE003', `cannot write state file ${target}`, { cause, hint: 'check free disk space and permissions' });
       }
+      stuck.delete(key);
+      // The rename is only durable once the directory is: without this a power cut can bring back the old file.
+      await syncDirectory(disk, dir);
     },
     async remove(key) {
       checkKey(key);
-      await unlink(file(key)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw new StorageError('STATE003', `cannot remove state file ${file(key)}`, { cause: err });
-      });
+      try {
+        await disk.unlink(file(key));
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw new StorageError('STATE003', `cannot remove state file ${file(key)}`, { cause: err });
+      }
+      stuck.delete(key);
     },
   };
 }

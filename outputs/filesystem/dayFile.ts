@@ -1,56 +1,65 @@
-import { open, readFile, readdir, truncate } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoCode, syncDirectory, type Disk, type DiskFile } from '../../lib/disk.js';
 import { completeLines, confirmedLength, newestDateOf, parseLines } from './jsonl.js';
 import { dayFilesNewestFirst } from './layout.js';
 
-function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-}
-
 /** A day file's content, or undefined when it does not exist yet. */
-async function readIfExists(file: string): Promise<Buffer | undefined> {
+async function readIfExists(disk: Disk, file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    return await disk.readFile(file);
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
 }
 
 /**
  * The documents of a day file about to be appended to, after cutting off a torn last line so the
- * next append starts on a line of its own. `exists` is false when the file is still to be created.
+ * next append starts on a line of its own.
  */
-export async function openDayForAppend(file: string): Promise<{ docs: Record<string, unknown>[]; exists: boolean }> {
-  const content = await readIfExists(file);
-  if (content === undefined) return { docs: [], exists: false };
+export async function openDayForAppend(disk: Disk, file: string): Promise<Record<string, unknown>[]> {
+  const content = await readIfExists(disk, file);
+  if (content === undefined) return [];
   const length = confirmedLength(content);
-  if (length < content.length) await truncate(file, length);
-  return { docs: parseLines(completeLines(content)), exists: true };
-}
-
-/** Appends `text` in one write and fsyncs, so a resolved append is on disk. */
-export async function appendDurably(file: string, text: string): Promise<void> {
-  const handle = await open(file, 'a');
-  try {
-    await handle.write(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  if (length < content.length) await disk.truncate(file, length);
+  return parseLines(completeLines(content));
 }
 
 /**
- * Makes a newly created file's directory entry durable too. Best effort: some platforms cannot
- * open a directory, and the data itself is already synced.
+ * Appends `text` in one write and fsyncs, so a resolved append is on disk. A failed append (disk
+ * full mid-write, a failed fsync) is undone: the file is cut back to its length before, so it never
+ * ends in a torn line and never holds part of a batch its caller was told failed. A file this
+ * append created is removed again. Should the undo fail too, the torn tail is cut off when the day
+ * is next read (`openDayForAppend`), and complete lines that stayed are counted as stored.
  */
-export async function syncDirectory(dir: string): Promise<void> {
+export async function appendDurably(disk: Disk, file: string, text: string): Promise<void> {
+  const handle = await disk.open(file, 'a');
+  let before: number | undefined;
   try {
-    const handle = await open(dir, 'r');
-    try {
+    before = await handle.size();
+    await handle.write(text);
+    await handle.sync();
+  } catch (error) {
+    if (before !== undefined) await undo(disk, handle, file, before);
+    throw error;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  // A file that was empty may have just been created, in a collection directory that may be new:
+  // their directory entries must survive a power cut too, not just the data.
+  if (before === 0) {
+    await syncDirectory(disk, path.dirname(file));
+    await syncDirectory(disk, path.dirname(path.dirname(file)));
+  }
+}
+
+async function undo(disk: Disk, handle: DiskFile, file: string, length: number): Promise<void> {
+  try {
+    if (length === 0) {
+      await disk.unlink(file);
+    } else {
+      await handle.truncate(length);
       await handle.sync();
-    } finally {
-      await handle.close();
     }
   } catch {
     return;
@@ -58,16 +67,16 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Newest `date` in a collection's directory: the newest day file that holds a complete document. */
-export async function newestDateInDir(dir: string): Promise<number | undefined> {
+export async function newestDateInDir(disk: Disk, dir: string): Promise<number | undefined> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await disk.readdir(dir);
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
   for (const name of dayFilesNewestFirst(names)) {
-    const content = await readIfExists(path.join(dir, name));
+    const content = await readIfExists(disk, path.join(dir, name));
     if (content === undefined) continue;
     const newest = newestDateOf(parseLines(completeLines(content)));
     if (newest !== undefined) return newest;

@@ -1,9 +1,9 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
+import { nodeDisk, type Disk } from '../../lib/disk.js';
 import { StorageError } from '../../lib/errors.js';
 import type { Output, StoreResult } from '../types.js';
-import { appendDurably, newestDateInDir, openDayForAppend, syncDirectory } from './dayFile.js';
+import { appendDurably, newestDateInDir, openDayForAppend } from './dayFile.js';
 import { identifiersOf, toLines } from './jsonl.js';
 import { collectionDir, dayFilePath, dayOf } from './layout.js';
 import { LruMap } from './lru.js';
@@ -17,6 +17,8 @@ export interface FilesystemSettings {
 export interface FilesystemDeps {
   /** Wall clock in epoch ms; defaults to `Date.now`. */
   now?: () => number;
+  /** File operations; tests inject faults here. Defaults to `node:fs/promises`. */
+  disk?: Disk;
 }
 
 /** Identifier sets of this many day files stay in memory; a back-fill touches two days at most. */
@@ -41,6 +43,7 @@ class FilesystemOutput implements Output {
   readonly name = 'filesystem';
   readonly #dir: string;
   readonly #now: () => number;
+  readonly #disk: Disk;
   readonly #identifiers = new LruMap<string, Set<string>>(CACHED_DAY_FILES);
   #newest: NewestDates | undefined;
   #tail: Promise<unknown> = Promise.resolve();
@@ -48,6 +51,7 @@ class FilesystemOutput implements Output {
   constructor(settings: FilesystemSettings, deps: FilesystemDeps) {
     this.#dir = path.resolve(settings.dir);
     this.#now = deps.now ?? Date.now;
+    this.#disk = deps.disk ?? nodeDisk;
   }
 
   start(): Promise<void> {
@@ -86,9 +90,14 @@ class FilesystemOutput implements Output {
   async #checkWritable(): Promise<void> {
     const probe = path.join(this.#dir, `.probe-${process.pid}-${this.#now()}`);
     try {
-      await mkdir(this.#dir, { recursive: true });
-      await writeFile(probe, 'probe');
-      await rm(probe, { force: true });
+      await this.#disk.mkdir(this.#dir);
+      const handle = await this.#disk.open(probe, 'w');
+      try {
+        await handle.write('probe');
+      } finally {
+        await handle.close();
+        await this.#disk.unlink(probe);
+      }
     } catch (error) {
       throw new StorageError('FS001', `the filesystem output directory ${this.#dir} is not writable`, {
         cause: error,
@@ -101,7 +110,7 @@ class FilesystemOutput implements Output {
     const newest: NewestDates = {};
     try {
       for (const collection of COLLECTIONS) {
-        const date = await newestDateInDir(collectionDir(this.#dir, collection));
+        const date = await newestDateInDir(this.#disk, collectionDir(this.#dir, collection));
         if (date !== undefined) newest[collection] = date;
       }
     } catch (error) {
@@ -146,7 +155,7 @@ class FilesystemOutput implements Output {
 
   /** One append (and fsync) per day file per batch, of the documents the file does not have yet. */
   async #storeDay(collection: Collection, day: string, docs: readonly NightscoutDocument[]): Promise<StoreResult> {
-    const { ids, created } = await this.#knownIdentifiers(collection, day);
+    const ids = await this.#knownIdentifiers(collection, day);
     const seen = new Set<string>();
     const fresh = docs.filter((doc) => {
       if (ids.has(doc.identifier) || seen.has(doc.identifier)) return false;
@@ -154,23 +163,21 @@ class FilesystemOutput implements Output {
       return true;
     });
     if (fresh.length > 0) {
-      await appendDurably(dayFilePath(this.#dir, collection, day), toLines(fresh));
-      if (created) await syncDirectory(collectionDir(this.#dir, collection));
+      await appendDurably(this.#disk, dayFilePath(this.#dir, collection, day), toLines(fresh));
       for (const id of seen) ids.add(id);
     }
     return { stored: fresh.length, duplicates: docs.length - fresh.length };
   }
 
   /** The identifiers a day file holds, read (and its torn tail cut off) on first use, then cached. */
-  async #knownIdentifiers(collection: Collection, day: string): Promise<{ ids: Set<string>; created: boolean }> {
+  async #knownIdentifiers(collection: Collection, day: string): Promise<Set<string>> {
     const key = `${collection}/${day}`;
     const cached = this.#identifiers.get(key);
-    if (cached) return { ids: cached, created: false };
-    await mkdir(collectionDir(this.#dir, collection), { recursive: true });
-    const { docs, exists } = await openDayForAppend(dayFilePath(this.#dir, collection, day));
-    const ids = identifiersOf(docs);
+    if (cached) return cached;
+    await this.#disk.mkdir(collectionDir(this.#dir, collection));
+    const ids = identifiersOf(await openDayForAppend(this.#disk, dayFilePath(this.#dir, collection, day)));
     this.#identifiers.set(key, ids);
-    return { ids, created: !exists };
+    return ids;
   }
 }
 

@@ -6,6 +6,7 @@ import { StorageError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/logger.js';
 import { createStateStore, ensureWritableDir } from '../../lib/state-store.js';
 import { tempDir } from '../e2e/cli.js';
+import { faultyDisk, type Fault } from '../fakes/faulty-disk.js';
 
 function capturingLog() {
   const lines: string[] = [];
@@ -20,6 +21,13 @@ function capturingLog() {
     }),
   });
   return { log, lines };
+}
+
+const NOW = 1_763_806_500_000;
+
+/** The warnings logged so far, parsed. */
+function warnings(lines: string[]): { msg: string; err?: { code?: string; message?: string }; file?: string }[] {
+  return lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level === 40);
 }
 
 describe('state store', () => {
@@ -67,5 +75,142 @@ describe('state store', () => {
   it('refuses keys that could escape the folder', async () => {
     const store = createStateStore(tempDir(), capturingLog().log);
     await expect(store.write('../x', {})).rejects.toThrow();
+  });
+});
+
+describe('state store when the disk fails at runtime', () => {
+  const OLD = { token: 'old', expires: 1 };
+
+  async function storeWithOldVersion() {
+    const dir = tempDir();
+    const disk = faultyDisk();
+    const { log, lines } = capturingLog();
+    const store = createStateStore(dir, log, { disk, now: () => NOW });
+    await store.write('session', OLD);
+    return { dir, disk, store, lines };
+  }
+
+  it.each<[string, Fault]>([
+    ['the disk fills up half-way through the write', { op: 'write', code: 'ENOSPC', partial: 5 }],
+    ['the fsync fails', { op: 'sync', code: 'EIO' }],
+    ['the rename is refused', { op: 'rename', code: 'EACCES' }],
+    ['the file system went read-only', { op: 'open', code: 'EROFS' }],
+    ['the directory cannot be created', { op: 'mkdir', code: 'EACCES' }],
+  ])('when %s: STATE003, the previous version intact, no temp file left', async (_name, fault) => {
+    const { dir, disk, store } = await storeWithOldVersion();
+    disk.fail(fault);
+    const error: unknown = await store.write('session', { token: 'new', expires: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ code: 'STATE003', cause: { code: fault.code }, hint: expect.stringContaining('disk space') });
+    expect(JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8'))).toEqual(OLD);
+    expect(await store.read('session')).toEqual(OLD);
+    expect(readdirSync(dir)).toEqual(['session.json']);
+
+    disk.heal();
+    await store.write('session', { token: 'new', expires: 2 });
+    expect(await store.read('session')).toEqual({ token: 'new', expires: 2 });
+    expect(readdirSync(dir)).toEqual(['session.json']);
+  });
+
+  it('removes temp files a crash left behind before its first write, without touching its own', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'session.json'), '{"token":"current"}\n');
+    writeFileSync(join(dir, 'session.json.deadbeef.tmp'), '{"token":"half');
+    writeFileSync(join(dir, 'lockout.json.0badf00d.tmp'), '');
+    writeFileSync(join(dir, 'notes.txt'), 'not ours');
+    const store = createStateStore(dir, capturingLog().log);
+    await Promise.all([store.write('lockout', { n: 1 }), store.write('refused', { n: 2 }), store.write('lockout', { n: 3 })]);
+    expect(readdirSync(dir).sort()).toEqual(['lockout.json', 'notes.txt', 'refused.json', 'session.json']);
+    expect(await store.read('session')).toEqual({ token: 'current' });
+  });
+
+  it('a failed remove is STATE003 and leaves the file', async () => {
+    const { dir, disk, store } = await storeWithOldVersion();
+    disk.fail({ op: 'unlink', code: 'EROFS' });
+    await expect(store.remove('session')).rejects.toMatchObject({ code: 'STATE003', cause: { code: 'EROFS' } });
+    expect(readdirSync(dir)).toEqual(['session.json']);
+  });
+
+  it('writes the temp file, fsyncs it, renames it into place, then fsyncs the directory', async () => {
+    const { dir, disk, store } = await storeWithOldVersion();
+    disk.calls.length = 0;
+    await store.write('session', { token: 'new', expires: 2 });
+    const temp = disk.calls.find((call) => call.op === 'open')!.path;
+    expect(temp).toMatch(/session\.json\.[0-9a-f]{8}\.tmp$/);
+    expect(disk.calls).toEqual([
+      { op: 'mkdir', path: dir },
+      { op: 'open', path: temp },
+      { op: 'write', path: temp },
+      { op: 'sync', path: temp },
+      { op: 'close', path: temp },
+      { op: 'rename', path: temp },
+      { op: 'open', path: dir },
+      { op: 'sync', path: dir },
+      { op: 'close', path: dir },
+    ]);
+    expect(statSync(join(dir, 'session.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('a directory that cannot be fsynced does not fail a write that took effect', async () => {
+    const { dir, disk, store } = await storeWithOldVersion();
+    disk.fail({ op: 'sync', code: 'EIO', path: new RegExp(`${dir}$`) });
+    await store.write('session', { token: 'new', expires: 2 });
+    expect(await store.read('session')).toEqual({ token: 'new', expires: 2 });
+  });
+});
+
+describe('state store with a corrupt file', () => {
+  function corruptStore(content: string) {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'session.json'), content);
+    const disk = faultyDisk();
+    const { log, lines } = capturingLog();
+    return { dir, disk, lines, store: createStateStore(dir, log, { disk, now: () => NOW }) };
+  }
+
+  it.each([
+    ['cut short', '{"token": "tru'],
+    ['empty', ''],
+    ['binary garbage', '\u0000\u0000\u0000'],
+  ])('reads a file that is %s as absent, moves it aside for a person and warns once with STATE004', async (_name, content) => {
+    const { dir, lines, store } = corruptStore(content);
+    expect(await store.read('session')).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([`session.json.corrupt-${NOW}`]);
+    expect(readFileSync(join(dir, `session.json.corrupt-${NOW}`), 'utf8')).toBe(content);
+    expect(warnings(lines)).toEqual([
+      expect.objectContaining({ err: expect.objectContaining({ code: 'STATE004' }), file: join(dir, `session.json.corrupt-${NOW}`) }),
+    ]);
+
+    expect(await store.read('session')).toBeUndefined();
+    expect(warnings(lines)).toHaveLength(1);
+
+    await store.write('session', { token: 'fresh' });
+    expect(await store.read('session')).toEqual({ token: 'fresh' });
+  });
+
+  it('warns once and carries on when the corrupt file cannot even be moved aside', async () => {
+    const { dir, disk, lines, store } = corruptStore('not json');
+    disk.fail({ op: 'rename', code: 'EROFS' });
+    expect(await store.read('session')).toBeUndefined();
+    expect(await store.read('session')).toBeUndefined();
+    expect(warnings(lines)).toEqual([expect.objectContaining({ err: expect.objectContaining({ code: 'STATE004', cause: expect.stringContaining('EROFS') }) })]);
+    expect(readdirSync(dir)).toEqual(['session.json']);
+
+    disk.heal();
+    await store.write('session', { token: 'fresh' });
+    expect(await store.read('session')).toEqual({ token: 'fresh' });
+  });
+
+  it('hands JSON of the wrong shape to the caller as it is, without a warning', async () => {
+    const { dir, lines, store } = corruptStore('[1, 2, 3]');
+    expect(await store.read('session')).toEqual([1, 2, 3]);
+    expect(warnings(lines)).toEqual([]);
+    expect(readdirSync(dir)).toEqual(['session.json']);
+  });
+
+  it('a file it cannot read at all is STATE002, not a silent loss', async () => {
+    const { disk, store } = corruptStore('{}');
+    disk.fail({ op: 'readFile', code: 'EIO' });
+    await expect(store.read('session')).rejects.toMatchObject({ code: 'STATE002', cause: { code: 'EIO' } });
   });
 });

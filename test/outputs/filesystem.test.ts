@@ -7,6 +7,7 @@ import { StorageError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { createFilesystemOutput } from '../../outputs/filesystem/index.js';
 import type { Output } from '../../outputs/types.js';
+import { faultyDisk, type FaultyDisk } from '../fakes/faulty-disk.js';
 
 const DEVICE = 'test-cgm';
 const MAR_10 = Date.UTC(2025, 2, 10, 8, 0, 0);
@@ -227,5 +228,119 @@ describe('filesystem output', () => {
     const output = await startOutput();
     expect(await output.store(batchOf({ entries: everyFiveMinutes(MAR_10, 2) }), signal())).toEqual({ stored: 1, duplicates: 1 });
     expect(await readLines(file)).toHaveLength(2);
+  });
+});
+
+describe('filesystem output when the disk fails at runtime', () => {
+  let dir: string;
+  let disk: FaultyDisk;
+  let output: Output;
+  const file = () => path.join(dir, 'entries', '2025-03-10.jsonl');
+  const docs = everyFiveMinutes(MAR_10, 6);
+  const stored = docs.slice(0, 2);
+  const batch = batchOf({ entries: docs.slice(1) });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'gluco-hub-fs-'));
+    disk = faultyDisk();
+    output = createFilesystemOutput({ dir }, { now: () => MAR_10, disk });
+    await output.start();
+  });
+
+  afterEach(async () => {
+    await output.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function storeFails(b: Batch): Promise<StorageError> {
+    const error: unknown = await output.store(b, signal()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    return error as StorageError;
+  }
+
+  /** Every document in the day file, each exactly once and nothing torn. */
+  async function expectExactly(expected: readonly Entry[]): Promise<void> {
+    const lines = await readLines(file());
+    expect(lines.map((line) => JSON.parse(line) as Entry)).toEqual(expected);
+  }
+
+  it('a disk that fills up mid-append: FS002, the day file cut back to its last good line, then every document exactly once', async () => {
+    await output.store(batchOf({ entries: stored }), signal());
+    const before = await readFile(file(), 'utf8');
+    const oneAndAHalfLines = JSON.stringify(docs[2]).length + 1 + 40;
+    disk.fail({ op: 'write', code: 'ENOSPC', partial: oneAndAHalfLines });
+
+    const error = await storeFails(batch);
+    expect(error).toMatchObject({ code: 'FS002', cause: { code: 'ENOSPC' } });
+    expect(await readFile(file(), 'utf8')).toBe(before);
+    expect(await output.newest(signal())).toEqual({ entries: stored[1]!.date });
+
+    disk.heal();
+    expect(await output.store(batch, signal())).toEqual({ stored: 4, duplicates: 1 });
+    await expectExactly(docs);
+    expect(await output.newest(signal())).toEqual({ entries: docs[5]!.date });
+  });
+
+  it('a failed fsync is undone the same way', async () => {
+    await output.store(batchOf({ entries: stored }), signal());
+    const before = await readFile(file(), 'utf8');
+    disk.fail({ op: 'sync', code: 'EIO', path: /\.jsonl$/, times: 1 });
+    expect(await storeFails(batch)).toMatchObject({ code: 'FS002', cause: { code: 'EIO' } });
+    expect(await readFile(file(), 'utf8')).toBe(before);
+    expect(await output.store(batch, signal())).toEqual({ stored: 4, duplicates: 1 });
+    await expectExactly(docs);
+  });
+
+  it('leaves no day file behind when the first append to it fails, and makes its directory entry durable once it succeeds', async () => {
+    disk.fail({ op: 'write', code: 'ENOSPC', partial: 30 });
+    expect(await storeFails(batch)).toMatchObject({ code: 'FS002' });
+    expect(await readdir(path.join(dir, 'entries'))).toEqual([]);
+
+    disk.heal();
+    disk.calls.length = 0;
+    expect(await output.store(batch, signal())).toEqual({ stored: 5, duplicates: 0 });
+    await expectExactly(docs.slice(1));
+    const synced = disk.calls.filter((call) => call.op === 'sync').map((call) => call.path);
+    expect(synced).toEqual([file(), path.join(dir, 'entries'), dir]);
+  });
+
+  it('when the undo fails too, the torn tail is cut off by the next store and no document is lost or doubled', async () => {
+    await output.store(batchOf({ entries: stored }), signal());
+    const oneAndAHalfLines = JSON.stringify(docs[2]).length + 1 + 40;
+    disk.fail({ op: 'write', code: 'ENOSPC', partial: oneAndAHalfLines });
+    disk.fail({ op: 'truncate', code: 'EIO' });
+    expect(await storeFails(batch)).toMatchObject({ code: 'FS002' });
+    expect((await readFile(file(), 'utf8')).endsWith('\n')).toBe(false);
+
+    disk.heal();
+    // docs[2] made it whole before the disk filled up: it counts as stored, not written twice.
+    expect(await output.store(batch, signal())).toEqual({ stored: 3, duplicates: 2 });
+    await expectExactly(docs);
+  });
+
+  it('a batch across two days that fails on the second: the first day is kept, the retry writes each document once', async () => {
+    const lateMar9 = entry(Date.UTC(2025, 2, 9, 23, 55));
+    const twoDays = batchOf({ entries: [lateMar9, ...docs] });
+    disk.fail({ op: 'write', code: 'ENOSPC', path: /2025-03-10/ });
+    expect(await storeFails(twoDays)).toMatchObject({ code: 'FS002' });
+    disk.heal();
+    expect(await output.store(twoDays, signal())).toEqual({ stored: 6, duplicates: 1 });
+    expect(await readLines(path.join(dir, 'entries', '2025-03-09.jsonl'))).toEqual([JSON.stringify(lateMar9)]);
+    await expectExactly(docs);
+  });
+
+  it('an unwritable directory at runtime: FS002, newest() still answers from what was stored, writes resume once fixed', async () => {
+    await output.store(batchOf({ entries: stored }), signal());
+    disk.fail({ op: 'open', code: 'EACCES' });
+    expect(await storeFails(batch)).toMatchObject({ code: 'FS002', cause: { code: 'EACCES' } });
+    expect(await output.newest(signal())).toEqual({ entries: stored[1]!.date });
+    // Reading back what was stored keeps working too: a new day file cannot even be created.
+    disk.fail({ op: 'mkdir', code: 'EROFS' });
+    expect(await storeFails(batchOf({ treatments: [treatment(MAR_10)] }))).toMatchObject({ code: 'FS002', cause: { code: 'EROFS' } });
+    expect(await output.newest(signal())).toEqual({ entries: stored[1]!.date });
+
+    disk.heal();
+    expect(await output.store(batch, signal())).toEqual({ stored: 4, duplicates: 1 });
+    await expectExactly(docs);
   });
 });
