@@ -339,6 +339,20 @@ describe('LibreLink Up faults on the graph call, through the real poller, over 6
     await expectRecovery(bridge, 2 * HOUR);
   });
 
+  it('HTTP 503 with Retry-After (maintenance): the wait is honoured, not retried in seconds', async () => {
+    const bridge = lluBridge(() => [503, { status: 503, message: 'maintenance' }, { 'retry-after': '1200' }]);
+    await runFor(bridge.io, SIX_HOURS);
+
+    expect(codes(bridge.run.of('frame.attemptFailed'))).toEqual(['LLU007']);
+    expect(bridge.run.of('frame.done')[0]!.result.notBeforeMs).toBeGreaterThanOrEqual(bridge.start + 20 * MIN);
+    expect(Math.min(...gaps(bridge.cloud.graphs))).toBeGreaterThanOrEqual(20 * MIN);
+    expect(bridge.cloud.graphs.length).toBeLessThanOrEqual(1 + SIX_HOURS / (20 * MIN));
+    expect(bridge.cloud.logins).toBe(1);
+    expectAlive(bridge);
+
+    await expectRecovery(bridge, GRAPH_BACKOFF.capMs);
+  });
+
   it('a storm of every fault in turn never logs in again and never spins', async () => {
     const faults: (() => Reply)[] = [
       () => [502, '<html><body>502 Bad Gateway</body></html>', { 'content-type': 'text/html' }],
