@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { errorCode } from '../../lib/errors.js';
+import { errorCode, MAX_WAIT_MS } from '../../lib/errors.js';
 import { seededRandom } from '../../lib/time.js';
 import { GRAPH_BACKOFF, GRAPH_MAX_RETRIES } from '../../sources/librelinkup/loop.js';
 import { THROTTLE_MIN_MS } from '../../sources/librelinkup/responses.js';
@@ -337,6 +337,19 @@ describe('LibreLink Up faults on the graph call, through the real poller, over 6
     expectAlive(bridge);
 
     await expectRecovery(bridge, 2 * HOUR);
+  });
+
+  it('a Retry-After of a year: waits the 6-h cap, not weeks, then asks again', async () => {
+    const bridge = lluBridge(() => [429, '', { 'retry-after': String(365 * 24 * 3600) }]);
+    await runFor(bridge.io, 2 * MAX_WAIT_MS);
+
+    expect(codes(bridge.run.of('frame.attemptFailed'))).toEqual(['LLU007']);
+    expect(bridge.run.of('frame.done')[0]!.result.notBeforeMs).toBe(bridge.start + MAX_WAIT_MS);
+    expect(gaps(bridge.cloud.graphs)).toEqual([MAX_WAIT_MS, MAX_WAIT_MS]);
+    expect(bridge.cloud.logins).toBe(1);
+    expectAlive(bridge);
+
+    await expectRecovery(bridge, MAX_WAIT_MS);
   });
 
   it('HTTP 503 with Retry-After (maintenance): the wait is honoured, not retried in seconds', async () => {
