@@ -69,21 +69,58 @@ export type Decision =
   | { action: 'stop' };
 
 /**
- * The one place that decides what an error means for the next attempt.
- * Unknown errors are retried: a bridge that gives up on a surprise loses readings.
+ * No wait a vendor asks for is honoured longer than this. A bogus `Retry-After` (days, a year)
+ * would otherwise silence the bridge for weeks (up to Node's timer limit) and lose every reading;
+ * coming back after the cap costs the vendor one request, which answers with the wait again.
  */
+export const MAX_WAIT_MS = 6 * 60 * 60_000;
+
+/** The HTTP status an upstream error carries, if any. */
+function statusOf(error: unknown): number | undefined {
+  return error instanceof UpstreamError ? error.status : undefined;
+}
+
+function isClientError(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500;
+}
+
+const STOP: Decision = { action: 'stop' };
+const REAUTHENTICATE: Decision = { action: 'reauthenticate' };
+const RETRY: Decision = { action: 'retry' };
+
+export interface RetryRule {
+  /** Why, for readers and the tests' table. */
+  reason: string;
+  matches: (error: unknown) => boolean;
+  decide: (error: unknown, nowMs: number) => Decision;
+}
+
+/**
+ * What each kind of error means for the next attempt, as data: the first matching rule wins, and
+ * an error no rule matches is retried — a bridge that gives up on a surprise loses readings. How
+ * long a retry waits is not decided here: the loop's `BackoffPolicy` (exponential, equal jitter,
+ * capped) inside a frame and between failed frames (machines.md), every delay through `clampDelay`.
+ */
+export const RETRY_RULES: readonly RetryRule[] = [
+  { reason: 'a person must change the configuration or credentials', matches: (e) => e instanceof ConfigError || e instanceof AuthError, decide: () => STOP },
+  { reason: 'the same vendor answer fails the same way again', matches: (e) => e instanceof TransformError, decide: () => STOP },
+  { reason: 'the session is gone: log in again once', matches: (e) => e instanceof SessionExpiredError || statusOf(e) === 401, decide: () => REAUTHENTICATE },
+  {
+    reason: 'the vendor said when to come back (Retry-After, lockout): not before then, and never longer than MAX_WAIT_MS',
+    matches: (e) => e instanceof RateLimitError,
+    decide: (e, nowMs) => ({ action: 'wait', untilMs: nowMs + Math.min(MAX_WAIT_MS, Math.max(0, (e as RateLimitError).retryAfterMs)) }),
+  },
+  {
+    reason: 'a 4xx other than 408/429 is refused as asked; asking again changes nothing',
+    matches: (e) => isClientError(statusOf(e)) && statusOf(e) !== 408 && statusOf(e) !== 429,
+    decide: () => STOP,
+  },
+];
+
+/** The one place that decides what an error means for the next attempt (`RETRY_RULES`). */
 export function classify(error: unknown, nowMs: number): Decision {
-  if (error instanceof ConfigError || error instanceof AuthError) return { action: 'stop' };
-  if (error instanceof TransformError) return { action: 'stop' };
-  if (error instanceof SessionExpiredError) return { action: 'reauthenticate' };
-  if (error instanceof RateLimitError) return { action: 'wait', untilMs: nowMs + Math.max(0, error.retryAfterMs) };
-  if (error instanceof UpstreamError && error.status !== undefined) {
-    if (error.status === 401) return { action: 'reauthenticate' };
-    if (error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429) {
-      return { action: 'stop' };
-    }
-  }
-  return { action: 'retry' };
+  const rule = RETRY_RULES.find((r) => r.matches(error));
+  return rule ? rule.decide(error, nowMs) : RETRY;
 }
 
 export function errorCode(error: unknown): string | undefined {

@@ -1,7 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { createHttpClient } from '../http.js';
-import { excerpt, responseCause, sendWire, type WireResponse } from '../wire.js';
+import { excerpt, responseCause, retryAfterMs, sendWire, type WireResponse } from '../wire.js';
 import { nsError } from './errors.js';
 import { createJwtSource, type Jwt } from './jwt.js';
 import { hashApiSecret, looksHashed, type Site } from './site.js';
@@ -9,7 +9,8 @@ import { hashApiSecret, looksHashed, type Site } from './site.js';
 /**
  * HTTP to one Nightscout site with its credentials applied: API v3 with a JWT (renewed ahead of
  * time, and once on a 401), API v1 with the hashed API secret (or the JWT when only a token is
- * given). Auth failures, 5xx and transport failures become explained, coded errors here; every
+ * given). Auth failures, 5xx, rate limits (429/503 with Retry-After: NS016) and transport failures
+ * become explained, coded errors here; every
  * other answer goes back to the caller, whose collection rules decide what a 4xx means.
  */
 
@@ -87,6 +88,12 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
       throw nsError('NS011', { params: { site: names.site, status: httpStatus, location: 'another URL' }, cause: responseCause(response) });
     }
     if (httpStatus === 403) throw permissionError(site, response);
+    // A 429 or 503 that says when to come back is a rate limit: the frame waits (notBeforeMs) instead of retrying in seconds.
+    const waitMs = httpStatus === 429 || httpStatus === 503 ? retryAfterMs(response.retryAfter, options.now()) : undefined;
+    if (waitMs !== undefined) {
+      const params = { site: names.site, what: response.what, status: httpStatus, seconds: Math.ceil(waitMs / 1000) };
+      throw nsError('NS016', { params, retryAfterMs: waitMs, cause: responseCause(response) });
+    }
     if (httpStatus >= 500 || httpStatus === 429 || httpStatus === 408) {
       const reason = response.json === undefined ? '' : ` (${responseMessage(response)})`;
       throw nsError('NS007', { params: { site: names.site, what: response.what, status: httpStatus, reason }, status: httpStatus, cause: responseCause(response) });

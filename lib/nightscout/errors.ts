@@ -82,6 +82,11 @@ export const NS_ERRORS = {
     message: '{site}: API v3 was asked for, but no access token is given (API v3 takes only access tokens, never the API secret)',
     hint: 'set {tokenVar} to an access token from Admin Tools, or let gluco-hub choose the API (unset the API setting) to use API v1 with {secretVar}',
   },
+  NS016: {
+    kind: 'rate',
+    message: '{site} asked gluco-hub to slow down on {what} (HTTP {status}, Retry-After {seconds} s)',
+    hint: 'gluco-hub waits as long as asked, then goes on by itself; if it repeats, another client may be polling the site too often or the server is overloaded',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type NsCode = keyof typeof NS_ERRORS;

@@ -20,15 +20,18 @@ export function causeOf(response: WireResponse): Error {
 }
 
 /**
- * HTTP 429, 430 (LibreLink Up's own "blocked") or an HTML page (Cloudflare's WAF) → a long,
- * jittered RateLimitError, never shorter than `Retry-After`. `undefined` when not throttled.
- * An HTML 5xx is a broken gateway, not a ban, and stays a plain upstream error.
+ * HTTP 429, 430 (LibreLink Up's own "blocked"), an HTML page (Cloudflare's WAF) or a 503 that
+ * says when to come back (maintenance) → a long, jittered RateLimitError, never shorter than
+ * `Retry-After`. `undefined` when not throttled. An HTML 5xx is a broken gateway, not a ban, and
+ * stays a plain upstream error; so does a 503 without `Retry-After`.
  */
 export function throttled(response: WireResponse, nowMs: number, rand: () => number): GlucoHubError | undefined {
   const { httpStatus } = response;
   const html = isHtml(response) && httpStatus < 500;
-  if (httpStatus !== 429 && httpStatus !== 430 && !html) return undefined;
-  const waitMs = Math.max(retryAfterMs(response.retryAfter, nowMs) ?? 0, THROTTLE_MIN_MS + rand() * THROTTLE_JITTER_MS);
+  const askedMs = retryAfterMs(response.retryAfter, nowMs);
+  const unavailable = httpStatus === 503 && askedMs !== undefined;
+  if (httpStatus !== 429 && httpStatus !== 430 && !html && !unavailable) return undefined;
+  const waitMs = Math.max(askedMs ?? 0, THROTTLE_MIN_MS + rand() * THROTTLE_JITTER_MS);
   const reason = html ? `an HTML page instead of JSON, HTTP ${httpStatus}` : `HTTP ${httpStatus}`;
   return lluError('LLU007', {
     params: { reason, minutes: Math.round(waitMs / MINUTE_MS) },

@@ -3,6 +3,7 @@ import {
   AuthError,
   classify,
   ConfigError,
+  MAX_WAIT_MS,
   NetworkError,
   RateLimitError,
   SessionExpiredError,
@@ -42,6 +43,11 @@ describe('classify()', () => {
 
   it('waits until the vendor said for rate limits', () => {
     expect(classify(new RateLimitError('LLU429', 'slow down', 60_000), now)).toEqual({ action: 'wait', untilMs: now + 60_000 });
+  });
+
+  it('never waits longer than MAX_WAIT_MS, however long the vendor asks, nor a negative time', () => {
+    expect(classify(new RateLimitError('NS016', 'a year', 365 * 24 * 3_600_000), now)).toEqual({ action: 'wait', untilMs: now + MAX_WAIT_MS });
+    expect(classify(new RateLimitError('NS016', 'past', -5_000), now)).toEqual({ action: 'wait', untilMs: now });
   });
 });
 

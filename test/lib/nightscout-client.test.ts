@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, classify, GlucoHubError, NetworkError, UpstreamError } from '../../lib/errors.js';
+import { AuthError, classify, GlucoHubError, NetworkError, RateLimitError, UpstreamError } from '../../lib/errors.js';
 import { createNightscoutClient, type NightscoutClient } from '../../lib/nightscout/client.js';
 import { JWT_RENEW_MARGIN_MS } from '../../lib/nightscout/jwt.js';
 import { siteFrom, type SiteNames } from '../../lib/nightscout/site.js';
@@ -158,6 +158,28 @@ describe('Nightscout client: API v3 with a JWT', () => {
     expect(error.code).toBe('NS007');
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).status).toBe(503);
+    expect(classify(error, T0)).toEqual({ action: 'retry' });
+  });
+
+  it.each([
+    ['429, Retry-After in seconds', 429, '600', 600_000],
+    ['503, Retry-After as an HTTP date', 503, new Date(T0 + 20 * 60_000).toUTCString(), 20 * 60_000],
+  ])('a %s is NS016, a rate limit the frame waits out', async (_name, status, retryAfter, waitMs) => {
+    exchange().reply(200, jwtAnswer('jwt-1'));
+    nock(SERVER).get('/api/v3/entries').query(true).reply(status, { status, message: 'Too Many Requests' }, { 'retry-after': retryAfter });
+    const error = await failure(getEntries(client({ token: TOKEN })));
+    expect(error.code).toBe('NS016');
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect((error as RateLimitError).retryAfterMs).toBe(waitMs);
+    expect(error.message).toContain(`HTTP ${status}`);
+    expect(classify(error, T0)).toEqual({ action: 'wait', untilMs: T0 + waitMs });
+  });
+
+  it('a 429 without Retry-After stays a retryable NS007 (backoff decides)', async () => {
+    exchange().reply(200, jwtAnswer('jwt-1'));
+    nock(SERVER).get('/api/v3/entries').query(true).reply(429, { status: 429, message: 'Too Many Requests' });
+    const error = await failure(getEntries(client({ token: TOKEN })));
+    expect(error.code).toBe('NS007');
     expect(classify(error, T0)).toEqual({ action: 'retry' });
   });
 

@@ -239,6 +239,19 @@ describe('LibreLink Up data-call errors', () => {
     expect(classify(truncated, NOW)).toEqual({ action: 'retry' });
     expectNoSecrets(truncated);
   });
+
+  it('waits out a 503 that says when to come back, and retries one that does not', async () => {
+    const h = harness({ server: SERVER });
+    const session = await sessionFor(h);
+    nock(SERVER).get(GRAPH).reply(503, { status: 503, message: 'maintenance' }, { 'retry-after': '1800' });
+    const maintenance = await rejection(fetchGraph(h.driver, session));
+    expect(maintenance).toBeInstanceOf(RateLimitError);
+    expect(maintenance).toMatchObject({ code: 'LLU007', retryAfterMs: 30 * 60_000 });
+    nock(SERVER).get(GRAPH).reply(503, { status: 503, message: 'unavailable' });
+    const plain = await rejection(fetchGraph(h.driver, session));
+    expect(plain).toMatchObject({ code: 'LLU022', status: 503 });
+    expect(classify(plain, NOW)).toEqual({ action: 'retry' });
+  });
 });
 
 describe('LibreLink Up patient selection', () => {
