@@ -12,10 +12,19 @@ import { COLLECTIONS, emptyBatch, type Batch, type Collection, type NewestDates,
 /** Late arrivals are accepted this far behind the watermark; vendors keep ≤ 24 h of history. */
 export const DEFAULT_HORIZON_MS = 24 * 60 * 60_000;
 
+/**
+ * A watermark learned from the destination (a fresh install, a new output) comes without the
+ * identifiers behind it: only this much before it is sent again, for readings that arrive late
+ * (LibreLink Up's history lags 15–20 min), instead of the whole horizon.
+ */
+export const SEED_LATE_MS = 60 * 60_000;
+
 const collectionStateSchema = z.object({
   watermark: z.number(),
   /** identifier → date, for identifiers confirmed within the horizon. */
   recent: z.record(z.string(), z.number()),
+  /** Documents at or before this date are taken as stored (set when the watermark was learned from the destination). */
+  floor: z.number().optional(),
 });
 
 export const routerStateSchema = z.object({
@@ -39,6 +48,7 @@ function keep(state: RouterState, collection: Collection, doc: NightscoutDocumen
   const c = state.collections[collection];
   if (!c) return true;
   if (doc.identifier !== undefined && Object.hasOwn(c.recent, doc.identifier)) return false;
+  if (c.floor !== undefined && doc.date <= c.floor) return false;
   return doc.date > c.watermark - horizonMs;
 }
 
@@ -66,7 +76,7 @@ export function confirm(state: RouterState, batch: Batch, horizonMs: number): Ro
     const floor = watermark - horizonMs;
     for (const [id, date] of Object.entries(before?.recent ?? {})) if (date > floor) recent[id] = date;
     for (const doc of docs) if (doc.identifier !== undefined && doc.date > floor) recent[doc.identifier] = doc.date;
-    collections[collection] = { watermark, recent };
+    collections[collection] = { watermark, recent, ...(before?.floor === undefined ? {} : { floor: before.floor }) };
   }
   return { v: 1, collections };
 }
@@ -86,7 +96,7 @@ export function seed(state: RouterState, reported: NewestDates): RouterState {
   const collections = { ...state.collections };
   for (const collection of COLLECTIONS) {
     const date = reported[collection];
-    if (date !== undefined && !collections[collection]) collections[collection] = { watermark: date, recent: {} };
+    if (date !== undefined && !collections[collection]) collections[collection] = { watermark: date, recent: {}, floor: date - SEED_LATE_MS };
   }
   return { v: 1, collections };
 }

@@ -89,6 +89,8 @@ export interface FakeNightscout {
   failNext(n: number, status?: number, scope?: FaultScope): void;
   /** The next `n` matching requests get their connection destroyed; `afterProcessing` stores first (lost answer). */
   dropNext(n: number, options?: { afterProcessing?: boolean; scope?: FaultScope }): void;
+  /** Ends every pending `failNext` / `dropNext`: the site is back. */
+  clearFaults(): void;
 }
 
 const DEFAULTS: FakeNightscoutSettings = {
@@ -322,6 +324,9 @@ export async function startFakeNightscout(options: FakeNightscoutOptions = {}): 
     },
     dropNext(n, opts = {}) {
       if (n > 0) faults.push({ remaining: n, scope: opts.scope ?? 'writes', kind: opts.afterProcessing ? 'drop-after' : 'drop-before', status: 0 });
+    },
+    clearFaults() {
+      faults.length = 0;
     },
   };
   return fake;

@@ -3,7 +3,7 @@ import { batchSize, type Batch } from '../../lib/domain.js';
 import { AuthError, NetworkError, StorageError } from '../../lib/errors.js';
 import { reliable, DRAIN_BACKOFF, DRAIN_BACKOFF_REFUSED } from '../../outputs/reliable/index.js';
 import { bound, merge } from '../../outputs/reliable/queue.js';
-import { confirm, emptyRouterState, route } from '../../outputs/reliable/router.js';
+import { confirm, emptyRouterState, route, seed, SEED_LATE_MS } from '../../outputs/reliable/router.js';
 import type { Output, StoreResult } from '../../outputs/types.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { memoryStateStore } from '../fakes/driver-context.js';
@@ -189,5 +189,15 @@ describe('reliable output', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     await expect(pending).resolves.toMatchObject({ queued: 1, waiting: 1 });
     expect((await pending).error).toMatchObject({ code: 'DLQ003' });
+  });
+});
+
+describe('router seeded from the destination', () => {
+  it('resends only the last hour before what the destination reports, not the whole horizon', () => {
+    const state = seed(emptyRouterState(), { entries: T0 });
+    const routed = route(state, batchOf([T0 - 3 * HOUR, T0 - SEED_LATE_MS, T0 - 20 * MIN, T0, T0 + 5 * MIN]), 24 * HOUR);
+    expect(routed.send.entries.map((e) => e.date)).toEqual([T0 - 20 * MIN, T0, T0 + 5 * MIN]);
+    const later = confirm(state, routed.send, 24 * HOUR);
+    expect(route(later, batchOf([T0 - 2 * HOUR]), 24 * HOUR).dropped).toBe(1);
   });
 });
