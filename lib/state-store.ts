@@ -17,6 +17,13 @@ import type { Logger } from './logger.js';
 export interface StateStore {
   read(key: string): Promise<unknown>;
   write(key: string, value: unknown): Promise<void>;
+  /**
+   * A list kept as JSON lines (`<key>.jsonl`), for queues a person may want to read or grep.
+   * Replaced atomically like `write`; a line that is not JSON is skipped with one warning.
+   * `undefined` when there is no such file.
+   */
+  readLines(key: string): Promise<unknown[] | undefined>;
+  writeLines(key: string, values: readonly unknown[]): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -24,7 +31,7 @@ const CORRUPT_HINT = 'none: gluco-hub carries on without it (at most one extra l
 
 const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
 /** `<key>.json.<8 hex>.tmp`, as `write` names its temp files. */
-const TEMP = /^[a-z0-9][a-z0-9_-]*\.json\.[0-9a-f]{8}\.tmp$/i;
+const TEMP = /^[a-z0-9][a-z0-9_-]*\.jsonl?\.[0-9a-f]{8}\.tmp$/i;
 
 function checkKey(key: string): void {
   if (!KEY.test(key)) throw new Error(`invalid state key "${key}"`);
@@ -57,6 +64,29 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
   const disk = options.disk ?? nodeDisk;
   const now = options.now ?? Date.now;
   const file = (key: string) => join(dir, `${key}.json`);
+  const linesFile = (key: string) => join(dir, `${key}.jsonl`);
+
+  /** Temp file, fsync, rename, directory fsync: a crash leaves the old or the new version, never half. */
+  async function writeAtomically(target: string, text: string): Promise<void> {
+    const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    await (swept ??= sweepTemps());
+    try {
+      await disk.mkdir(dir, 0o700);
+      const handle = await disk.open(temp, 'w', 0o600);
+      try {
+        await handle.write(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await disk.rename(temp, target);
+    } catch (cause) {
+      await disk.unlink(temp).catch(() => undefined);
+      throw new StorageError('STATE003', `cannot write state file ${target}`, { cause, hint: 'check free disk space and permissions' });
+    }
+    // The rename is only durable once the directory is: without this a power cut can bring back the old file.
+    await syncDirectory(disk, dir);
+  }
   /** Corrupt files that could not be moved aside: warned about once, then read as absent quietly. */
   const stuck = new Set<string>();
   /** Runs once, before this store creates a temp file of its own, so it never removes one in use. */
@@ -113,33 +143,46 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
     },
     async write(key, value) {
       checkKey(key);
-      const target = file(key);
-      const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-      await (swept ??= sweepTemps());
-      try {
-        await disk.mkdir(dir, 0o700);
-        const handle = await disk.open(temp, 'w', 0o600);
-        try {
-          await handle.write(`${JSON.stringify(value)}\n`);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await disk.rename(temp, target);
-      } catch (cause) {
-        await disk.unlink(temp).catch(() => undefined);
-        throw new StorageError('STATE003', `cannot write state file ${target}`, { cause, hint: 'check free disk space and permissions' });
-      }
+      await writeAtomically(file(key), `${JSON.stringify(value)}\n`);
       stuck.delete(key);
-      // The rename is only durable once the directory is: without this a power cut can bring back the old file.
-      await syncDirectory(disk, dir);
+    },
+    async readLines(key) {
+      checkKey(key);
+      let text: string;
+      try {
+        text = (await disk.readFile(linesFile(key))).toString('utf8');
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return undefined;
+        throw new StorageError('STATE002', `cannot read state file ${linesFile(key)}`, { cause: err });
+      }
+      const values: unknown[] = [];
+      let bad = 0;
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          values.push(JSON.parse(line) as unknown);
+        } catch {
+          bad += 1;
+        }
+      }
+      if (bad > 0) {
+        const error = new StorageError('STATE004', `state file ${linesFile(key)} had ${bad} unreadable line(s); skipped them`, { hint: CORRUPT_HINT });
+        log.warn({ err: error, file: linesFile(key) }, 'state file had unreadable lines; carrying on without them');
+      }
+      return values;
+    },
+    async writeLines(key, values) {
+      checkKey(key);
+      await writeAtomically(linesFile(key), values.map((v) => `${JSON.stringify(v)}\n`).join(''));
     },
     async remove(key) {
       checkKey(key);
-      try {
-        await disk.unlink(file(key));
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT') throw new StorageError('STATE003', `cannot remove state file ${file(key)}`, { cause: err });
+      for (const path of [file(key), linesFile(key)]) {
+        try {
+          await disk.unlink(path);
+        } catch (err) {
+          if (errnoCode(err) !== 'ENOENT') throw new StorageError('STATE003', `cannot remove state file ${path}`, { cause: err });
+        }
       }
       stuck.delete(key);
     },

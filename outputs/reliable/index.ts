@@ -5,7 +5,7 @@ import { readRecord } from '../../lib/state-record.js';
 import type { StateStore } from '../../lib/state-store.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import type { Output, StoreResult } from '../types.js';
-import { queueSchema, routerStateSchema, stateKeys } from './persisted.js';
+import { queueFromLines, queueLines, routerStateSchema, stateKeys } from './persisted.js';
 import { bound, merge } from './queue.js';
 import { confirm, DEFAULT_HORIZON_MS, emptyRouterState, route, seed, watermarks, type RouterState } from './router.js';
 
@@ -70,7 +70,9 @@ class ReliableOutput implements Output {
   async start(): Promise<void> {
     await this.#transport.start();
     this.#router = (await readRecord(this.#o.state, this.#keys.router, routerStateSchema)) ?? emptyRouterState();
-    this.#queue = (await readRecord(this.#o.state, this.#keys.queue, queueSchema))?.batch ?? emptyBatch();
+    const { batch, skipped } = queueFromLines((await this.#o.state.readLines(this.#keys.queue)) ?? []);
+    if (skipped > 0) this.#o.log.warn({ output: this.name, skipped }, `${this.name}: ${skipped} queued lines were not documents; left out`);
+    this.#queue = batch;
     const waiting = batchSize(this.#queue);
     if (waiting > 0) {
       this.#o.log.info({ output: this.name, waiting }, `${this.name}: ${waiting} documents from an earlier run are waiting; delivering them now`);
@@ -147,7 +149,7 @@ class ReliableOutput implements Output {
     this.#drainTimer = undefined;
     await this.#persist(this.#keys.router, this.#router);
     if (delivered > 0) {
-      await this.#persist(this.#keys.queue, { v: 1, batch: this.#queue });
+      await this.#persistQueue();
       this.#o.log.info({ output: this.name, delivered }, `${this.name}: back; delivered ${delivered} queued documents`);
     }
     return result;
@@ -165,7 +167,7 @@ class ReliableOutput implements Output {
         `[DLQ001] the ${this.name} queue is full (${this.#o.maxEntries} documents): dropped the ${evicted} oldest`,
       );
     }
-    await this.#o.state.write(this.#keys.queue, { v: 1, batch: kept });
+    await this.#o.state.writeLines(this.#keys.queue, queueLines(kept));
     this.#queue = kept;
     if (error !== undefined) {
       this.#lastError = error;
@@ -202,6 +204,15 @@ class ReliableOutput implements Output {
       this.#lastError = error;
       this.#failures += 1;
       this.#scheduleDrain(this.#drainDelay(error));
+    }
+  }
+
+  async #persistQueue(): Promise<void> {
+    try {
+      await this.#o.state.writeLines(this.#keys.queue, queueLines(this.#queue));
+    } catch (error) {
+      // Delivered already: a stale queue file only costs a resend, which identifiers make harmless.
+      this.#o.log.warn({ output: this.name, err: error }, `${this.name}: could not empty the queue file`);
     }
   }
 

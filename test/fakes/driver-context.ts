@@ -12,8 +12,14 @@ export function memoryStateStore(initial: Record<string, unknown> = {}): StateSt
       data.set(key, JSON.parse(JSON.stringify(value)) as unknown);
       return Promise.resolve();
     },
+    readLines: (key) => Promise.resolve(data.get(`${key}.jsonl`) as unknown[] | undefined),
+    writeLines: (key, values) => {
+      data.set(`${key}.jsonl`, JSON.parse(JSON.stringify(values)) as unknown);
+      return Promise.resolve();
+    },
     remove: (key) => {
       data.delete(key);
+      data.delete(`${key}.jsonl`);
       return Promise.resolve();
     },
   };

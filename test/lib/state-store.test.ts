@@ -78,6 +78,43 @@ describe('state store', () => {
   });
 });
 
+describe('state store lists (JSON lines)', () => {
+  it('round-trips a list one JSON document per line, 0600, atomically, and removes it with its key', async () => {
+    const dir = join(tempDir(), 'bridge');
+    const store = createStateStore(dir, capturingLog().log);
+    expect(await store.readLines('queue')).toBeUndefined();
+    await store.writeLines('queue', [{ a: 1 }, { b: 'two' }]);
+    expect(readFileSync(join(dir, 'queue.jsonl'), 'utf8')).toBe('{"a":1}\n{"b":"two"}\n');
+    expect(statSync(join(dir, 'queue.jsonl')).mode & 0o777).toBe(0o600);
+    expect(await store.readLines('queue')).toEqual([{ a: 1 }, { b: 'two' }]);
+    await store.writeLines('queue', []);
+    expect(await store.readLines('queue')).toEqual([]);
+    await store.remove('queue');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('skips a line that is not JSON (a hand edit) with one STATE004 warning, keeping the others', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'queue.jsonl'), '{"a":1}\n{"b":\n{"c":3}\n');
+    const { log, lines } = capturingLog();
+    const store = createStateStore(dir, log);
+    expect(await store.readLines('queue')).toEqual([{ a: 1 }, { c: 3 }]);
+    expect(warnings(lines).map((w) => w.err?.code)).toEqual(['STATE004']);
+  });
+
+  it('keeps the previous list when the disk is full', async () => {
+    const dir = tempDir();
+    const disk = faultyDisk();
+    const store = createStateStore(dir, capturingLog().log, { disk });
+    await store.writeLines('queue', [{ a: 1 }]);
+    disk.fail({ op: 'write', code: 'ENOSPC', partial: 4 });
+    await expect(store.writeLines('queue', [{ a: 1 }, { b: 2 }])).rejects.toThrow(/STATE003/);
+    disk.heal();
+    expect(await store.readLines('queue')).toEqual([{ a: 1 }]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
 describe('state store when the disk fails at runtime', () => {
   const OLD = { token: 'old', expires: 1 };
 

@@ -177,7 +177,7 @@ describe('reliable output', () => {
     const { transport, output } = setup({ state });
     await output.start();
     transport.state.down = new NetworkError('NS009', 'down');
-    state.write = () => Promise.reject(new StorageError('STATE003', 'disk full'));
+    state.writeLines = () => Promise.reject(new StorageError('STATE003', 'disk full'));
     await expect(output.store(batchOf([T0]), signal())).rejects.toThrow(/STATE003/);
   });
 
