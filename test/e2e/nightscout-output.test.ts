@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeNightscout, type FakeNightscout } from '../fakes/nightscout-server.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeNightscout } from '../fakes/nightscout-server.js';
+import { fakeSites } from '../fakes/nightscout-sites.js';
 import { startCli, tempDir } from './cli.js';
 import { expectEveryReadingOnce, framesDone, nightscoutEntryDates, seedEarlierRun } from './readings.js';
 
@@ -13,17 +14,7 @@ const INTERVAL_S = 2;
 const SECRET = 'fake-nightscout-secret';
 const UPLOADER = { roles: { uploader: ['api:*:create', 'api:*:update', 'api:*:read'] }, subjects: { 'gluco-hub': ['uploader'] } };
 
-let sites: FakeNightscout[] = [];
-afterEach(async () => {
-  await Promise.all(sites.map((s) => s.close()));
-  sites = [];
-});
-
-async function site(options: Parameters<typeof startFakeNightscout>[0] = {}): Promise<FakeNightscout> {
-  const ns = await startFakeNightscout({ apiSecret: SECRET, ...options });
-  sites.push(ns);
-  return ns;
-}
+const site = fakeSites({ apiSecret: SECRET });
 
 async function runTwice(env: Record<string, string>): Promise<void> {
   const cwd = tempDir();

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeNightscout, type FakeNightscout } from '../fakes/nightscout-server.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeNightscout } from '../fakes/nightscout-server.js';
+import { fakeSites } from '../fakes/nightscout-sites.js';
 import { runCli, startCli, tempDir } from './cli.js';
 
 /**
@@ -27,17 +28,7 @@ function successes(stderr: string): Set<string> {
   return new Set(loops);
 }
 
-let sites: FakeNightscout[] = [];
-afterEach(async () => {
-  await Promise.all(sites.map((s) => s.close()));
-  sites = [];
-});
-
-async function site(options: Parameters<typeof startFakeNightscout>[0] = {}): Promise<FakeNightscout> {
-  const ns = await startFakeNightscout({ apiSecret: SECRET, ...options });
-  sites.push(ns);
-  return ns;
-}
+const site = fakeSites({ apiSecret: SECRET });
 
 /** Two hours of a CGM uploader, a few treatments (one written over v1, without `date`) and pump statuses. */
 function seedSource(ns: FakeNightscout, now: number): { entries: number; treatments: number; devicestatus: number } {
