@@ -1,9 +1,9 @@
 import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
 import type { DriverContext, SessionFunctions } from '../types.js';
-import type { LluClient, Ticket } from './client.js';
+import type { Ticket } from './client.js';
 import { lluError } from './errors.js';
-import { login, type LoginResult } from './login.js';
+import { login, type LoginOptions, type LoginResult } from './login.js';
 import { patientName, selectPatient, type PatientPin } from './patients.js';
 import {
   fingerprint,
@@ -16,7 +16,6 @@ import {
   type CredentialParts,
   type PersistedSession,
 } from './persisted.js';
-import type { Region } from './regions.js';
 import { causeOf, dataBody } from './responses.js';
 import { connectionsResponseSchema, firstIssue, type Connection } from './wire.js';
 
@@ -35,18 +34,9 @@ export interface LluSession extends LluAuth {
   patientName: string;
 }
 
-export interface SessionOptions extends PatientPin {
-  client: LluClient;
+/** The login's settings (its `baseUrl` is the one the configuration names), the patient pin and the driver's context. */
+export interface SessionOptions extends PatientPin, Omit<LoginOptions, 'log' | 'now'> {
   ctx: DriverContext;
-  rand: () => number;
-  username: string;
-  password: Secret;
-  /** The base URL the configuration names (region host or `server`). */
-  baseUrl: string;
-  region: Region;
-  pinnedServer: boolean;
-  acceptTerms: boolean;
-  version: string;
 }
 
 /** Re-login a little before the 180-day ticket ends rather than fail a frame on it. */
