@@ -1,0 +1,93 @@
+import type { Direction } from '../../lib/domain.js';
+import { MGDL_PER_MMOL, toMmol } from '../../lib/units.js';
+
+/** The units the status page shows glucose in; everything it is given is mg/dL. */
+export type PageUnits = 'mg/dL' | 'mmol/L';
+
+/** Default target range, mg/dL (the consensus 70–180, 3.9–10.0 mmol/L). */
+export const DEFAULT_TARGET_LOW = 70;
+export const DEFAULT_TARGET_HIGH = 180;
+/** Below this (mg/dL) a low is urgent (the consensus level-2 hypoglycaemia threshold). */
+export const URGENT_LOW = 54;
+/** A reading older than this is stale: shown struck through and greyed, never as current. */
+export const STALE_AFTER_MS = 15 * 60_000;
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/**
+ * Escapes text for HTML element content and quoted attribute values. Every string that did not
+ * come from this module (bridge ids, loop and output names, error messages) goes through it.
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** A glucose value in the page's units: whole mg/dL, or mmol/L with one decimal. */
+export function formatGlucose(mgdl: number, units: PageUnits): string {
+  return units === 'mmol/L' ? toMmol(mgdl).toFixed(1) : String(Math.round(mgdl));
+}
+
+/** A change in glucose with its sign (`+3`, `−0.2`, `±0`), in the page's units. */
+export function formatDelta(deltaMgdl: number, units: PageUnits): string {
+  const text = units === 'mmol/L' ? Math.abs(deltaMgdl / MGDL_PER_MMOL).toFixed(1) : String(Math.abs(Math.round(deltaMgdl)));
+  if (Number(text) === 0) return `±${text}`;
+  return `${deltaMgdl > 0 ? '+' : '−'}${text}`;
+}
+
+/** How long ago, for people: `just now`, `3 min ago`, `2 h 5 min ago`, `3 d ago`. */
+export function formatAge(ageMs: number): string {
+  const minutes = Math.floor(Math.max(0, ageMs) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 === 0 ? `${hours} h ago` : `${hours} h ${minutes % 60} min ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
+export interface Trend {
+  /** The arrow glyph, or `–` when there is no usable direction. */
+  glyph: string;
+  /** Words for screen readers and the tooltip. */
+  label: string;
+}
+
+const TRENDS: Partial<Record<Direction, Trend>> = {
+  DoubleUp: { glyph: '⇈', label: 'rising fast' },
+  SingleUp: { glyph: '↑', label: 'rising' },
+  FortyFiveUp: { glyph: '↗', label: 'rising slowly' },
+  Flat: { glyph: '→', label: 'steady' },
+  FortyFiveDown: { glyph: '↘', label: 'falling slowly' },
+  SingleDown: { glyph: '↓', label: 'falling' },
+  DoubleDown: { glyph: '⇊', label: 'falling fast' },
+  TripleDown: { glyph: '⇊', label: 'falling very fast' },
+};
+
+const NO_TREND: Trend = { glyph: '–', label: 'no trend' };
+
+/** The arrow for a CGM direction; `NOT COMPUTABLE`, `RATE OUT OF RANGE`, `NONE` and none get `–`. */
+export function trendOf(direction: Direction | undefined): Trend {
+  return (direction && TRENDS[direction]) ?? NO_TREND;
+}
+
+export type Range = 'urgent-low' | 'low' | 'in-range' | 'high';
+
+/** Where a value (mg/dL) lies against the target range. */
+export function rangeOf(mgdl: number, targetLow: number, targetHigh: number): Range {
+  if (mgdl < URGENT_LOW) return 'urgent-low';
+  if (mgdl < targetLow) return 'low';
+  if (mgdl > targetHigh) return 'high';
+  return 'in-range';
+}
+
+export const RANGE_LABELS: Record<Range, string> = {
+  'urgent-low': 'Urgent low',
+  low: 'Low',
+  'in-range': 'In range',
+  high: 'High',
+};

@@ -1,0 +1,216 @@
+import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
+import { chartStats, renderChart, type ChartInput } from './page-chart.js';
+import {
+  DEFAULT_TARGET_HIGH,
+  DEFAULT_TARGET_LOW,
+  RANGE_LABELS,
+  STALE_AFTER_MS,
+  escapeHtml,
+  formatAge,
+  formatDelta,
+  formatGlucose,
+  rangeOf,
+  trendOf,
+  type PageUnits,
+} from './page-format.js';
+import { PAGE_STYLE } from './page-style.js';
+
+export { escapeHtml } from './page-format.js';
+
+export interface StatusPageInput {
+  snapshot: StatusSnapshot;
+  /** Newest first, up to 24 h (the status model's cache); mg/dL. */
+  readings: Reading[];
+  units: PageUnits;
+  /** Target range in mg/dL, whatever `units` is; 70–180 by default. */
+  targetLow?: number;
+  targetHigh?: number;
+}
+
+/** The page reloads itself this often (and on returning to a tab that missed a reload). */
+const REFRESH_SECONDS = 60;
+/** A previous reading further back than this gives no delta. */
+const DELTA_WINDOW_MS = 15 * 60_000;
+
+/**
+ * `GET /`: the whole status page as one HTML5 document — current value, trend arrow and age, the
+ * 24 h chart with the target range shaded, and the health of every source, loop and output. No
+ * framework, no external resources; it refreshes itself every minute.
+ */
+export function renderStatusPage(input: StatusPageInput): string {
+  const { snapshot, units } = input;
+  const targetLow = input.targetLow ?? DEFAULT_TARGET_LOW;
+  const targetHigh = input.targetHigh ?? DEFAULT_TARGET_HIGH;
+  const readings = [...input.readings].sort((a, b) => b.date - a.date);
+  const chartInput: ChartInput = { readings, nowMs: snapshot.nowMs, units, targetLow, targetHigh };
+  const latest = readings[0];
+
+  let title = 'No readings · gluco-hub';
+  if (latest) {
+    const stale = snapshot.nowMs - latest.date > STALE_AFTER_MS;
+    const arrow = trendOf(latest.direction).glyph;
+    title = `${stale ? 'STALE ' : ''}${formatGlucose(latest.sgv, units)} ${arrow} · gluco-hub`;
+  }
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta http-equiv="refresh" content="${REFRESH_SECONDS}">
+<meta name="color-scheme" content="light dark">
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)}</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<main>
+${renderTop(snapshot)}
+${renderNow(readings, snapshot.nowMs, units, targetLow, targetHigh)}
+<section class="card chart-card" aria-label="Last 24 hours">
+<h2>Last 24 hours</h2>
+${renderChart(chartInput)}
+${renderStats(chartInput)}
+</section>
+${renderHealth(snapshot)}
+<footer>gluco-hub ${escapeHtml(snapshot.version)} · started ${formatAge(snapshot.nowMs - snapshot.startedMs)} · updates every minute</footer>
+</main>
+<script>${AGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function renderTop(snapshot: StatusSnapshot): string {
+  const badge = snapshot.ready ? '<span class="badge good">ready</span>' : '<span class="badge bad">not ready</span>';
+  return `<header class="top"><b>gluco-hub</b><span data-testid="ready">${badge}</span></header>`;
+}
+
+function renderNow(readings: Reading[], nowMs: number, units: PageUnits, targetLow: number, targetHigh: number): string {
+  const latest = readings[0];
+  if (!latest) {
+    return `<section class="card now none" data-state="none" aria-label="Current glucose">
+<div class="reading"><span class="value" data-testid="value">No readings yet</span></div>
+<p data-testid="age">Waiting for the first reading from a source.</p>
+</section>`;
+  }
+  const ageMs = nowMs - latest.date;
+  const stale = ageMs > STALE_AFTER_MS;
+  const range = rangeOf(latest.sgv, targetLow, targetHigh);
+  const trend = trendOf(latest.direction);
+  const value = formatGlucose(latest.sgv, units);
+  const previous = readings.find(
+    (r) => r.date < latest.date && r.device === latest.device && latest.date - r.date <= DELTA_WINDOW_MS,
+  );
+  const delta = previous ? ` · <b data-testid="delta">${formatDelta(latest.sgv - previous.sgv, units)}</b>` : '';
+  const banner = stale
+    ? `<p class="stale-banner" data-testid="stale" role="alert">STALE — no new reading for ${formatAge(ageMs).replace(/ ago$/, '')}</p>`
+    : '';
+  return `<section class="card now ${range}${stale ? ' stale' : ''}" data-state="${stale ? 'stale' : 'fresh'}" data-range="${range}" aria-label="Current glucose">
+${banner}<div class="reading${value.length > 3 ? ' long' : ''}"><span class="value" data-testid="value">${value}</span><span class="arrow" data-testid="arrow" title="${trend.label}" aria-label="${trend.label}">${trend.glyph}</span></div>
+<div class="units-delta"><span data-testid="units">${units}</span>${delta}</div>
+<div class="age" data-testid="age" data-age-ms="${Math.max(0, ageMs)}">${formatAge(ageMs)}</div>
+<div class="range" data-testid="range">${stale ? 'Stale' : RANGE_LABELS[range]}</div>
+</section>`;
+}
+
+function renderStats(input: ChartInput): string {
+  const stats = chartStats(input);
+  if (!stats) return '';
+  return `<div class="stats" data-testid="stats"><span>In range <b>${stats.inRangePct}%</b></span><span>Low <b>${stats.lowPct}%</b></span><span>High <b>${stats.highPct}%</b></span><span>Mean <b>${formatGlucose(stats.meanMgdl, input.units)}</b> ${input.units}</span><span><b>${stats.count}</b> readings</span></div>`;
+}
+
+type Tone = 'good' | 'warn' | 'bad' | 'idle';
+
+interface Row {
+  kind: 'bridge' | 'loop' | 'output';
+  name: string;
+  detail: string;
+  state: string;
+  tone: Tone;
+  when: string;
+  error?: string | undefined;
+}
+
+const SESSION_TONE: Record<BridgeHealth['session'], Tone> = { established: 'good', none: 'idle', expired: 'warn', failed: 'bad' };
+const OUTPUT_TONE: Record<string, Tone> = { ok: 'good', queueing: 'warn', failing: 'bad', unknown: 'idle' };
+const OUTCOME_TONE: Record<string, Tone> = { success: 'good', skipped: 'warn', failed: 'bad' };
+
+function healthRows(bridge: BridgeHealth, nowMs: number): Row[] {
+  const since = (ms: number | undefined, what: string, never: string): string =>
+    ms === undefined ? never : `${what} ${formatAge(nowMs - ms)}`;
+  const rows: Row[] = [
+    {
+      kind: 'bridge',
+      name: bridge.id,
+      detail: `source · ${bridge.source}`,
+      state: bridge.ready ? 'ready' : `session ${bridge.session}`,
+      tone: bridge.ready ? 'good' : bridge.session === 'established' ? 'warn' : SESSION_TONE[bridge.session],
+      when: bridge.ready ? `session ${bridge.session}` : 'not ready',
+      error: bridge.sessionError,
+    },
+  ];
+  for (const loop of bridge.loops) {
+    rows.push({
+      kind: 'loop',
+      name: loop.name,
+      detail: 'loop',
+      state: loop.lastOutcome ?? 'waiting',
+      tone: loop.lastOutcome ? (OUTCOME_TONE[loop.lastOutcome] ?? 'idle') : 'idle',
+      when: since(loop.lastSuccessMs, 'ok', 'no success yet'),
+      error: loop.lastError,
+    });
+  }
+  for (const output of bridge.outputs) {
+    const waiting = output.waiting > 0 ? ` · ${output.waiting} waiting` : '';
+    rows.push({
+      kind: 'output',
+      name: output.name,
+      detail: 'output',
+      state: output.state,
+      tone: OUTPUT_TONE[output.state] ?? 'idle',
+      when: since(output.lastStoredMs, 'stored', 'nothing stored yet') + waiting,
+      error: output.lastError,
+    });
+  }
+  return rows;
+}
+
+function renderHealth(snapshot: StatusSnapshot): string {
+  const rows = snapshot.bridges.flatMap((b) => healthRows(b, snapshot.nowMs));
+  const body =
+    rows.length === 0
+      ? '<tr data-testid="health-empty"><td colspan="3">No bridges configured.</td></tr>'
+      : rows
+          .map(
+            (r) => `<tr class="${r.kind}" data-testid="health-row" data-kind="${r.kind}" data-name="${escapeHtml(r.name)}" data-state="${escapeHtml(r.state)}">
+<td class="name">${escapeHtml(r.name)}<span class="kind">${escapeHtml(r.detail)}</span></td>
+<td class="state"><span class="badge ${r.tone}">${escapeHtml(r.state)}</span><span class="when">${escapeHtml(r.when)}</span></td>
+${r.error ? `<td class="err" data-testid="last-error">${escapeHtml(r.error)}</td>` : '<td class="err none">—</td>'}
+</tr>`,
+          )
+          .join('\n');
+  return `<section class="card health" aria-label="Health">
+<h2>Sources and outputs</h2>
+<table data-testid="health">
+<thead><tr><th>Name</th><th>State</th><th>Last error</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>
+</section>`;
+}
+
+/**
+ * Keeps the age honest between reloads (a phone may freeze the tab): it counts on from the age
+ * the server rendered, marks the value stale after 15 min, and reloads a page that missed its
+ * refresh as soon as it is visible again. No data goes into this script.
+ */
+const AGE_SCRIPT = `(function(){var t0=Date.now(),el=document.querySelector('[data-testid=age][data-age-ms]');
+function f(ms){var m=Math.floor(ms/60000);if(m<1)return'just now';if(m<60)return m+' min ago';var h=Math.floor(m/60);
+if(h<24)return h+' h'+(m%60?' '+(m%60)+' min':'')+' ago';return Math.floor(h/24)+' d ago'}
+function tick(){var e=Date.now()-t0;if(e>${(REFRESH_SECONDS + 30) * 1000}&&!document.hidden){location.reload();return}
+if(!el)return;var a=Number(el.getAttribute('data-age-ms'))+e;el.textContent=f(a);
+if(a>${STALE_AFTER_MS}){var n=document.querySelector('.now');if(n){n.classList.add('stale');n.setAttribute('data-state','stale')}}}
+setInterval(tick,15000);document.addEventListener('visibilitychange',tick)})();`;
