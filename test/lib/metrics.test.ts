@@ -300,6 +300,17 @@ describe('createMetrics fed by a real poller', () => {
   });
 });
 
+describe('README metrics table', () => {
+  it('lists every gluco_hub_ metric with its type, and only those', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('## Guarantees'));
+    const rows = [...section.matchAll(/^\| `(gluco_hub_\w+)` \| (\w+) \|/gm)].map((m) => [m[1]!, m[2]!]);
+    const { metrics } = setup();
+    const defined = [...metricTypes(await metrics.render())].filter(([n]) => !/^gluco_hub_(process|nodejs)_/.test(n));
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(defined));
+  });
+});
+
 describe('version and commit', () => {
   it('reads the version from package.json and the commit from the environment', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
