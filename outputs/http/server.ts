@@ -7,12 +7,31 @@ import { createHandler, type RouteDeps } from './routes.js';
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 15_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often Node checks those timeouts (its default, 30 s, would let a slow client stay 30 s longer). */
+export const TIMEOUT_CHECK_MS = 1_000;
+
+export interface HttpTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  checkMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = {
+  headersMs: HEADERS_TIMEOUT_MS,
+  requestMs: REQUEST_TIMEOUT_MS,
+  keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+  checkMs: TIMEOUT_CHECK_MS,
+};
+
 /** Stopping waits this long for answers in flight, then cuts every connection (the exit stays within 5 s). */
 export const CLOSE_GRACE_MS = 1_000;
 
 export interface HttpServerOptions extends RouteDeps {
   /** `host:port`; port 0 picks a free one (tests). */
   bind: string;
+  /** Tests shorten them. */
+  timeouts?: HttpTimeouts;
 }
 
 export interface HttpServer {
@@ -35,12 +54,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { host, port } = splitBind(options.bind);
 
   async function start(): Promise<void> {
-    const s = createServer(createHandler(options));
-    s.headersTimeout = HEADERS_TIMEOUT_MS;
-    s.requestTimeout = REQUEST_TIMEOUT_MS;
-    s.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-    // An idle socket (no request at all) is closed too.
-    s.setTimeout(REQUEST_TIMEOUT_MS, (socket) => socket.destroy());
+    const t = options.timeouts ?? DEFAULT_TIMEOUTS;
+    const s = createServer({ connectionsCheckingInterval: t.checkMs }, createHandler(options));
+    s.headersTimeout = t.headersMs;
+    s.requestTimeout = t.requestMs;
+    s.keepAliveTimeout = t.keepAliveMs;
+    // A socket that sends nothing at all is closed too.
+    s.setTimeout(t.requestMs, (socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         const params = { bind: options.bind, reason: err.code ?? err.message };
