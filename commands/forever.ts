@@ -2,16 +2,21 @@ import type { CommandModule } from 'yargs';
 import { Hub } from '../lib/hub.js';
 import type { Config } from '../lib/config/schema.js';
 import type { Logger } from '../lib/logger.js';
+import { gitSha, packageVersion } from '../lib/version.js';
+import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
+import { plainStatusPage } from '../outputs/http/plain-page.js';
 import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
 
 interface ForeverArgs extends GlobalArgs {
   'data-dir'?: string | undefined;
   'simulator-interval'?: number | undefined;
+  http?: string | undefined;
 }
 
-function announce(config: Config, log: Logger): void {
+function announce(config: Config, log: Logger, httpUrl: string | undefined): void {
+  if (httpUrl !== undefined) log.info(`HTTP API on ${httpUrl} (status page, /glucose/latest, /metrics)`);
   for (const bridge of config.bridges) {
-    const outputs = [bridge.filesystem && `files in ${bridge.filesystem.dir}`, bridge.nightscout && 'Nightscout', bridge.mqtt && 'MQTT']
+    const outputs = [bridge.filesystem && `files in ${bridge.filesystem.dir}`, bridge.nightscout && 'Nightscout', bridge.mqtt && 'MQTT', httpUrl && `the HTTP API at ${httpUrl}`]
       .filter(Boolean)
       .join(', ');
     if (bridge.source.kind === 'simulator') {
@@ -26,7 +31,11 @@ function announce(config: Config, log: Logger): void {
 }
 
 /** Resolves with the exit code once the hub has stopped (signal) or crashed. */
-async function runUntilStopped(hub: Hub, log: Logger): Promise<number> {
+async function runUntilStopped(hub: Hub, http: HttpActor | undefined, log: Logger): Promise<number> {
+  // Both at once: the HTTP API's grace and the hub's drain together stay within the 5 s exit.
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([http?.stop(), hub.stop()]);
+  };
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -36,7 +45,7 @@ async function runUntilStopped(hub: Hub, log: Logger): Promise<number> {
       }
       stopping = true;
       log.info({ signal }, 'stopping: finishing in-flight writes');
-      void hub.stop().then(() => {
+      void stopAll().then(() => {
         log.info('stopped');
         resolve(EXIT.ok);
       });
@@ -46,7 +55,7 @@ async function runUntilStopped(hub: Hub, log: Logger): Promise<number> {
     void hub.crashed.then(async () => {
       if (stopping) return;
       stopping = true;
-      await hub.stop();
+      await stopAll();
       resolve(EXIT.failure);
     });
   });
@@ -59,16 +68,28 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     withGlobalOptions(y)
       .option('data-dir', { type: 'string', describe: 'Directory for the filesystem output (default ./gluco-hub-data/<bridge>)' })
       .option('simulator-interval', { type: 'number', describe: 'Seconds between simulated readings (CONNECT_SIMULATOR_INTERVAL)' })
+      .option('http', { type: 'string', describe: 'host:port for the HTTP API (GLUCO_HUB__HTTP__BIND, default 127.0.0.1:8080)' })
       .example('$0 forever', 'Nothing configured: simulated readings into ./gluco-hub-data/simulator')
       .example('CONNECT_SIMULATOR_INTERVAL=5 $0 forever', 'A fast demo: one simulated reading every 5 s')
       .example('CONNECT_SOURCE=linkup CONNECT_LINK_UP_USERNAME=me@example.com CONNECT_LINK_UP_PASSWORD_FILE=/run/secrets/llu $0 forever', 'A real LibreLink Up follower account')
-      .example('$0 forever --config bridges.yaml', 'Several bridges in one process'),
+      .example('$0 forever --config bridges.yaml', 'Several bridges in one process')
+      .example('$0 forever --http 0.0.0.0:8080', 'Serve the HTTP API to the network (set GLUCO_HUB__HTTP__BEARER_TOKEN too)'),
   handler: async (args) => {
-    const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'] }));
+    const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http }));
     const log = loggerFor(config);
-    const hub = new Hub({ log });
+    const http = config.http.enabled
+      ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: plainStatusPage })
+      : undefined;
+    const hub = new Hub({ log, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
     await hub.start(config);
-    announce(config, log);
-    process.exitCode = await runUntilStopped(hub, log);
+    try {
+      await http?.start();
+    } catch (err) {
+      // HTTP001/HTTP002: a set-up error (exit 2), so nothing keeps running half-started.
+      await hub.stop();
+      throw err;
+    }
+    announce(config, log, http?.url());
+    process.exitCode = await runUntilStopped(hub, http, log);
   },
 };

@@ -11,6 +11,7 @@ import { driverContext } from './driver-context.js';
 import { describeError } from './errors.js';
 import { ensureWritableDir } from './state-store.js';
 import type { Logger } from './logger.js';
+import type { BridgeInfo } from './status/types.js';
 
 /** How long a stop may take before in-flight work is abandoned; the whole exit stays under 5 s. */
 export const DRAIN_TIMEOUT_MS = 4_000;
@@ -22,6 +23,22 @@ export interface HubDeps {
   observe?: (event: BridgeEvent) => void;
   /** Builds a bridge's driver; the source registry unless a test supplies a fake vendor. */
   createDriver?: typeof createDriver;
+  /**
+   * Called once every bridge is built and before any of them runs, with what each one is (ids,
+   * sources, outputs, loops), so observers such as the status model and metrics exist before the
+   * first event.
+   */
+  onBuilt?: (bridges: BridgeInfo[]) => void;
+}
+
+/** What a built bridge is, for the status model and metrics. */
+export function bridgeInfo(bridge: BridgeConfig, driver: SourceDriver, outputs: readonly Output[]): BridgeInfo {
+  return {
+    id: bridge.id,
+    source: bridge.source.kind,
+    outputs: outputs.map((o) => o.name),
+    loops: driver.loops.map((l) => ({ name: l.name, expectedIntervalMs: l.expectedIntervalMs })),
+  };
 }
 
 interface RunningBridge {
@@ -68,6 +85,7 @@ export class Hub {
       await Promise.allSettled(started.map((o) => o.stop()));
       throw err;
     }
+    this.#deps.onBuilt?.(prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs)));
     for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs);
   }
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { canonicalKind, readEnv, type Env, type RawObject } from './env.js';
 import { isObject, readConfigFile } from './file.js';
-import { BRIDGE_SECTIONS, envNamesFor, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
+import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
 import { configSchema, sourceSchema, type Config } from './schema.js';
 
 /** Settings given as command-line flags; they win over everything else. */
@@ -15,6 +15,8 @@ export interface CliSettings {
   filesystemDir?: string | undefined;
   simulatorInterval?: number | undefined;
   stateDir?: string | undefined;
+  /** `--http host:port`. */
+  httpBind?: string | undefined;
 }
 
 export interface LoadOptions {
@@ -45,6 +47,7 @@ function cliLayers(cli: CliSettings): { global: RawObject; bridge: RawObject } {
   const bridge: RawObject = {};
   if (cli.logLevel !== undefined || cli.logFormat !== undefined) global.log = { level: cli.logLevel, format: cli.logFormat };
   if (cli.stateDir !== undefined) global.stateDir = cli.stateDir;
+  if (cli.httpBind !== undefined) global.http = { bind: cli.httpBind };
   if (cli.source !== undefined || cli.simulatorInterval !== undefined) {
     bridge.source = { kind: cli.source, intervalSeconds: cli.simulatorInterval };
   }
@@ -158,9 +161,10 @@ interface Setting {
 
 function settingOf(issuePath: readonly PropertyKey[], raw: RawObject, multi: boolean): Setting {
   const keys = issuePath.map((p) => (typeof p === 'symbol' ? String(p.description) : p));
-  if (multi || keys[0] !== 'bridges') {
-    return { path: keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join(''), envNames: [] };
-  }
+  const path = keys.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  // Process-wide settings (log, stateDir, http) come from the environment and flags in every set-up.
+  if (keys[0] !== 'bridges') return { path, envNames: [...envNamesFor(keys, undefined), ...(FLAGS[path] ? [FLAGS[path]] : [])] };
+  if (multi) return { path, envNames: [] };
   const inBridge = keys.slice(2);
   const bridge = (raw.bridges as RawObject[] | undefined)?.[0];
   const kind = isObject(bridge?.source) ? bridge.source.kind : undefined;

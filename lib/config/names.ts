@@ -70,7 +70,15 @@ export const OUTPUT_ENV: Record<string, string> = {
 };
 
 /** Keys whose values are secrets: each may also come from `<NAME>_FILE` (env) or `<key>File` (config file). */
-export const SECRET_KEYS = new Set(['password', 'apiSecret', 'token']);
+export const SECRET_KEYS = new Set(['password', 'apiSecret', 'token', 'bearerToken']);
+
+/** Process-wide settings that a command-line flag also sets, named in error messages. */
+export const FLAGS: Record<string, string> = {
+  'log.level': '--log-level',
+  'log.format': '--log-format',
+  stateDir: '--state-dir',
+  'http.bind': '--http',
+};
 
 export const OWN_PREFIX = 'GLUCO_HUB__';
 

@@ -167,6 +167,21 @@ export const bridgeSchema = z.object({
 });
 export type BridgeConfig = z.infer<typeof bridgeSchema>;
 
+/** `host:port`: an IPv4 address or name, or a bracketed IPv6 address (`[::1]:8080`); port 0 picks a free one. */
+export const BIND = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+export const httpSchema = z.object({
+  /** The HTTP API (status page, `/glucose*`, `/metrics`, health) runs in `forever` unless this is false. */
+  enabled: flag.default(true),
+  /** `host:port` to listen on; the default keeps it on this machine. */
+  bind: text
+    .default('127.0.0.1:8080')
+    .refine((v) => BIND.test(v) && Number(BIND.exec(v)?.[1]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080'),
+  /** When set, `/` and `/glucose*` require `Authorization: Bearer <token>`. */
+  bearerToken: secret.optional(),
+});
+export type HttpConfig = z.infer<typeof httpSchema>;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z
@@ -178,6 +193,7 @@ export const configSchema = z
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .default({ level: 'info', format: 'auto' }),
+    http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080' }),
     /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
     stateDir: text,
     bridges: z.array(bridgeSchema).min(1),

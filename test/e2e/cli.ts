@@ -13,9 +13,13 @@ export interface Run {
   stderr: string;
 }
 
-/** A clean environment: nothing from the developer's shell leaks into what the test configures. */
+/**
+ * A clean environment: nothing from the developer's shell leaks into what the test configures.
+ * The HTTP API is off unless a test turns it on, so suites running `forever` in parallel never
+ * fight over port 8080 (test/e2e/http.test.ts binds free ports).
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, GLUCO_HUB__HTTP__ENABLED: 'false', ...extra };
 }
 
 export function tempDir(prefix = 'gh-e2e-'): string {

@@ -1,0 +1,106 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli, tempDir, type Running } from './cli.js';
+import { call } from '../fakes/http-call.js';
+
+/** A port nothing listens on right now (the OS picks it), so parallel suites never collide. */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && ok(v)) return v;
+    if (Date.now() > until) throw new Error(`not reached in time; last: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** SIGTERM, and the exit code (drained: 0). */
+async function stop(cli: Running): Promise<number | null> {
+  cli.child.kill('SIGTERM');
+  return cli.exit;
+}
+
+/** Runs `body` against a running CLI, then stops it; a failure in `body` is what the test reports. */
+async function whileRunning(cli: Running, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    await stop(cli);
+    throw err;
+  }
+  expect(await stop(cli)).toBe(0);
+}
+
+const SIM = { CONNECT_SIMULATOR_INTERVAL: '1', GLUCO_HUB__HTTP__ENABLED: 'true' };
+
+describe('gluco-hub forever serves the HTTP API', () => {
+  it('on the simulator: health, readiness, the latest reading with an arrow and recent readings; a second one on the port exits 2 with HTTP001', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const cli = startCli(['forever', '--http', `127.0.0.1:${port}`], { cwd: tempDir(), env: SIM });
+    await whileRunning(cli, async () => {
+      await cli.until((o) => o.stderr.includes(`HTTP API on ${base}`) && o.stderr.includes(`the HTTP API at ${base}`));
+
+      expect((await call(`${base}/healthz`)).status).toBe(200);
+      const ready = await eventually(() => call(`${base}/readyz`), (r) => r.status === 200);
+      expect(ready.json()).toMatchObject({ ready: true, bridges: [{ id: 'simulator', session: 'established', ready: true }] });
+
+      const latest = (await call(`${base}/glucose/latest`)).json() as Record<string, unknown>;
+      expect(latest).toMatchObject({ source: 'simulator', bridge: 'simulator' });
+      expect(latest.sgv).toEqual(expect.any(Number));
+      expect(latest.arrow).toMatch(/^[⤊⇈↑↗→↘↓⇊⤋]$/u);
+      expect(latest.ageSeconds).toBeLessThan(10);
+
+      const recent = (await call(`${base}/glucose?count=5`)).json() as { dateMs: number }[];
+      expect(recent).toHaveLength(5);
+      expect(recent.map((r) => r.dateMs)).toEqual([...recent.map((r) => r.dateMs)].sort((a, b) => b - a));
+      expect((await call(`${base}/glucose?count=zero`)).status).toBe(400);
+      expect((await call(`${base}/`)).status).toBe(200);
+
+      const second = await runCli(['forever', '--http', `127.0.0.1:${port}`], { cwd: tempDir(), env: SIM });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain('[HTTP001]');
+      expect(second.stderr).toContain('GLUCO_HUB__HTTP__BIND');
+      expect(second.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+
+  it('with a bearer token, /glucose/latest needs it and the token never appears in the logs', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const token = 'tok-e2e-9f8e7d6c5b4a';
+    const cli = startCli(['forever', '--log-level', 'trace'], { cwd: tempDir(), env: { ...SIM, GLUCO_HUB__HTTP__BIND: `127.0.0.1:${port}`, GLUCO_HUB__HTTP__BEARER_TOKEN: token } });
+    await whileRunning(cli, async () => {
+      await cli.until((o) => o.stderr.includes(`HTTP API on ${base}`));
+      await eventually(() => call(`${base}/glucose/latest`, { headers: { Authorization: `Bearer ${token}` } }), (r) => r.status === 200);
+      expect((await call(`${base}/glucose/latest`)).status).toBe(401);
+      expect((await call(`${base}/glucose/latest`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await call(`${base}/healthz`)).status).toBe(200);
+    });
+    const { stdout, stderr } = cli.output();
+    expect(stdout + stderr).not.toContain(token);
+  });
+
+  it('check-config shows the HTTP settings with the token masked', async () => {
+    const run = await runCli(['check-config'], { cwd: tempDir(), env: { GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-check-123456', GLUCO_HUB__HTTP__BIND: '0.0.0.0:9090' } });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ http: { enabled: false, bind: '0.0.0.0:9090', bearerToken: '***' } });
+    expect(run.stdout + run.stderr).not.toContain('tok-check-123456');
+  });
+
+  it('a bad bind is a coded configuration error naming the setting', async () => {
+    const run = await runCli(['forever', '--http', 'localhost'], { cwd: tempDir(), env: SIM });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('http.bind');
+    expect(run.stderr).toContain('GLUCO_HUB__HTTP__BIND');
+    expect(run.stderr).toContain('--http');
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type CliSettings } from '../../lib/config/load.js';
+import { ConfigError } from '../../lib/errors.js';
+import { Secret } from '../../lib/secret.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'gh-config-http-'));
+const load = (env: Record<string, string>, cli: CliSettings = {}) => loadConfig({ env, cli, cwd });
+
+function failure(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('HTTP API settings', () => {
+  it('are on, on 127.0.0.1:8080, without a token, when nothing is set', () => {
+    expect(load({}).http).toEqual({ enabled: true, bind: '127.0.0.1:8080' });
+  });
+
+  it('come from GLUCO_HUB__HTTP__*, and --http wins over the environment', () => {
+    const env = { GLUCO_HUB__HTTP__ENABLED: 'false', GLUCO_HUB__HTTP__BIND: '0.0.0.0:9000', GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-1' };
+    const config = load(env);
+    expect(config.http).toMatchObject({ enabled: false, bind: '0.0.0.0:9000' });
+    expect(config.http.bearerToken).toBeInstanceOf(Secret);
+    expect(config.http.bearerToken?.reveal()).toBe('tok-1');
+    expect(JSON.stringify(config)).not.toContain('tok-1');
+    expect(load(env, { httpBind: '[::1]:7000' }).http.bind).toBe('[::1]:7000');
+  });
+
+  it('take the token from GLUCO_HUB__HTTP__BEARER_TOKEN_FILE and from bearerTokenFile in a config file', () => {
+    const secretFile = join(cwd, 'http-token');
+    writeFileSync(secretFile, 'tok-from-file\n');
+    expect(load({ GLUCO_HUB__HTTP__BEARER_TOKEN_FILE: secretFile }).http.bearerToken?.reveal()).toBe('tok-from-file');
+    const file = join(cwd, 'http.yaml');
+    writeFileSync(file, 'http:\n  bind: 127.0.0.1:8181\n  bearerTokenFile: http-token\nsource: { kind: simulator }\n');
+    const config = load({}, { config: file });
+    expect(config.http.bind).toBe('127.0.0.1:8181');
+    expect(config.http.bearerToken?.reveal()).toBe('tok-from-file');
+  });
+
+  it.each(['localhost', '8080', 'host:99999', 'http://127.0.0.1:8080', ':8080'])('refuse bind "%s", naming the variable and the flag', (bind) => {
+    const err = failure(() => load({ GLUCO_HUB__HTTP__BIND: bind }));
+    expect(err.code).toBe('CFG006');
+    expect(err.message).toContain('http.bind');
+    expect(err.message).toContain('GLUCO_HUB__HTTP__BIND (or --http)');
+  });
+
+  it('name the variable for a bad enabled flag', () => {
+    const err = failure(() => load({ GLUCO_HUB__HTTP__ENABLED: 'maybe' }));
+    expect(err.message).toContain('GLUCO_HUB__HTTP__ENABLED');
+  });
+});

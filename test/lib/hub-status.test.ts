@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import type { BridgeEvent } from '../../machines/contract.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { Hub } from '../../lib/hub.js';
+import { createLogger } from '../../lib/logger.js';
+import type { BridgeInfo } from '../../lib/status/types.js';
+import { createHttpActor } from '../../outputs/http/index.js';
+import { tempDir } from '../e2e/cli.js';
+import { call } from '../fakes/http-call.js';
+
+describe('the hub feeds the HTTP actor', () => {
+  it('tells what it built before the first event, and the API becomes ready on the simulator', async () => {
+    const cwd = tempDir();
+    const config = loadConfig({ env: { CONNECT_SIMULATOR_INTERVAL: '1', GLUCO_HUB__HTTP__BIND: '127.0.0.1:0' }, cli: { filesystemDir: join(cwd, 'data') }, cwd });
+    const log = createLogger({ level: 'silent', format: 'json' });
+    const order: string[] = [];
+    let built: BridgeInfo[] = [];
+    const seen = vi.fn<(metricsEvent: BridgeEvent) => void>();
+    const http = createHttpActor({
+      config: config.http,
+      log,
+      now: Date.now,
+      version: '0.0.0-test',
+      gitSha: 'abc123',
+      renderPage: ({ readings }) => `<p>${readings.length}</p>`,
+      createMetrics: (options) => {
+        expect(options).toMatchObject({ version: '0.0.0-test', gitSha: 'abc123' });
+        return { contentType: 'text/plain', observe: seen, render: () => Promise.resolve('gluco_hub_test 1\n') };
+      },
+    });
+    const hub = new Hub({
+      log,
+      onBuilt: (bridges) => {
+        order.push('built');
+        built = bridges;
+        http.build(bridges);
+      },
+      observe: (e) => {
+        if (order.at(-1) !== 'event') order.push('event');
+        http.observe(e);
+      },
+    });
+    await hub.start(config);
+    await http.start();
+    try {
+      expect(order[0]).toBe('built');
+      expect(built).toEqual([
+        {
+          id: 'simulator',
+          source: 'simulator',
+          outputs: ['filesystem'],
+          loops: [
+            { name: 'entries', expectedIntervalMs: 1_000 },
+            { name: 'treatments', expectedIntervalMs: 300_000 },
+          ],
+        },
+      ]);
+      const base = http.url();
+      await vi.waitFor(async () => expect((await call(`${base}/readyz`)).status).toBe(200), { timeout: 10_000, interval: 100 });
+      expect((await call(`${base}/glucose/latest`)).json()).toMatchObject({ bridge: 'simulator', source: 'simulator' });
+      expect((await call(`${base}/metrics`)).body).toBe('gluco_hub_test 1\n');
+      expect(seen).toHaveBeenCalled();
+    } finally {
+      await Promise.all([http.stop(), hub.stop()]);
+    }
+  });
+});
