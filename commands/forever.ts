@@ -4,7 +4,8 @@ import type { Config } from '../lib/config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import { gitSha, packageVersion } from '../lib/version.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
-import { plainStatusPage } from '../outputs/http/plain-page.js';
+import type { PageInput } from '../outputs/http/routes.js';
+import { createMetrics } from '../lib/metrics/index.js';
 import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
 
 interface ForeverArgs extends GlobalArgs {
@@ -61,6 +62,12 @@ async function runUntilStopped(hub: Hub, http: HttpActor | undefined, log: Logge
   });
 }
 
+/** The page renderer loads on the first visit, not at start-up. */
+async function renderStatusPageLazily(input: PageInput): Promise<string> {
+  const { renderStatusPage } = await import('../outputs/http/page.js');
+  return renderStatusPage(input);
+}
+
 export const foreverCommand: CommandModule<object, ForeverArgs> = {
   command: 'forever',
   describe: 'Run the bridge(s) until stopped (Ctrl-C / SIGTERM drains and exits)',
@@ -78,7 +85,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http }));
     const log = loggerFor(config);
     const http = config.http.enabled
-      ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: plainStatusPage })
+      ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics })
       : undefined;
     const hub = new Hub({ log, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
     await hub.start(config);

@@ -1,19 +1,31 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** gluco-hub's version from package.json (one level up from `lib/`, two from `dist/lib/`). */
+let cached: string | undefined;
+
+/**
+ * gluco-hub's version from its `package.json`, read once. The file is found by walking up from
+ * this module, because it sits one level deeper under `dist/` than in the sources.
+ */
 export function packageVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
+  if (cached !== undefined) return cached;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'gluco-hub' && typeof pkg.version === 'string') return pkg.version;
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'gluco-hub' && typeof pkg.version === 'string') return (cached = pkg.version);
     } catch {
-      // Not at this depth; try the next.
+      // no package.json here: keep walking up
     }
+    const parent = dirname(dir);
+    if (parent === dir) return (cached = 'unknown');
+    dir = parent;
   }
-  return 'unknown';
 }
 
-/** The commit this build came from, where the build or platform says (`GIT_SHA`, `SOURCE_COMMIT`). */
+/** The commit gluco-hub was built from: `GIT_SHA`, else `SOURCE_COMMIT` (set by build platforms), else `unknown`. */
 export function gitSha(env: NodeJS.ProcessEnv = process.env): string {
-  return env.GIT_SHA || env.SOURCE_COMMIT || 'unknown';
+  const sha = env.GIT_SHA?.trim() || env.SOURCE_COMMIT?.trim();
+  return sha ? sha : 'unknown';
 }

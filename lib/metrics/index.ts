@@ -5,7 +5,7 @@ import type { SessionState } from '../status/types.js';
 import type { Metrics, MetricsOptions } from './types.js';
 
 export type { Metrics, MetricsOptions } from './types.js';
-export { gitSha, packageVersion } from './version.js';
+export { gitSha, packageVersion } from '../version.js';
 
 export const METRICS_PREFIX = 'gluco_hub_';
 

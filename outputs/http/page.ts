@@ -1,5 +1,6 @@
 import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
 import { chartStats, renderChart, type ChartInput } from './page-chart.js';
+import { AGE_SCRIPT, REFRESH_SECONDS } from './page-script.js';
 import {
   DEFAULT_TARGET_HIGH,
   DEFAULT_TARGET_LOW,
@@ -28,7 +29,6 @@ export interface StatusPageInput {
 }
 
 /** The page reloads itself this often (and on returning to a tab that missed a reload). */
-const REFRESH_SECONDS = 60;
 /** A previous reading further back than this gives no delta. */
 const DELTA_WINDOW_MS = 15 * 60_000;
 
@@ -202,15 +202,3 @@ ${body}
 </section>`;
 }
 
-/**
- * Keeps the age honest between reloads (a phone may freeze the tab): it counts on from the age
- * the server rendered, marks the value stale after 15 min, and reloads a page that missed its
- * refresh as soon as it is visible again. No data goes into this script.
- */
-const AGE_SCRIPT = `(function(){var t0=Date.now(),el=document.querySelector('[data-testid=age][data-age-ms]');
-function f(ms){var m=Math.floor(ms/60000);if(m<1)return'just now';if(m<60)return m+' min ago';var h=Math.floor(m/60);
-if(h<24)return h+' h'+(m%60?' '+(m%60)+' min':'')+' ago';return Math.floor(h/24)+' d ago'}
-function tick(){var e=Date.now()-t0;if(e>${(REFRESH_SECONDS + 30) * 1000}&&!document.hidden){location.reload();return}
-if(!el)return;var a=Number(el.getAttribute('data-age-ms'))+e;el.textContent=f(a);
-if(a>${STALE_AFTER_MS}){var n=document.querySelector('.now');if(n){n.classList.add('stale');n.setAttribute('data-state','stale')}}}
-setInterval(tick,15000);document.addEventListener('visibilitychange',tick)})();`;

@@ -6,6 +6,7 @@ import type { Reading, StatusModel, StatusSnapshot } from '../../lib/status/type
 import { hasBearer } from './auth.js';
 import { HTTP_RESPONSE_ERRORS, type HttpResponseCode } from './errors.js';
 import { glucoseJson } from './glucose.js';
+import { AGE_SCRIPT_CSP } from './page-script.js';
 
 export type Units = 'mg/dL' | 'mmol/L';
 
@@ -125,7 +126,7 @@ const ROUTES: Record<string, Route> = {
         body,
         type: 'text/html; charset=utf-8',
         // The page is self-contained (inline CSS and SVG); it loads and runs nothing else.
-        headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" },
+        headers: { 'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; script-src ${AGE_SCRIPT_CSP}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'` },
       };
     },
   },

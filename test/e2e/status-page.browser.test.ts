@@ -1,13 +1,12 @@
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderStatusPage } from '../../outputs/http/page.js';
+import type { Direction } from '../../lib/domain.js';
 import { formatGlucose, trendOf } from '../../outputs/http/page-format.js';
-import { dayOfReadings, healthyBridge, snapshot, troubledBridge } from '../fakes/status-data.js';
+import { startCli, tempDir } from './cli.js';
+import { framesDone } from './readings.js';
 
 /**
  * The status page in a real browser: Debian's Chromium, headless, driven by playwright-core.
@@ -27,31 +26,22 @@ interface ServedPage {
 }
 
 /**
- * Where the page comes from. For now a tiny `node:http` server rendering synthetic data; to test
- * the real CLI instead, start it on the simulator here and return its `GET /` URL.
+ * The page as a user gets it: the real CLI, `forever` on the simulator (one reading a minute, so
+ * the chart holds a day of them), its HTTP API on a free port. The expected value and arrow come
+ * from the same process's `/glucose/latest`.
  */
 async function servePage(): Promise<ServedPage> {
-  const readings = dayOfReadings(Date.now());
-  const latest = readings[0]!;
-  const server = createServer((req, res) => {
-    if (req.url !== '/') {
-      res.writeHead(404).end();
-      return;
-    }
-    const nowMs = Date.now();
-    const html = renderStatusPage({
-      snapshot: snapshot([healthyBridge(nowMs), troubledBridge(nowMs)], nowMs),
-      readings,
-      units: 'mg/dL',
-    });
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const run = startCli(['forever', '--http', '127.0.0.1:0'], { cwd: tempDir(), env: { GLUCO_HUB__HTTP__ENABLED: 'true', CONNECT_SIMULATOR_INTERVAL: '60' } });
+  await run.until((o) => /HTTP API on http:\/\/127\.0\.0\.1:\d+/.test(o.stderr) && framesDone(o.stderr) >= 1, 30_000);
+  const base = /HTTP API on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stderr)![1]!;
+  const latest = (await (await fetch(`${base}/glucose/latest`)).json()) as { sgv: number; direction?: Direction };
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${base}/`,
     expected: { value: formatGlucose(latest.sgv, 'mg/dL'), arrow: trendOf(latest.direction).glyph },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: async () => {
+      run.child.kill('SIGTERM');
+      await run.exit;
+    },
   };
 }
 
@@ -86,8 +76,14 @@ describe.skipIf(!haveChromium)('status page in headless Chromium', () => {
     await served?.stop();
   });
 
+  /** What the browser refused to run or load (the server's Content-Security-Policy is strict). */
+  const refused: string[] = [];
+
   async function open(viewport: { width: number; height: number }, colorScheme: 'light' | 'dark'): Promise<Page> {
     const page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') refused.push(message.text());
+    });
     await page.setViewportSize(viewport);
     await page.emulateMedia({ colorScheme });
     await page.goto(served.url, { waitUntil: 'load' });
@@ -119,7 +115,10 @@ describe.skipIf(!haveChromium)('status page in headless Chromium', () => {
 
   it('lays out on a desktop and in the light theme', async () => {
     const page = await open({ width: 1280, height: 800 }, 'light');
-    expect(await page.getByTestId('health').locator('[data-testid="health-row"]').count()).toBe(8);
+    // The simulator bridge, its two loops and the filesystem output.
+    expect(await page.getByTestId('health').locator('[data-testid="health-row"]').count()).toBe(4);
+    expect(await page.getByTestId('health').textContent()).toContain('simulator');
+    expect(refused, 'the page broke its own Content-Security-Policy').toEqual([]);
     const widths = await pageWidths(page);
     expect(widths.scroll).toBeLessThanOrEqual(widths.viewport);
     await page.screenshot({ path: join(dir, 'status-page-desktop.png'), fullPage: true });
