@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DIRECTIONS } from '../../lib/domain.js';
 import { MAX_TIMER_MS } from '../../lib/time.js';
+import { ARROWS } from '../../outputs/http/glucose.js';
 import { birthDelayMs, birthTopic, isBirthMessage } from '../../outputs/mqtt/birth.js';
 import {
   binarySensorComponentSchema,
@@ -384,5 +386,22 @@ describe('Home Assistant birth message', () => {
     expect(birthDelayMs(() => 0)).toBe(1_000);
     expect(birthDelayMs(() => 0.5)).toBe(3_000);
     expect(birthDelayMs(() => 0.9999999)).toBe(5_000);
+  });
+});
+
+describe('the Home Assistant walkthrough (docs/home-assistant.md)', () => {
+  const doc = readFileSync(new URL('../../docs/home-assistant.md', import.meta.url), 'utf8');
+
+  it('lists the entity ids and the unique id gluco-hub really announces', () => {
+    for (const c of Object.values(announce().config.components)) expect(doc).toContain(`| ${c.name} | \`${c.default_entity_id}\` |`);
+    expect(doc).toContain(`\`${component('glucose').unique_id}\``);
+    expect(doc).toContain(announce().topic.replace(discoveryNodeId(LINKUP), 'gluco_hub_<bridge id>_<8 hex>'));
+  });
+
+  it('lists every trend state with its direction and Nightscout arrow', () => {
+    for (const direction of DIRECTIONS) {
+      const option = TREND_OPTIONS[direction];
+      if (option !== null) expect(doc).toContain(`| \`${option}\` | ${direction} | ${ARROWS[direction]} |`);
+    }
   });
 });
