@@ -314,8 +314,10 @@ function writtenByUs(payload: Buffer | string): boolean {
   try {
     const config = JSON.parse(text) as unknown;
     if (typeof config !== 'object' || config === null || Array.isArray(config)) return false;
-    const origin = (config as { origin?: { name?: unknown }; o?: { name?: unknown } }).origin ?? (config as { o?: { name?: unknown } }).o;
-    return origin === undefined || origin.name === ORIGIN_NAME;
+    // Full or abbreviated key: an older or hand-made config may use either.
+    const { origin, o } = config as { origin?: { name?: unknown }; o?: { name?: unknown } };
+    const found = origin ?? o;
+    return found === undefined || found.name === ORIGIN_NAME;
   } catch {
     return false; // not a discovery config at all: not ours to judge
   }
