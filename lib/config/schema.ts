@@ -172,7 +172,14 @@ export const mqttTlsSchema = z.object({
   rejectUnauthorized: flag.default(true),
 });
 
-export const mqttOutputSchema = z.object({
+/** The issue's name `GLUCO_HUB__MQTT__STALE_AFTER` (seconds) and the explicit `…_STALE_AFTER_SECONDS` both set `staleAfterSeconds`. */
+function staleAfterAlias(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || !('staleAfter' in raw)) return raw;
+  const { staleAfter, ...rest } = raw as Record<string, unknown>;
+  return 'staleAfterSeconds' in rest ? rest : { ...rest, staleAfterSeconds: staleAfter };
+}
+
+export const mqttOutputSchema = z.preprocess(staleAfterAlias, z.object({
   /** The broker: `mqtt://host:1883`, `mqtts://host:8883`, `ws://host:9001/mqtt`. */
   url: mqttUrl,
   /** Every topic lives under this (no `+`, `#`, leading `$` or empty levels; MQTT001). */
@@ -198,7 +205,7 @@ export const mqttOutputSchema = z.object({
   staleAfterSeconds: z.coerce.number().int().min(60).max(86_400).default(900),
   /** Put the followed patient's pinned name or id (when configured) into each reading. */
   includePatient: flag.default(true),
-});
+}));
 export type MqttSettings = z.infer<typeof mqttOutputSchema>;
 
 /** About 70 days of 5-minute readings, or two weeks of LibreLink Up's 1-minute ones. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode } from '../../lib/errors.js';
 import { captureLog } from '../fakes/capture-log.js';
-import { MOSQUITTO, startMosquitto, v5BrokerChoice, type TestBroker } from '../fakes/brokers.js';
+import { HOW_TO_RUN, MOSQUITTO, REQUIRE_BROKERS, startMosquitto, v5BrokerChoice, type TestBroker } from '../fakes/brokers.js';
 import { outputFor, readings, retained, settings, signal, T0 } from './mqtt.helpers.js';
 import { brokerBehaviour } from './mqtt.suite.js';
 
@@ -11,6 +11,11 @@ import { brokerBehaviour } from './mqtt.suite.js';
  */
 const choice = v5BrokerChoice();
 if (choice.kind === 'none') console.warn(choice.message);
+if (!MOSQUITTO) {
+  const message = `MQTT credential tests skipped (they need a private Mosquitto): ${HOW_TO_RUN}`;
+  if (REQUIRE_BROKERS) throw new Error(`GLUCO_HUB_REQUIRE_BROKERS=1 but ${message}`);
+  console.warn(message);
+}
 
 describe.skipIf(choice.kind === 'none')('MQTT output, MQTT v5 (Mosquitto)', () => {
   let broker: TestBroker;
