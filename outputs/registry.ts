@@ -8,6 +8,13 @@ import type { Output } from './types.js';
 /** Output settings that are present in the bridge's config, in a fixed order. */
 const OUTPUT_KEYS = ['filesystem', 'nightscout', 'mqtt'] as const;
 
+/** The followed person as the source settings pin them (LibreLink Up, CareLink), for the MQTT readings. */
+function pinnedPatient(source: BridgeConfig['source']): string | undefined {
+  if (source.kind === 'linkup') return source.patientName ?? source.patientId;
+  if (source.kind === 'minimedcarelink') return source.patientUsername;
+  return undefined;
+}
+
 /** What outputs get from the process: the clock and the bridge's logger. */
 export interface OutputDeps {
   now: () => number;
@@ -33,6 +40,17 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
     } else if (key === 'nightscout' && bridge.nightscout) {
       const { createNightscoutOutput } = await import('./nightscout/index.js');
       outputs.push(createNightscoutOutput(bridge.nightscout, { now: deps.now, log: deps.log.child({ output: 'nightscout' }) }));
+    } else if (key === 'mqtt' && bridge.mqtt) {
+      const { createMqttOutput } = await import('./mqtt/index.js');
+      outputs.push(
+        createMqttOutput(bridge.mqtt, {
+          now: deps.now,
+          log: deps.log,
+          bridgeId: bridge.id,
+          source: bridge.source.kind,
+          patient: pinnedPatient(bridge.source),
+        }),
+      );
     } else if (bridge[key]) {
       throw new ConfigError('CFG010', `bridge "${bridge.id}" configures the ${key} output, which is not available in this version of gluco-hub`, {
         hint: `remove its ${key} settings or use the filesystem or nightscout output`,

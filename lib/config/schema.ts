@@ -139,11 +139,74 @@ export const filesystemOutputSchema = z.object({
   dir: text,
 });
 
-export const mqttOutputSchema = z.object({
-  url: text,
+/** `mqtt://`, `mqtts://`, `ws://` or `wss://` with a host. */
+export const mqttUrl = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(v);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be an mqtt://, mqtts://, ws:// or wss:// URL with a host, e.g. mqtt://broker.lan:1883' });
+    } else if (url.username !== '' || url.password !== '') {
+      // The URL is not a secret setting (it is logged and shown): credentials have their own, masked ones.
+      ctx.addIssue({ code: 'custom', message: 'must not contain credentials: set the MQTT username and password settings instead' });
+    }
+  });
+
+/** TLS for the broker connection; the files are read once at start (MQTT002 if one cannot be read). */
+export const mqttTlsSchema = z.object({
+  /** On for `mqtts://`, `wss://` and port 8883; set to force it on or off. */
+  enabled: flag.optional(),
+  /** PEM file of the CA that signed the broker's certificate (default: the system's CAs). */
+  ca: text.optional(),
+  /** PEM client certificate for mutual TLS (with `key`). */
+  cert: text.optional(),
+  /** PEM private key of the client certificate. */
+  key: text.optional(),
+  /** Refuse a broker whose certificate does not verify. Turn off only for a test broker. */
+  rejectUnauthorized: flag.default(true),
+});
+
+/** The issue's name `GLUCO_HUB__MQTT__STALE_AFTER` (seconds) and the explicit `…_STALE_AFTER_SECONDS` both set `staleAfterSeconds`. */
+function staleAfterAlias(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || !('staleAfter' in raw)) return raw;
+  const { staleAfter, ...rest } = raw as Record<string, unknown>;
+  return 'staleAfterSeconds' in rest ? rest : { ...rest, staleAfterSeconds: staleAfter };
+}
+
+export const mqttOutputSchema = z.preprocess(staleAfterAlias, z.object({
+  /** The broker: `mqtt://host:1883`, `mqtts://host:8883`, `ws://host:9001/mqtt`. */
+  url: mqttUrl,
+  /** Every topic lives under this (no `+`, `#`, leading `$` or empty levels; MQTT001). */
+  topicPrefix: text.default('gluco-hub'),
   username: text.optional(),
   password: secret.optional(),
-});
+  /** 5 (MQTT v5, the default) or 4 (MQTT 3.1.1). */
+  protocolVersion: z.coerce.number().pipe(z.union([z.literal(5), z.literal(4)])).default(5),
+  /** 1: a store succeeds only after the broker acknowledged it (0 can lose readings unnoticed). */
+  qos: z.coerce.number().pipe(z.union([z.literal(0), z.literal(1), z.literal(2)])).default(1),
+  /** Unique per running instance; default `gluco-hub-<bridge id>`. */
+  clientId: text.optional(),
+  keepaliveSeconds: z.coerce.number().int().min(5).max(65_535).default(60),
+  /** MQTT v5: how long the broker keeps the session (and delays the last will) after a drop. */
+  sessionExpirySeconds: z.coerce.number().int().min(0).max(4_294_967_295).default(300),
+  tls: mqttTlsSchema.optional(),
+  /** Publish Home Assistant discovery configs. */
+  discovery: flag.default(false),
+  discoveryPrefix: text.default('homeassistant'),
+  /** The display unit offered to consumers; mg/dL and mmol/L are both in every reading. */
+  unit: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['mgdl', 'mmol'])).default('mgdl'),
+  /** A reading older than this marks the data stale on `<prefix>/status` (900 s = Nightscout's warning). */
+  staleAfterSeconds: z.coerce.number().int().min(60).max(86_400).default(900),
+  /** Put the followed patient's pinned name or id (when configured) into each reading. */
+  includePatient: flag.default(true),
+}));
+export type MqttSettings = z.infer<typeof mqttOutputSchema>;
 
 /** About 70 days of 5-minute readings, or two weeks of LibreLink Up's 1-minute ones. */
 export const DLQ_MAX_ENTRIES = 20_000;

@@ -27,6 +27,8 @@ export interface ReliableOptions {
   /** The transport's own deadline, shorter than the fan-out's, so a failed write is queued in time. */
   transportTimeoutMs?: number;
   rand?: () => number;
+  /** Retry delays while the transport is down (default `DRAIN_BACKOFF`); tests of real brokers shorten it. */
+  drainBackoff?: BackoffPolicy;
 }
 
 /** Retrying a transport that is down: soon for network trouble, slowly for refused credentials. */
@@ -62,6 +64,7 @@ class ReliableOutput implements Output {
       horizonMs: DEFAULT_HORIZON_MS,
       transportTimeoutMs: TRANSPORT_TIMEOUT_MS,
       rand: Math.random,
+      drainBackoff: DRAIN_BACKOFF,
       ...options,
     };
     this.#keys = stateKeys(transport.name);
@@ -179,7 +182,7 @@ class ReliableOutput implements Output {
   #drainDelay(error: unknown): number {
     const decision = classify(error, this.#o.now());
     if (decision.action === 'wait') return Math.max(0, decision.untilMs - this.#o.now());
-    const policy = decision.action === 'stop' ? DRAIN_BACKOFF_REFUSED : DRAIN_BACKOFF;
+    const policy = decision.action === 'stop' ? DRAIN_BACKOFF_REFUSED : this.#o.drainBackoff;
     return backoffMs(this.#failures, policy, this.#o.rand);
   }
 

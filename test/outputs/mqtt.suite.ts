@@ -1,0 +1,123 @@
+import { expect, it } from 'vitest';
+import { errorCode } from '../../lib/errors.js';
+import { reliable } from '../../outputs/reliable/index.js';
+import { MQTT_TOPICS, topicOf, type MqttTopic } from '../../outputs/mqtt/topics.js';
+import { memoryStateStore, silentLog } from '../fakes/driver-context.js';
+import type { TestBroker } from '../fakes/brokers.js';
+import { MIN, outputFor, readings, retained, settings, signal, T0, until, Watcher } from './mqtt.helpers.js';
+
+/**
+ * What a consumer of the MQTT topics notices, against a real broker. Run by the v5 suite
+ * (Mosquitto) and the 3.1.1 suite (aedes) with their own broker.
+ */
+export function brokerBehaviour(protocolVersion: 4 | 5, broker: () => TestBroker): void {
+  const setup = async (overrides: Record<string, unknown> = {}) => {
+    const s = settings(broker().url, { protocolVersion, ...overrides });
+    const watcher = await Watcher.open(broker().url, [`${s.topicPrefix}/#`]);
+    const { output, client } = outputFor(s);
+    const topic = (t: MqttTopic) => topicOf(s.topicPrefix, t);
+    return { s, watcher, output, client, topic };
+  };
+
+  it('publishes every topic with the payload its schema in topics.ts describes, retained where the contract says', async () => {
+    const { watcher, output, topic } = await setup({ includePatient: true, staleAfterSeconds: 7200 });
+    await output.start();
+    const result = await output.store(readings([T0, T0 + 5 * MIN, T0 + 10 * MIN]), signal());
+    expect(result).toEqual({ stored: 3, duplicates: 0 });
+    for (const t of Object.keys(MQTT_TOPICS) as MqttTopic[]) {
+      const m = await watcher.next(topic(t));
+      expect(MQTT_TOPICS[t].schema.safeParse(m.json).error, t).toBeUndefined();
+      const fromScratch = t === 'glucose/history' ? undefined : await retained(broker().url, topic(t));
+      if (MQTT_TOPICS[t].retain) expect(fromScratch?.retain, t).toBe(true);
+    }
+    expect(await retained(broker().url, topic('glucose'))).toMatchObject({ json: { v: 1, dateMs: T0 + 10 * MIN, unit: 'mg/dL', source: 'simulator' } });
+    expect((await retained(broker().url, topic('status'))).json).toMatchObject({ v: 1, stale: false, lastReadingMs: T0 + 10 * MIN });
+    await output.stop();
+    await watcher.close();
+  });
+
+  it('publishes a back-fill oldest first to history and keeps the newest on glucose; an older reading never replaces it', async () => {
+    const { watcher, output, topic, s } = await setup();
+    await output.start();
+    await output.store(readings([T0 + 30 * MIN]), signal());
+    // An outage's back-fill arrives unordered and partly after the newest.
+    await output.store(readings([T0 + 20 * MIN, T0 + 10 * MIN, T0 + 25 * MIN]), signal());
+    const r = await output.store(readings([T0 + 10 * MIN, T0 + 35 * MIN]), signal());
+    expect(r).toEqual({ stored: 1, duplicates: 1 });
+    await watcher.next(topic('glucose'), (m) => (m.json as { dateMs: number }).dateMs === T0 + 35 * MIN);
+    const history = watcher.on(topic('glucose/history')).map((m) => (m.json as { dateMs: number }).dateMs);
+    expect(history).toEqual([T0 + 30 * MIN, T0 + 10 * MIN, T0 + 20 * MIN, T0 + 25 * MIN, T0 + 35 * MIN]);
+    const glucose = watcher.on(topic('glucose')).map((m) => (m.json as { dateMs: number }).dateMs);
+    expect(glucose).toEqual([T0 + 30 * MIN, T0 + 35 * MIN]);
+    expect(await output.newest(signal())).toEqual({ entries: T0 + 35 * MIN });
+    await output.stop();
+
+    // A restarted bridge learns the newest from the retained message, and a late back-fill still cannot move it back.
+    const again = outputFor(s).output;
+    await again.start();
+    expect(await again.newest(signal())).toEqual({ entries: T0 + 35 * MIN });
+    await again.store(readings([T0 + 15 * MIN]), signal());
+    expect((await retained(broker().url, topic('glucose'))).json).toMatchObject({ dateMs: T0 + 35 * MIN });
+    await again.stop();
+    await watcher.close();
+  });
+
+  it('says online on the retained _health topic, and the last will says offline when the client dies', async () => {
+    const { watcher, output, client, topic } = await setup();
+    await output.start();
+    expect((await retained(broker().url, topic('_health'))).json).toMatchObject({ v: 1, online: true, bridge: 'test' });
+    const seen = watcher.on(topic('_health')).length;
+    client().stream.destroy();
+    const will = await watcher.next(topic('_health'), (m) => watcher.messages.indexOf(m) >= seen && (m.json as { online: boolean }).online === false);
+    expect(will.json).toEqual({ v: 1, online: false });
+    // It comes back by itself and says so.
+    await watcher.next(topic('_health'), (m) => watcher.messages.indexOf(m) > watcher.messages.indexOf(will) && (m.json as { online: boolean }).online);
+    await output.stop();
+    expect((await retained(broker().url, topic('_health'))).json).toEqual({ v: 1, online: false });
+    await watcher.close();
+  });
+
+  it('keeps retained counters on _stats, refreshed while it runs', async () => {
+    const { watcher, output, topic } = await setup();
+    await output.start();
+    await output.store(readings([T0, T0 + 5 * MIN]), signal());
+    await output.store(readings([T0 + 5 * MIN]), signal());
+    await watcher.next(topic('_stats'), (m) => (m.json as { readings: number }).readings === 2);
+    expect((await retained(broker().url, topic('_stats'))).json).toMatchObject({ v: 1, readings: 2, duplicates: 1, connects: 1 });
+    await output.stop();
+    await watcher.close();
+  });
+
+  it('throws a coded error while the broker is away (so the queue keeps the batch) and loses nothing across a broker restart', async () => {
+    const b = broker();
+    if (!b.stop || !b.start) return;
+    const s = settings(b.url, { protocolVersion });
+    const bare = outputFor(s);
+    const state = memoryStateStore();
+    const output = reliable(bare.output, { state, log: silentLog, now: () => Date.now(), maxEntries: 1000, drainBackoff: { baseMs: 100, capMs: 200 } });
+    await output.start();
+    await output.store(readings([T0]), signal());
+
+    await b.stop();
+    await until(() => !bare.client().connected);
+    await expect(bare.output.store(readings([T0 + 5 * MIN]), signal())).rejects.toSatisfy((e) => /^MQTT00[56]$/.test(errorCode(e) ?? ''));
+    const queued = await output.store(readings([T0 + 5 * MIN, T0 + 10 * MIN]), signal());
+    expect(queued).toMatchObject({ stored: 0, queued: 2 });
+
+    await b.start();
+    const watcher = await Watcher.open(b.url, [topicOf(s.topicPrefix, 'glucose/history')]);
+    // The queue drains on its own once the output is connected again, oldest first.
+    await watcher.next(topicOf(s.topicPrefix, 'glucose/history'), (m) => (m.json as { dateMs: number }).dateMs === T0 + 10 * MIN);
+    const r = await output.store(readings([T0 + 15 * MIN]), signal());
+    expect(r.stored).toBe(1);
+    await watcher.next(topicOf(s.topicPrefix, 'glucose/history'), (m) => (m.json as { dateMs: number }).dateMs === T0 + 15 * MIN);
+    expect(watcher.on(topicOf(s.topicPrefix, 'glucose/history')).map((m) => (m.json as { dateMs: number }).dateMs)).toEqual([
+      T0 + 5 * MIN,
+      T0 + 10 * MIN,
+      T0 + 15 * MIN,
+    ]);
+    expect((await retained(b.url, topicOf(s.topicPrefix, 'glucose'))).json).toMatchObject({ dateMs: T0 + 15 * MIN });
+    await output.stop();
+    await watcher.close();
+  });
+}
