@@ -9,7 +9,10 @@ import type { Output, StoreResult } from '../types.js';
 import { connectionPlan, type ConnectionPlan } from './connection.js';
 import { mqttError } from './errors.js';
 import { isRefusal, publishAcknowledged, refusal, waitForFirstConnect } from './link.js';
-import { emptyCounters, glucosePayload, healthPayload, isReading, isStale, plan, statsPayload, statusPayload, type Reading } from './payloads.js';
+import { birthDelayMs, isBirthMessage } from './birth.js';
+import { discoveryMessages, retainedConfigFilter, retractMessages, type RetainedConfig } from './discovery.js';
+import { emptyCounters, glucosePayload, healthPayload, isReading, plan, statsPayload, statusPayload, type Reading } from './payloads.js';
+import { staleState } from './stale.js';
 import { glucosePayloadSchema, MQTT_TOPICS, topicOf, type MqttTopic, type MqttTopics } from './topics.js';
 
 /**
@@ -44,23 +47,10 @@ export interface MqttDeps {
   connect?: (url: string, options: IClientOptions) => MqttClient;
 }
 
-/** One Home Assistant discovery config: what `discoveryMessages` (outputs/mqtt/discovery.ts) returns. */
-export interface DiscoveryMessage {
-  topic: string;
-  payload: string;
-  retain: true;
-}
-
-/**
- * SEAM — Home Assistant discovery. Replaced by `discoveryMessages` from `./discovery.js` when the
- * discovery work is merged; until then discovery publishes nothing.
- */
-function discoveryMessages(_input: { settings: MqttSettings; bridgeId: string; source: string; patient?: string | undefined }): DiscoveryMessage[] {
-  return [];
-}
-
 export const RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 60_000 };
 const REFRESH_MS = 60_000;
+/** How long retained discovery configs are collected after subscribing, at connect. */
+const RECONCILE_WAIT_MS = 1_000;
 /** Identifiers of readings published lately, so a resend after a partial store repeats nothing. */
 const REMEMBERED = 5_000;
 
@@ -82,6 +72,7 @@ class MqttOutput implements Output {
   #refused: GlucoHubError | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
+  #staleTimer: NodeJS.Timeout | undefined;
   readonly #birthTimers = new Set<NodeJS.Timeout>();
   #tail: Promise<unknown> = Promise.resolve();
   #stopping = false;
@@ -124,6 +115,7 @@ class MqttOutput implements Output {
     this.#stopping = true;
     clearTimeout(this.#reconnectTimer);
     clearInterval(this.#refreshTimer);
+    clearTimeout(this.#staleTimer);
     for (const t of this.#birthTimers) clearTimeout(t);
     await this.#tail;
     const client = this.#client;
@@ -137,15 +129,51 @@ class MqttOutput implements Output {
     }
   }
 
-  /**
-   * SEAM — publishes the Home Assistant discovery configs (retained, QoS 1) at every ConnAck and
-   * after HA's birth message. Empty until `discoveryMessages` from `./discovery.js` is merged.
-   */
+  /** The bridge's Home Assistant device, as `discovery.ts` describes it. */
+  #discovery() {
+    return discoveryMessages({
+      discoveryPrefix: this.#s.discoveryPrefix,
+      topicPrefix: this.#s.topicPrefix,
+      bridgeId: this.#d.bridgeId,
+      source: this.#d.source,
+      unit: this.#s.unit,
+      version: packageVersion(),
+    });
+  }
+
+  /** Publishes the Home Assistant discovery config (retained, QoS 1) at every ConnAck and after HA's birth message. */
   async announce(): Promise<void> {
     const client = this.#client;
     if (!this.#s.discovery || !client) return;
-    const messages = discoveryMessages({ settings: this.#s, bridgeId: this.#d.bridgeId, source: this.#d.source, patient: this.#patient() });
-    for (const m of messages) await publishAcknowledged(client, m.topic, m.payload, { qos: 1, retain: m.retain }, this.#broker());
+    for (const m of this.#discovery()) await publishAcknowledged(client, m.topic, m.payload, { qos: 1, retain: m.retain }, this.#broker());
+  }
+
+  /**
+   * Reconciles retained configs at connect: the broker replays what an earlier run announced under
+   * this bridge's node id; what this run does not announce (discovery turned off, an older layout)
+   * is cleared, so entities disappear from Home Assistant instead of lingering unavailable.
+   */
+  async #reconcile(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    const filter = retainedConfigFilter(this.#s.discoveryPrefix, { topicPrefix: this.#s.topicPrefix, bridgeId: this.#d.bridgeId });
+    const retained: RetainedConfig[] = [];
+    const collect = (topic: string, payload: Buffer): void => {
+      if (topic.startsWith(`${this.#s.discoveryPrefix}/`) && topic.endsWith('/config')) retained.push({ topic, payload });
+    };
+    client.on('message', collect);
+    try {
+      await client.subscribeAsync(filter, { qos: 1 });
+      // Retained messages follow the SUBACK at once; a short wait lets them arrive.
+      await new Promise((resolve) => setTimeout(resolve, RECONCILE_WAIT_MS));
+      await client.unsubscribeAsync(filter);
+    } finally {
+      client.off('message', collect);
+    }
+    const keep = this.#s.discovery ? this.#discovery() : [];
+    const retract = retractMessages({ discoveryPrefix: this.#s.discoveryPrefix, topicPrefix: this.#s.topicPrefix, bridgeId: this.#d.bridgeId, retained, keep });
+    for (const m of retract) await publishAcknowledged(client, m.topic, m.payload, { qos: 1, retain: true }, this.#broker());
+    if (retract.length > 0) this.#log.info({ retracted: retract.length }, 'MQTT: removed Home Assistant configs this run no longer announces');
   }
 
   async #store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
@@ -203,7 +231,11 @@ class MqttOutput implements Output {
     const now = this.#d.now();
     const staleAfterMs = this.#s.staleAfterSeconds * 1000;
     if (this.#newest === undefined && now - this.#startedMs < staleAfterMs) return;
-    const stale = isStale(this.#newest, now, staleAfterMs);
+    const { stale, nextCheckInMs } = staleState({ ...(this.#newest === undefined ? {} : { newestReadingMs: this.#newest }), nowMs: now, staleAfterMs, maxCheckInMs: REFRESH_MS });
+    // The stale sensor flips when it should, not up to a refresh later.
+    clearTimeout(this.#staleTimer);
+    this.#staleTimer = setTimeout(() => void this.#publishStatus(), clampDelay(nextCheckInMs));
+    this.#staleTimer.unref();
     await this.#publish('status', statusPayload(this.#newest, now, staleAfterMs, stale)).catch((error: unknown) =>
       this.#log.debug({ err: error }, 'MQTT: status not published; it is republished on reconnect'),
     );
@@ -294,20 +326,21 @@ class MqttOutput implements Output {
     } catch (error) {
       this.#log.warn({ err: error, broker: this.#broker() }, 'MQTT: could not announce after connecting; retried on the next connection');
     }
+    void this.#reconcile().catch((error: unknown) => this.#log.warn({ err: error }, 'MQTT: could not reconcile Home Assistant configs; tried again on the next connection'));
   }
 
   #onMessage(topic: string, message: Buffer): void {
     if (topic === topicOf(this.#s.topicPrefix, 'glucose')) {
       const parsed = glucosePayloadSchema.safeParse(safeJson(message));
       if (parsed.success) this.#newest = Math.max(this.#newest ?? -Infinity, parsed.data.dateMs);
-    } else if (this.#s.discovery && topic === `${this.#s.discoveryPrefix}/status` && message.toString() === 'online') {
+    } else if (this.#s.discovery && isBirthMessage(topic, message, this.#s.discoveryPrefix)) {
       // Home Assistant restarted: announce again after a jitter, and the status; never the reading (§5.2).
       const timer = setTimeout(() => {
         this.#birthTimers.delete(timer);
         void this.announce()
           .then(() => this.#publishStatus())
           .catch((error: unknown) => this.#log.warn({ err: error }, 'MQTT: re-announce after the Home Assistant birth failed'));
-      }, clampDelay(this.#d.birthDelayMs?.() ?? 1000 + Math.random() * 4000));
+      }, clampDelay(this.#d.birthDelayMs?.() ?? birthDelayMs()));
       this.#birthTimers.add(timer);
     }
   }

@@ -57,14 +57,6 @@ export function glucosePayload(r: Reading, ctx: ReadingContext): GlucosePayload 
   return payload;
 }
 
-/**
- * Is the newest reading too old? The simple rule until `staleState` (outputs/mqtt/stale.ts, the
- * Home Assistant work) replaces it: older than `staleAfterMs`, or no reading known.
- */
-export function isStale(newestReadingMs: number | undefined, nowMs: number, staleAfterMs: number): boolean {
-  return newestReadingMs === undefined || nowMs - newestReadingMs > staleAfterMs;
-}
-
 export function statusPayload(newestReadingMs: number | undefined, nowMs: number, staleAfterMs: number, stale: boolean): StatusPayload {
   const known = newestReadingMs !== undefined;
   return {

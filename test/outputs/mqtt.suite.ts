@@ -1,10 +1,13 @@
 import { expect, it } from 'vitest';
 import { errorCode } from '../../lib/errors.js';
 import { reliable } from '../../outputs/reliable/index.js';
+import { birthTopic } from '../../outputs/mqtt/birth.js';
+import { deviceConfigTopic } from '../../outputs/mqtt/discovery.js';
+import { deviceDiscoverySchema } from '../../outputs/mqtt/discovery-schema.js';
 import { MQTT_TOPICS, topicOf, type MqttTopic } from '../../outputs/mqtt/topics.js';
 import { memoryStateStore, silentLog } from '../fakes/driver-context.js';
 import type { TestBroker } from '../fakes/brokers.js';
-import { MIN, outputFor, readings, retained, settings, signal, T0, until, Watcher } from './mqtt.helpers.js';
+import { MIN, outputFor, readings, retained, settings, signal, T0, uniquePrefix, until, Watcher } from './mqtt.helpers.js';
 
 /**
  * What a consumer of the MQTT topics notices, against a real broker. Run by the v5 suite
@@ -118,6 +121,35 @@ export function brokerBehaviour(protocolVersion: 4 | 5, broker: () => TestBroker
     ]);
     expect((await retained(b.url, topicOf(s.topicPrefix, 'glucose'))).json).toMatchObject({ dateMs: T0 + 15 * MIN });
     await output.stop();
+    await watcher.close();
+  });
+
+  it('Home Assistant: announces one device at connect, again on HA\'s birth message, flips stale on time, and retracts when discovery is turned off', async () => {
+    const discoveryPrefix = uniquePrefix('ha');
+    const { s, watcher, output, topic } = await setup({ discovery: true, discoveryPrefix, staleAfterSeconds: 60 });
+    const configTopic = deviceConfigTopic(discoveryPrefix, { topicPrefix: s.topicPrefix, bridgeId: 'test' });
+    const ha = await Watcher.open(broker().url, [`${discoveryPrefix}/#`]);
+    await output.start();
+    const config = await ha.next(configTopic);
+    expect(deviceDiscoverySchema.safeParse(config.json).error).toBeUndefined();
+    expect((await retained(broker().url, configTopic)).json).toEqual(config.json);
+
+    // Home Assistant restarts and says so: the config is announced again.
+    await ha.client.publishAsync(birthTopic(discoveryPrefix), 'online', { qos: 1 });
+    await until(() => ha.on(configTopic).length >= 2);
+
+    // A reading 59.8 s old with a 60 s threshold: fresh now, stale by itself shortly after, without another store.
+    await output.store(readings([Date.now() - 59_800]), signal());
+    await watcher.next(topic('status'), (m) => (m.json as { stale: boolean }).stale === false);
+    await watcher.next(topic('status'), (m) => (m.json as { stale: boolean }).stale === true);
+    await output.stop();
+
+    // The same bridge without discovery clears what it announced before: the entities go away.
+    const off = outputFor({ ...s, discovery: false }).output;
+    await off.start();
+    await ha.next(configTopic, (m) => m.text === '' && m.retain === false);
+    await off.stop();
+    await ha.close();
     await watcher.close();
   });
 }
