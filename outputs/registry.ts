@@ -1,5 +1,4 @@
 import type { BridgeConfig } from '../lib/config/schema.js';
-import { ConfigError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { StateStore } from '../lib/state-store.js';
 import { reliable } from './reliable/index.js';
@@ -28,8 +27,7 @@ export interface OutputDeps {
 }
 
 /**
- * Builds every output the bridge configures. An output runs when its settings are present; one
- * that is configured but not available is a start-up error, never a silent skip.
+ * Builds every output the bridge configures: an output runs when its settings are present.
  */
 export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Promise<Output[]> {
   const outputs: Output[] = [];
@@ -51,10 +49,6 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
           patient: pinnedPatient(bridge.source),
         }),
       );
-    } else if (bridge[key]) {
-      throw new ConfigError('CFG010', `bridge "${bridge.id}" configures the ${key} output, which is not available in this version of gluco-hub`, {
-        hint: `remove its ${key} settings or use the filesystem or nightscout output`,
-      });
     }
   }
   const { state } = deps;
