@@ -21,17 +21,20 @@ const flag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An http(s) URL; `?token=` is allowed (Nightscout access tokens travel that way). */
 export const httpUrl = z
   .string()
   .trim()
   .superRefine((v, ctx) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(v);
-    } catch {
-      url = undefined;
-    }
+    const url = parseUrl(v);
     if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0) return;
     // `my.site.example` parses as nothing and `localhost:1337` as the scheme "localhost:": both lack one.
     const bare = /^[a-z0-9.-]+\.[a-z]{2,}(?::\d+)?(?:\/\S*)?$/i.test(v) || /^localhost(?::\d+)?(?:\/\S*)?$/i.test(v);
@@ -144,12 +147,7 @@ export const mqttUrl = z
   .string()
   .trim()
   .superRefine((v, ctx) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(v);
-    } catch {
-      url = undefined;
-    }
+    const url = parseUrl(v);
     if (!url || !['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'must be an mqtt://, mqtts://, ws:// or wss:// URL with a host, e.g. mqtt://broker.lan:1883' });
     } else if (url.username !== '' || url.password !== '') {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Direction } from '../../lib/domain.js';
 import type { BinarySensorComponent, DeviceDiscoveryConfig, DiscoveryComponent, SensorComponent } from './discovery-schema.js';
+import { TREND_OF } from './payloads.js';
 
 /**
  * Home Assistant MQTT discovery for one bridge, as pure functions: what to announce and what to
@@ -93,20 +94,7 @@ export function retainedConfigFilter(discoveryPrefix: string, key: BridgeKey): s
  * `None`, which HA shows as unknown. Every direction must be here — a value missing from
  * `options` is dropped and the old trend stays on screen (§7.17); the type enforces it.
  */
-export const TREND_OPTIONS: Record<Direction, string | null> = {
-  TripleUp: 'triple_up',
-  DoubleUp: 'double_up',
-  SingleUp: 'single_up',
-  FortyFiveUp: 'forty_five_up',
-  Flat: 'flat',
-  FortyFiveDown: 'forty_five_down',
-  SingleDown: 'single_down',
-  DoubleDown: 'double_down',
-  TripleDown: 'triple_down',
-  'NOT COMPUTABLE': 'not_computable',
-  'RATE OUT OF RANGE': 'rate_out_of_range',
-  NONE: null,
-};
+export const TREND_OPTIONS: Readonly<Record<Direction, string | null>> = TREND_OF;
 
 const TREND_MAP = Object.fromEntries(Object.entries(TREND_OPTIONS).filter((e): e is [string, string] => e[1] !== null));
 
