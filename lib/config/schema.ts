@@ -265,5 +265,15 @@ export const configSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `bridge id "${b.id}" is used twice` });
       seen.add(b.id);
     });
+    // Two bridges on one broker and prefix would overwrite each other's retained `glucose`.
+    const prefixes = new Map<string, string>();
+    cfg.bridges.forEach((b, i) => {
+      if (!b.mqtt) return;
+      const key = `${b.mqtt.url} ${b.mqtt.topicPrefix}`;
+      const other = prefixes.get(key);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['bridges', i, 'mqtt', 'topicPrefix'], message: `bridges "${other}" and "${b.id}" publish to the same MQTT topic prefix "${b.mqtt.topicPrefix}"; give each its own` });
+      } else prefixes.set(key, b.id);
+    });
   });
 export type Config = z.infer<typeof configSchema>;

@@ -206,3 +206,16 @@ describe('Nightscout URLs', () => {
     expect(error.message).not.toContain(token);
   });
 });
+
+describe('several bridges on one MQTT broker', () => {
+  it('refuses two bridges with the same topic prefix, which would overwrite each other', () => {
+    const file = join(cwd, 'two-bridges.yaml');
+    writeFileSync(
+      file,
+      ['bridges:', '  - id: alice', '    source: { kind: simulator }', '    mqtt: { url: "mqtt://127.0.0.1:1883" }', '  - id: bob', '    source: { kind: simulator, seed: 2 }', '    mqtt: { url: "mqtt://127.0.0.1:1883" }'].join('\n'),
+    );
+    const error = failure(() => loadConfig({ env: {}, cli: { config: file }, cwd }));
+    expect(error.code).toBe('CFG006');
+    expect(error.message).toContain('same MQTT topic prefix');
+  });
+});
