@@ -85,7 +85,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http }));
     const log = loggerFor(config);
     const http = config.http.enabled
-      ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics })
+      ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics, units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' })
       : undefined;
     const hub = new Hub({ log, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
     await hub.start(config);

@@ -21,6 +21,9 @@ const flag = z.preprocess((v) => {
   return v;
 }, z.boolean());
 
+/** `mgdl` or `mmol`, as users write it (`MMOL`, ` mgdl `). */
+const glucoseUnit = z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['mgdl', 'mmol'])).default('mgdl');
+
 function parseUrl(text: string): URL | undefined {
   try {
     return new URL(text);
@@ -198,7 +201,7 @@ export const mqttOutputSchema = z.preprocess(staleAfterAlias, z.object({
   discovery: flag.default(false),
   discoveryPrefix: text.default('homeassistant'),
   /** The display unit offered to consumers; mg/dL and mmol/L are both in every reading. */
-  unit: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['mgdl', 'mmol'])).default('mgdl'),
+  unit: glucoseUnit,
   /** A reading older than this marks the data stale on `<prefix>/status` (900 s = Nightscout's warning). */
   staleAfterSeconds: z.coerce.number().int().min(60).max(86_400).default(900),
   /** Put the followed patient's pinned name or id (when configured) into each reading. */
@@ -240,6 +243,8 @@ export const httpSchema = z.object({
     .refine((v) => BIND.test(v) && Number(BIND.exec(v)?.[1]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080'),
   /** When set, `/` and `/glucose*` require `Authorization: Bearer <token>`. */
   bearerToken: secret.optional(),
+  /** The status page's unit: `mgdl` or `mmol` (the JSON endpoints always carry both). */
+  unit: glucoseUnit,
 });
 export type HttpConfig = z.infer<typeof httpSchema>;
 
@@ -254,7 +259,7 @@ export const configSchema = z
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .default({ level: 'info', format: 'auto' }),
-    http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080' }),
+    http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080', unit: 'mgdl' }),
     /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
     stateDir: text,
     bridges: z.array(bridgeSchema).min(1),

@@ -89,6 +89,19 @@ describe('gluco-hub forever serves the HTTP API', () => {
     expect(stdout + stderr).not.toContain(token);
   });
 
+  it('GLUCO_HUB__HTTP__UNIT=mmol shows the status page in mmol/L', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const cli = startCli(['forever'], { cwd: tempDir(), env: { ...SIM, GLUCO_HUB__HTTP__BIND: `127.0.0.1:${port}`, GLUCO_HUB__HTTP__UNIT: 'MMOL' } });
+    await whileRunning(cli, async () => {
+      const latest = await eventually(() => call(`${base}/glucose/latest`), (r) => r.status === 200);
+      const { mmol } = JSON.parse(latest.body) as { mmol: number };
+      const page = await call(`${base}/`);
+      expect(page.body).toContain('mmol/L');
+      expect(page.body).toContain(`>${mmol.toFixed(1)}<`);
+    });
+  });
+
   it('check-config shows the HTTP settings with the token masked', async () => {
     const run = await runCli(['check-config'], { cwd: tempDir(), env: { GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-check-123456', GLUCO_HUB__HTTP__BIND: '0.0.0.0:9090' } });
     expect(run.code).toBe(0);
