@@ -56,7 +56,12 @@ export interface ShareSessionHandle {
 
 export function createShareSession(options: SessionOptions): ShareSessionHandle {
   const { ctx, client, endpoint } = options;
-  const parts = (): CredentialParts => ({ username: options.accountName, password: options.password.reveal(), baseUrl: endpoint.baseUrl });
+  // The application id is part of "where": with CONNECT_SHARE_SERVER pinned, changing the region changes only it.
+  const parts = (): CredentialParts => ({
+    username: options.accountName,
+    password: options.password.reveal(),
+    baseUrl: `${endpoint.baseUrl}#${endpoint.applicationId}`,
+  });
 
   /** Persisting is best effort: a full disk must not hide the vendor's answer from the user. */
   async function persist(action: () => Promise<void>, what: string): Promise<void> {

@@ -149,6 +149,13 @@ describe('Dexcom Share errors on login (HTTP 500 + Code)', () => {
     expect(again.code).toBe('DEX003');
     expect(again).toBeInstanceOf(AuthError);
 
+    // A changed region tries again, even with the server pinned (the application id differs).
+    const pinned = harness({ server: 'http://127.0.0.1:9' });
+    nock('http://127.0.0.1:9').post(AUTH).reply(500, fixture('password-invalid') as nock.Body);
+    expect((await rejection(pinned.driver.session.authenticate(signal()))).code).toBe('DEX002');
+    nock('http://127.0.0.1:9').post(AUTH).reply(200, JSON.stringify(fixture('authenticate')));
+    await harness({ server: 'http://127.0.0.1:9', region: 'jp' }, { state: pinned.state }).driver.session.authenticate(signal());
+
     // A changed password (or region/server) tries again.
     const scope = loginOk();
     await establish(harness({ password: new Secret('new-password') }, { state: h.state }).driver);
