@@ -158,6 +158,22 @@ describe('gluco-hub with a Dexcom Share account (fake server)', () => {
     expect(new Set(after.map((e) => e.identifier)).size).toBe(after.length);
   }, 120_000);
 
+  it('SessionIdNotFound costs exactly one step-2 login (the account id is cached), and the bridge carries on', async () => {
+    const share = await fake();
+    const cwd = tempDir('gh-dex-');
+    const run = forever(cwd, shareEnv(share, cwd));
+    await run.until((o) => frames(o.stderr, 'success') >= 1, 30_000);
+    share.revokeSessions();
+    const before = frames(run.output().stderr, 'success');
+    await run.until((o) => frames(o.stderr, 'success') > before, 45_000);
+    expect(await stop(run)).toBe(0);
+    expect(share.requests.some((r) => r.path.endsWith('ReadPublisherLatestGlucoseValues') && r.status === 500)).toBe(true);
+    expect(share.counters).toMatchObject({ authenticate: 1, loginById: 2 });
+    const entries = stored(join(cwd, 'data'));
+    expect(new Set(entries.map((e) => e.identifier)).size).toBe(entries.length);
+    for (const id of share.issuedSessions) expect(run.output().stderr).not.toContain(id);
+  }, 90_000);
+
   it('bad password: one login attempt, a coded error naming the region; a restart does not try again', async () => {
     const share = await fake();
     const cwd = tempDir('gh-dex-');

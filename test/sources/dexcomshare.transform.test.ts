@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { entrySchema } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { nextFrameDelayMs } from '../../machines/schedule.js';
 import { queryFor } from '../../sources/dexcomshare/loop.js';
 import { regionBaseUrl, serverBaseUrl } from '../../sources/dexcomshare/regions.js';
 import { parseShareTime } from '../../sources/dexcomshare/timestamps.js';
 import { SHARE_DEVICE, transformReadings } from '../../sources/dexcomshare/transform.js';
 import { trendFor } from '../../sources/dexcomshare/trend.js';
-import { fixture } from '../fixtures/dexcomshare/harness.js';
+import { fixture, harness } from '../fixtures/dexcomshare/harness.js';
 
 const MIN = 60_000;
 
@@ -135,5 +136,24 @@ describe('Dexcom Share query and servers', () => {
     expect(() => serverBaseUrl('ftp://x')).toThrow(/DEX001/);
     expect(() => serverBaseUrl('http://user:pw@host')).toThrow(/DEX001/);
     expect(() => serverBaseUrl('http://host/?q=1')).toThrow(/DEX001/);
+  });
+});
+
+describe('Dexcom Share schedule', () => {
+  const newest = 1_763_806_500_000;
+  const delay = (nowMs: number, intervalSeconds = 300): number => {
+    const loop = harness({ intervalSeconds }).driver.loops[0]!;
+    return nextFrameDelayMs(nowMs, { outcome: 'success', fetched: 1, newestEntryMs: newest }, 0, loop, () => 0.5);
+  };
+
+  it('polls at the newest WT + 5 min + 20 s', () => {
+    expect(delay(newest + 30_000)).toBe(5 * MIN + 20_000 - 30_000);
+    // A missed reading: the next slot, not right away and not 5 min late.
+    expect(delay(newest + 5 * MIN + 25_000)).toBe(5 * MIN - 5_000);
+  });
+
+  it('never further apart than the configured ceiling (+ the 20 s lag), never sooner than the floor', () => {
+    expect(delay(newest + 30_000, 120)).toBeLessThanOrEqual(120_000 + 20_000);
+    expect(delay(newest + 5 * MIN + 19_000)).toBe(MIN);
   });
 });
