@@ -19,6 +19,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
     if (settings.kind !== 'linkup') throw new Error('linkup factory given other settings');
     return createLibreLinkUpDriver(settings, ctx);
   },
+  dexcomshare: async (settings, ctx) => {
+    const { createDexcomShareDriver } = await import('./dexcomshare/index.js');
+    if (settings.kind !== 'dexcomshare') throw new Error('dexcomshare factory given other settings');
+    return createDexcomShareDriver(settings, ctx);
+  },
   nightscout: async (settings, ctx) => {
     const { createNightscoutSourceDriver } = await import('./nightscout/index.js');
     if (settings.kind !== 'nightscout') throw new Error('nightscout factory given other settings');

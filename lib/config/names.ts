@@ -36,6 +36,8 @@ export const SOURCE_ENV: Record<string, Record<string, string>> = {
     CONNECT_SHARE_PASSWORD: 'password',
     CONNECT_SHARE_REGION: 'region',
     CONNECT_SHARE_SERVER: 'server',
+    CONNECT_SHARE_INTERVAL_SECONDS: 'intervalSeconds',
+    CONNECT_SHARE_MIN_INTERVAL_SECONDS: 'minIntervalSeconds',
   },
   nightscout: {
     CONNECT_SOURCE_ENDPOINT: 'endpoint',

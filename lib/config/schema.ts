@@ -82,12 +82,24 @@ export const linkupSourceSchema = z.object({
   minIntervalSeconds: z.coerce.number().int().min(10).max(3600).default(30),
 });
 
+/** `eu` is what share2nightscout-bridge users call OUS. */
+const SHARE_REGION_ALIASES: Record<string, string> = { eu: 'ous' };
+
 export const dexcomShareSourceSchema = z.object({
   kind: z.literal('dexcomshare'),
+  /** The Dexcom account that *shares* (the sensor wearer's: username, e-mail or +phone), not a follower's. */
   accountName: text,
   password: secret,
-  region: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['us', 'ous', 'jp'])).default('us'),
+  /** `us`, `ous` (outside the US) or `jp`; picks the server and the application id. */
+  region: z
+    .preprocess((v) => (typeof v === 'string' ? (SHARE_REGION_ALIASES[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v), z.enum(['us', 'ous', 'jp']))
+    .default('us'),
+  /** `host[:port]` (https) or a full URL; overrides the region's host (not its application id). */
   server: text.optional(),
+  /** The longest wait between polls; polls align to readings (newest + 5 min + 20 s) within it. */
+  intervalSeconds: z.coerce.number().int().min(10).max(3600).default(300),
+  /** Never poll faster than this after a successful poll, whatever the alignment says. */
+  minIntervalSeconds: z.coerce.number().int().min(10).max(3600).default(60),
 });
 
 export const nightscoutSourceSchema = z.object({

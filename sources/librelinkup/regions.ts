@@ -1,3 +1,4 @@
+import { serverBaseUrl as sharedServerBaseUrl } from '../../lib/base-url.js';
 import { lluError } from './errors.js';
 
 /**
@@ -46,20 +47,7 @@ export function configuredRegion(input: string): Region {
   return region;
 }
 
-/**
- * `server` → base URL: `host[:port]` means https; a full http(s) URL is kept (with its path, for
- * proxies), minus a trailing slash. Anything else is ConfigError LLU002.
- */
+/** `server` → base URL (lib/base-url.ts); ConfigError LLU002 when it is neither `host[:port]` nor an http(s) URL. */
 export function serverBaseUrl(server: string): string {
-  const text = server.trim();
-  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
-  let url: URL;
-  try {
-    url = new URL(candidate);
-  } catch (cause) {
-    throw lluError('LLU002', { params: { server }, cause });
-  }
-  const valid = (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && !url.search && !url.hash;
-  if (!valid || url.username || url.password) throw lluError('LLU002', { params: { server: url.host || server } });
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  return sharedServerBaseUrl(server, (shown, cause) => lluError('LLU002', { params: { server: shown }, cause }));
 }

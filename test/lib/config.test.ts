@@ -51,6 +51,22 @@ describe("nightscout-connect's environment names", () => {
     expect(JSON.stringify(config)).not.toContain('123456');
   });
 
+  it('configure a Dexcom Share bridge: region case-insensitive (eu = ous), intervals, numeric secrets stay strings', () => {
+    const config = load({
+      CONNECT_SOURCE: 'dexcomshare',
+      CONNECT_SHARE_ACCOUNT_NAME: '+4915100000000',
+      CONNECT_SHARE_PASSWORD: '123456',
+      CONNECT_SHARE_REGION: 'OUS',
+    });
+    const source = config.bridges[0]?.source;
+    expect(source).toMatchObject({ kind: 'dexcomshare', accountName: '+4915100000000', region: 'ous', intervalSeconds: 300, minIntervalSeconds: 60 });
+    expect(source && 'password' in source && source.password).toBeInstanceOf(Secret);
+    expect(JSON.stringify(config)).not.toContain('123456');
+    const eu = load({ CONNECT_SOURCE: 'dexcomshare', CONNECT_SHARE_ACCOUNT_NAME: 'a', CONNECT_SHARE_PASSWORD: 'b', CONNECT_SHARE_REGION: 'eu', CONNECT_SHARE_INTERVAL_SECONDS: '150' });
+    expect(eu.bridges[0]?.source).toMatchObject({ region: 'ous', intervalSeconds: 150 });
+    expect(failure(() => load({ CONNECT_SOURCE: 'dexcomshare', CONNECT_SHARE_ACCOUNT_NAME: 'a', CONNECT_SHARE_PASSWORD: 'b', CONNECT_SHARE_REGION: 'mars' })).message).toMatch(/CONNECT_SHARE_REGION/);
+  });
+
   it('accept carelink as an alias of minimedcarelink', () => {
     const config = load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_USERNAME: 'u', CONNECT_CARELINK_PASSWORD: 'p', CONNECT_COUNTRY_CODE: 'gb' });
     expect(config.bridges[0]?.source.kind).toBe('minimedcarelink');
