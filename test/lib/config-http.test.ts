@@ -20,8 +20,12 @@ function failure(fn: () => unknown): ConfigError {
 }
 
 describe('HTTP API settings', () => {
-  it('are on, on 127.0.0.1:8080, without a token, when nothing is set', () => {
-    expect(load({}).http).toEqual({ enabled: true, bind: '127.0.0.1:8080' });
+  it('are on, on 127.0.0.1:8080, without a token, in mg/dL, when nothing is set', () => {
+    expect(load({}).http).toEqual({ enabled: true, bind: '127.0.0.1:8080', unit: 'mgdl' });
+  });
+
+  it('take the status page unit as users write it', () => {
+    expect(load({ GLUCO_HUB__HTTP__UNIT: ' MMOL ' }).http.unit).toBe('mmol');
   });
 
   it('come from GLUCO_HUB__HTTP__*, and --http wins over the environment', () => {
