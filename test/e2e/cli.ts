@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,4 +86,27 @@ export function startCli(args: string[], opts: { cwd: string; env?: Record<strin
       check();
     });
   return { child, output: () => out, until, exit };
+}
+
+/**
+ * `forever` runs for one test file: `forever(cwd, env)` starts one, `stop(run)` sends SIGTERM and
+ * waits; whatever a failed test left running is killed after it. Call at the top level.
+ */
+export function foreverRuns(): { forever: (cwd: string, env: Record<string, string>) => Running; stop: (run: Running) => Promise<number | null> } {
+  let children: Running[] = [];
+  afterEach(() => {
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    children = [];
+  });
+  return {
+    forever(cwd, env) {
+      const run = startCli(['forever'], { cwd, env });
+      children.push(run);
+      return run;
+    },
+    stop(run) {
+      run.child.kill('SIGTERM');
+      return run.exit;
+    },
+  };
 }

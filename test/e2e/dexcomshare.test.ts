@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { glucoseAt, startFakeShare, type FakeShare, type FakeShareOptions } from '../fakes/share-server.js';
-import { runCli, startCli, tempDir, type Running } from './cli.js';
+import { foreverRuns, runCli, tempDir } from './cli.js';
+import { perTest } from '../fakes/per-test.js';
 
 /** The real CLI against the fake Dexcom Share server (test/fakes/share-server.ts), as a user runs it. */
 
@@ -53,20 +54,9 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
 }
 
-let fakes: FakeShare[] = [];
-let children: Running[] = [];
-afterEach(async () => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  children = [];
-  await Promise.all(fakes.map((f) => f.close()));
-  fakes = [];
-});
-
-async function fake(options: FakeShareOptions = {}): Promise<FakeShare> {
-  const share = await startFakeShare(options);
-  fakes.push(share);
-  return share;
-}
+const startFake = perTest(startFakeShare);
+const fake = (options: FakeShareOptions = {}): Promise<FakeShare> => startFake(options);
+const { forever, stop } = foreverRuns();
 
 function shareEnv(share: FakeShare, cwd: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -81,17 +71,6 @@ function shareEnv(share: FakeShare, cwd: string, extra: Record<string, string> =
     GLUCO_HUB__FILESYSTEM__DIR: join(cwd, 'data'),
     ...extra,
   };
-}
-
-function forever(cwd: string, env: Record<string, string>): Running {
-  const run = startCli(['forever'], { cwd, env });
-  children.push(run);
-  return run;
-}
-
-async function stop(run: Running): Promise<number | null> {
-  run.child.kill('SIGTERM');
-  return run.exit;
 }
 
 describe('gluco-hub with a Dexcom Share account (fake server)', () => {

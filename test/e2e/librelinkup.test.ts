@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp, type FakeLluOptions } from '../fakes/llu-server.js';
 import { ARROW_DIRECTIONS, decodeToken, glucoseAt, tickAtOrBefore } from '../fakes/llu-wire.js';
-import { runCli, startCli, tempDir, type Running } from './cli.js';
+import { foreverRuns, runCli, tempDir } from './cli.js';
+import { perTest } from '../fakes/per-test.js';
 
 /**
  * The real CLI against the fake LibreLink Up cloud (test/fakes/llu-server.ts), as a user runs it.
@@ -79,20 +80,9 @@ function filesUnder(dir: string): string[] {
   );
 }
 
-let fakes: FakeLibreLinkUp[] = [];
-let children: Running[] = [];
-afterEach(async () => {
-  for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
-  children = [];
-  await Promise.all(fakes.map((f) => f.close()));
-  fakes = [];
-});
-
-async function fake(options: FakeLluOptions = {}): Promise<FakeLibreLinkUp> {
-  const llu = await startFakeLibreLinkUp(options);
-  fakes.push(llu);
-  return llu;
-}
+const startFake = perTest(startFakeLibreLinkUp);
+const fake = (options: FakeLluOptions = {}): Promise<FakeLibreLinkUp> => startFake(options);
+const { forever, stop } = foreverRuns();
 
 function lluEnv(llu: FakeLibreLinkUp, cwd: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -106,17 +96,6 @@ function lluEnv(llu: FakeLibreLinkUp, cwd: string, extra: Record<string, string>
     GLUCO_HUB__FILESYSTEM__DIR: join(cwd, 'data'),
     ...extra,
   };
-}
-
-function forever(cwd: string, env: Record<string, string>): Running {
-  const run = startCli(['forever'], { cwd, env });
-  children.push(run);
-  return run;
-}
-
-async function stop(run: Running): Promise<number | null> {
-  run.child.kill('SIGTERM');
-  return run.exit;
 }
 
 function capture(stdout: string): CapturedLoop[] {

@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { perTest } from './per-test.js';
 import { startFakeNightscout, type FakeNightscout, type FakeNightscoutOptions } from './nightscout-server.js';
 
 /**
@@ -6,14 +6,6 @@ import { startFakeNightscout, type FakeNightscout, type FakeNightscoutOptions } 
  * file; `site()` starts one with the file's defaults (e.g. its API secret) plus `options`.
  */
 export function fakeSites(defaults: FakeNightscoutOptions = {}): (options?: FakeNightscoutOptions) => Promise<FakeNightscout> {
-  let sites: FakeNightscout[] = [];
-  afterEach(async () => {
-    await Promise.all(sites.map((s) => s.close()));
-    sites = [];
-  });
-  return async (options = {}) => {
-    const ns = await startFakeNightscout({ ...defaults, ...options });
-    sites.push(ns);
-    return ns;
-  };
+  const start = perTest((options: FakeNightscoutOptions) => startFakeNightscout({ ...defaults, ...options }));
+  return (options = {}) => start(options);
 }
