@@ -31,13 +31,7 @@ export const persistedSessionSchema = z.object({
 });
 export type PersistedSession = z.infer<typeof persistedSessionSchema>;
 
-export const lockoutSchema = z.object({
-  /** Epoch ms before which no login is attempted. */
-  notBefore: z.number(),
-  /** The error code and message that set it, for the user. */
-  reason: z.string(),
-});
-export type Lockout = z.infer<typeof lockoutSchema>;
+export { lockoutSchema, type Lockout } from '../../lib/state-record.js';
 
 export { readRecord } from '../../lib/state-record.js';
 export { fingerprint, matchesFingerprint, refusedSchema, type CredentialParts, type Refused } from '../../lib/credential-fingerprint.js';
