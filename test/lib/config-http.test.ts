@@ -1,23 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type CliSettings } from '../../lib/config/load.js';
-import { ConfigError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
+import { configLoader, failure } from './config-harness.js';
 
-const cwd = mkdtempSync(join(tmpdir(), 'gh-config-http-'));
-const load = (env: Record<string, string>, cli: CliSettings = {}) => loadConfig({ env, cli, cwd });
+const { cwd, load } = configLoader('gh-config-http-');
 
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('HTTP API settings', () => {
   it('are on, on 127.0.0.1:8080, without a token, in mg/dL, when nothing is set', () => {

@@ -1,23 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
-import { ConfigError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
+import { configLoader, failure } from './config-harness.js';
 
-const cwd = mkdtempSync(join(tmpdir(), 'gh-config-'));
-const load = (env: Record<string, string>, cli = {}) => loadConfig({ env, cli, cwd });
+const { cwd, load } = configLoader('gh-config-');
 
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration with nothing set', () => {
   it('runs the simulator every 5 minutes into ./gluco-hub-data/simulator', () => {
