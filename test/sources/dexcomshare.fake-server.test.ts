@@ -1,29 +1,21 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionExpiredError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
-import { glucoseAt, startFakeShare, type FakeShare } from '../fakes/share-server.js';
+import { glucoseAt, startFakeShare } from '../fakes/share-server.js';
 import { establish, harness, rejection, signal } from '../fixtures/dexcomshare/harness.js';
+import { localNetworkOnly, perTest } from '../fakes/per-test.js';
 
 /** The driver against the fake Share server (a real local HTTP server). */
 
 const HOUR = 3_600_000;
-let fake: FakeShare | undefined;
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-afterAll(() => nock.enableNetConnect());
+localNetworkOnly(nock);
+const start = perTest(startFakeShare);
 
 describe('Dexcom Share driver against the fake server', () => {
   it('logs in, reads 24 h, re-logs in with step 2 only after a revoked session', async () => {
     const clock = { now: Date.UTC(2026, 10, 22, 12, 0, 0) };
-    fake = await startFakeShare({ now: () => clock.now });
+    const fake = await start({ now: () => clock.now });
     const h = harness({ server: fake.url, accountName: fake.accountName, password: new Secret(fake.password) }, { clock });
     const session = await establish(h.driver);
     const loop = h.driver.loops[0]!;
@@ -42,7 +34,7 @@ describe('Dexcom Share driver against the fake server', () => {
   });
 
   it('a wrong password is tried once, then never again while the configuration is unchanged', async () => {
-    fake = await startFakeShare();
+    const fake = await start({});
     const h = harness({ server: fake.url, accountName: fake.accountName, password: new Secret('wrong') });
     expect((await rejection(establish(h.driver))).code).toBe('DEX002');
     expect((await rejection(establish(h.driver))).code).toBe('DEX003');

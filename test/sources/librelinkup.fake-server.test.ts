@@ -1,31 +1,23 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionExpiredError } from '../../lib/errors.js';
 import { Secret } from '../../lib/secret.js';
 import { STATE_KEYS } from '../../sources/librelinkup/index.js';
-import { startFakeLibreLinkUp, type FakeLibreLinkUp } from '../fakes/llu-server.js';
+import { startFakeLibreLinkUp } from '../fakes/llu-server.js';
 import { establish, harness, rejection, signal } from '../fixtures/librelinkup/harness.js';
+import { localNetworkOnly, perTest } from '../fakes/per-test.js';
 
 /** The driver against the shared fake LibreLink Up cloud (a real local HTTP server). */
 
 const HOUR = 3_600_000;
 const PASSWORD = new Secret('correct-horse');
-let fake: FakeLibreLinkUp | undefined;
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
-afterAll(() => nock.enableNetConnect());
+localNetworkOnly(nock);
+const start = perTest(startFakeLibreLinkUp);
 
 describe('LibreLink Up driver against the fake cloud', () => {
   it('follows the redirect, reads the graph, and reuses the ticket after a restart', async () => {
     const clock = { now: Date.UTC(2026, 10, 22, 12, 0, 0) };
-    fake = await startFakeLibreLinkUp({ now: () => clock.now, redirects: 1 });
+    const fake = await start({ now: () => clock.now, redirects: 1 });
     const first = harness({ server: fake.url, password: PASSWORD }, { clock });
     const session = await establish(first.driver);
     const loop = first.driver.loops[0]!;
@@ -44,7 +36,7 @@ describe('LibreLink Up driver against the fake cloud', () => {
   });
 
   it('drops a revoked ticket on the 401 and logs in fresh next time', async () => {
-    fake = await startFakeLibreLinkUp();
+    const fake = await start({});
     const h = harness({ server: fake.url, password: PASSWORD }, { clock: { now: Date.now() } });
     const session = await establish(h.driver);
     fake.revokeTokens();
@@ -56,7 +48,7 @@ describe('LibreLink Up driver against the fake cloud', () => {
   });
 
   it('stops knocking after a refused password', async () => {
-    fake = await startFakeLibreLinkUp();
+    const fake = await start({});
     const h = harness({ server: fake.url, password: new Secret('wrong') }, { clock: { now: Date.now() } });
     expect((await rejection(h.driver.session.authenticate(signal()))).code).toBe('LLU003');
     expect((await rejection(h.driver.session.authenticate(signal()))).code).toBe('LLU004');
