@@ -1,16 +1,13 @@
 import { errorCode, RateLimitError } from '../../lib/errors.js';
+import { loginGuard } from '../../lib/login-guard.js';
 import { Secret } from '../../lib/secret.js';
 import type { DriverContext, SessionFunctions } from '../types.js';
 import type { Endpoint, ShareClient } from './client.js';
 import { dexError } from './errors.js';
 import {
-  fingerprint,
-  lockoutSchema,
-  matchesFingerprint,
   persistedAccountSchema,
   persistedSessionSchema,
   readRecord,
-  refusedSchema,
   STATE_KEYS,
   type CredentialParts,
 } from './persisted.js';
@@ -63,44 +60,24 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
     baseUrl: `${endpoint.baseUrl}#${endpoint.applicationId}`,
   });
 
-  /** Persisting is best effort: a full disk must not hide the vendor's answer from the user. */
-  async function persist(action: () => Promise<void>, what: string): Promise<void> {
-    try {
-      await action();
-    } catch (error) {
-      ctx.log.warn({ err: error }, `could not persist the Dexcom Share ${what}`);
-    }
-  }
-
-  async function refuseEarly(): Promise<void> {
-    const lockout = await readRecord(ctx.state, STATE_KEYS.lockout, lockoutSchema);
-    const waitMs = lockout ? lockout.notBefore - ctx.now() : 0;
-    if (lockout && waitMs > 0) {
-      const cause = new Error(`${STATE_KEYS.lockout}: not before ${new Date(lockout.notBefore).toISOString()}`);
-      throw dexError('DEX005', { params: { seconds: Math.ceil(waitMs / 1000), reason: lockout.reason }, retryAfterMs: waitMs, cause });
-    }
-    const refused = await readRecord(ctx.state, STATE_KEYS.refused, refusedSchema);
-    if (refused && (await matchesFingerprint(refused, parts()))) {
-      throw dexError('DEX003', { cause: new Error(`${STATE_KEYS.refused}: refused at ${new Date(refused.at).toISOString()}`) });
-    }
-  }
+  const guard = loginGuard({
+    state: ctx.state,
+    now: () => ctx.now(),
+    log: ctx.log,
+    vendor: 'Dexcom Share',
+    keys: STATE_KEYS,
+    credentials: parts,
+    waiting: (waitMs, reason, cause) => dexError('DEX005', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
+    refusedBefore: (cause) => dexError('DEX003', { cause }),
+  });
+  const persist = (action: () => Promise<void>, what: string): Promise<void> => guard.persist(action, what);
 
   /** Remembers what a refusal or a lock means for the next login, this run or the next. */
   async function fail(error: unknown): Promise<never> {
     const code = errorCode(error);
-    if (error instanceof RateLimitError) {
-      const lockout = { notBefore: ctx.now() + error.retryAfterMs, reason: error.message };
-      await persist(() => ctx.state.write(STATE_KEYS.lockout, lockout), 'lockout');
-    } else if (code === 'DEX004') {
-      const lockout = { notBefore: ctx.now() + LOCK_MINUTES * 60_000, reason: (error as Error).message };
-      await persist(() => ctx.state.write(STATE_KEYS.lockout, lockout), 'lockout');
-    } else if (code === 'DEX002') {
-      const record = { refused: true, ...(await fingerprint(parts())), at: ctx.now() };
-      await persist(async () => {
-        await ctx.state.write(STATE_KEYS.refused, record);
-        await ctx.state.remove(STATE_KEYS.session);
-      }, 'refused credentials');
-    }
+    if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
+    else if (code === 'DEX004') await guard.lockUntil(ctx.now() + LOCK_MINUTES * 60_000, (error as Error).message);
+    else if (code === 'DEX002') await guard.refuse(() => ctx.state.remove(STATE_KEYS.session));
     throw error;
   }
 
@@ -119,7 +96,7 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
   }
 
   async function stepOne(signal: AbortSignal): Promise<ShareAuth> {
-    await refuseEarly();
+    await guard.check();
     const response = await client.authenticate(endpoint, options.accountName, options.password, signal);
     const accountId = await Promise.resolve()
       .then(() => uuidAnswer(response, ctx.now()))
@@ -130,7 +107,7 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
   }
 
   async function stepTwo(auth: ShareAuth, signal: AbortSignal): Promise<ShareSession> {
-    await refuseEarly();
+    await guard.check();
     const response = await client.loginById(endpoint, auth.accountId, options.password, signal);
     const sessionId = await Promise.resolve()
       .then(() => uuidAnswer(response, ctx.now()))

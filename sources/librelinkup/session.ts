@@ -1,4 +1,5 @@
 import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
+import { loginGuard } from '../../lib/login-guard.js';
 import { Secret } from '../../lib/secret.js';
 import type { DriverContext, SessionFunctions } from '../types.js';
 import type { Ticket } from './client.js';
@@ -6,12 +7,8 @@ import { lluError } from './errors.js';
 import { login, type LoginOptions, type LoginResult } from './login.js';
 import { patientName, selectPatient, type PatientPin } from './patients.js';
 import {
-  fingerprint,
-  lockoutSchema,
-  matchesFingerprint,
   persistedSessionSchema,
   readRecord,
-  refusedSchema,
   STATE_KEYS,
   type CredentialParts,
   type PersistedSession,
@@ -62,34 +59,23 @@ export interface LluSessionHandle {
 export function createLluSession(options: SessionOptions): LluSessionHandle {
   const { ctx } = options;
   const parts = (): CredentialParts => ({ username: options.username, password: options.password.reveal(), baseUrl: options.baseUrl });
-
-  /** Persisting is best effort: a full disk must not hide the vendor's answer from the user. */
-  async function persist(action: () => Promise<void>, what: string): Promise<void> {
-    try {
-      await action();
-    } catch (error) {
-      ctx.log.warn({ err: error }, `could not persist the LibreLink Up ${what}`);
-    }
-  }
+  const guard = loginGuard({
+    state: ctx.state,
+    now: () => ctx.now(),
+    log: ctx.log,
+    vendor: 'LibreLink Up',
+    keys: STATE_KEYS,
+    credentials: parts,
+    waiting: (waitMs, reason, cause) => lluError('LLU006', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
+    refusedBefore: (cause) => lluError('LLU004', { cause }),
+  });
+  const persist = (action: () => Promise<void>, what: string): Promise<void> => guard.persist(action, what);
 
   async function restore(): Promise<LluAuth | undefined> {
     const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
     if (!record || record.username !== options.username || record.configuredBaseUrl !== options.baseUrl) return undefined;
     if (record.expires - ctx.now() <= EXPIRY_MARGIN_MS) return undefined;
     return toAuth(record, true);
-  }
-
-  async function refuseEarly(): Promise<void> {
-    const lockout = await readRecord(ctx.state, STATE_KEYS.lockout, lockoutSchema);
-    const waitMs = lockout ? lockout.notBefore - ctx.now() : 0;
-    if (lockout && waitMs > 0) {
-      const cause = new Error(`${STATE_KEYS.lockout}: not before ${new Date(lockout.notBefore).toISOString()}`);
-      throw lluError('LLU006', { params: { seconds: Math.ceil(waitMs / 1000), reason: lockout.reason }, retryAfterMs: waitMs, cause });
-    }
-    const refused = await readRecord(ctx.state, STATE_KEYS.refused, refusedSchema);
-    if (refused && (await matchesFingerprint(refused, parts()))) {
-      throw lluError('LLU004', { cause: new Error(`${STATE_KEYS.refused}: refused at ${new Date(refused.at).toISOString()}`) });
-    }
   }
 
   async function remember(result: LoginResult): Promise<LluAuth> {
@@ -113,18 +99,13 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
   }
 
   async function fail(error: unknown): Promise<never> {
-    if (error instanceof RateLimitError) {
-      const lockout = { notBefore: ctx.now() + error.retryAfterMs, reason: error.message };
-      await persist(() => ctx.state.write(STATE_KEYS.lockout, lockout), 'lockout');
-    } else if (errorCode(error) === 'LLU003') {
-      const record = { refused: true, ...(await fingerprint(parts())), at: ctx.now() };
-      await persist(() => ctx.state.write(STATE_KEYS.refused, record), 'refused credentials');
-    }
+    if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
+    else if (errorCode(error) === 'LLU003') await guard.refuse();
     throw error;
   }
 
   async function freshLogin(signal: AbortSignal): Promise<LluAuth> {
-    await refuseEarly();
+    await guard.check();
     const result = await login({ ...options, log: ctx.log, now: () => ctx.now() }, signal).catch(fail);
     return remember(result);
   }
