@@ -17,6 +17,10 @@ export interface WireResponse {
   /** The `Retry-After` header, raw. */
   retryAfter: string | undefined;
   contentType: string;
+  /** Every `Set-Cookie` header, raw, for drivers that keep a cookie jar. */
+  setCookies: string[];
+  /** The `Location` header of a redirect (redirects are never followed). */
+  location: string | undefined;
 }
 
 export interface WireRequest {
@@ -26,6 +30,8 @@ export interface WireRequest {
   headers: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as `application/x-www-form-urlencoded` instead of `body` (web form logins). */
+  form?: Record<string, string>;
   signal: AbortSignal;
 }
 
@@ -52,6 +58,16 @@ function transportReason(error: unknown): string {
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+function contentType(request: WireRequest): Record<string, string> {
+  if (request.form !== undefined) return { 'content-type': 'application/x-www-form-urlencoded' };
+  return request.body === undefined ? {} : { 'content-type': 'application/json' };
+}
+
+function encodedBody(request: WireRequest): string | undefined {
+  if (request.form !== undefined) return new URLSearchParams(request.form).toString();
+  return request.body === undefined ? undefined : JSON.stringify(request.body);
+}
+
 /**
  * Sends `request`; an abort rethrows the signal's reason, any other transport failure is turned
  * into the caller's coded error by `onFailure`.
@@ -63,8 +79,8 @@ export async function sendWire(http: AxiosInstance, request: WireRequest, onFail
     response = await http.request<string>({
       method: request.method,
       url: request.url,
-      headers: request.body === undefined ? request.headers : { 'content-type': 'application/json', ...request.headers },
-      data: request.body === undefined ? undefined : JSON.stringify(request.body),
+      headers: { ...contentType(request), ...request.headers },
+      data: encodedBody(request),
       signal: request.signal,
       responseType: 'text',
       // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
@@ -87,7 +103,14 @@ export async function sendWire(http: AxiosInstance, request: WireRequest, onFail
     json: parseJson(text),
     retryAfter: header('retry-after'),
     contentType: header('content-type') ?? '',
+    setCookies: setCookieHeaders(response.headers['set-cookie']),
+    location: header('location'),
   };
+}
+
+function setCookieHeaders(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return typeof value === 'string' ? [value] : [];
 }
 
 /** `Retry-After` in seconds or as an HTTP date, in ms from `nowMs`. */

@@ -24,6 +24,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
     if (settings.kind !== 'dexcomshare') throw new Error('dexcomshare factory given other settings');
     return createDexcomShareDriver(settings, ctx);
   },
+  glooko: async (settings, ctx) => {
+    const { createGlookoDriver } = await import('./glooko/index.js');
+    if (settings.kind !== 'glooko') throw new Error('glooko factory given other settings');
+    return createGlookoDriver(settings, ctx);
+  },
   nightscout: async (settings, ctx) => {
     const { createNightscoutSourceDriver } = await import('./nightscout/index.js');
     if (settings.kind !== 'nightscout') throw new Error('nightscout factory given other settings');

@@ -110,13 +110,50 @@ export const nightscoutSourceSchema = z.object({
   token: secret.optional(),
 });
 
+/** `default` (nightscout-connect's name) is US; `de`/`fr` are the ex-diasend DE/FR host. */
+const GLOOKO_REGION_ALIASES: Record<string, string> = { default: 'us', de: 'de-fr', fr: 'de-fr', defr: 'de-fr', de_fr: 'de-fr' };
+
+/** An IANA zone name this Node knows, e.g. `Europe/Berlin`. */
+const ianaZone = text.refine((v) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/Berlin or America/New_York');
+
 export const glookoSourceSchema = z.object({
   kind: z.literal('glooko'),
+  /** The e-mail the Glooko account signs in with (an account without two-step verification). */
   email: text,
   password: secret,
-  env: text.optional(),
+  /** `us`, `eu`, `ca` or `de-fr`: the site you sign in at on the web (my.glooko.com, eu.my.glooko.com, …). */
+  region: z
+    .preprocess(
+      (v) => (typeof v === 'string' ? (GLOOKO_REGION_ALIASES[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v),
+      z.enum(['us', 'eu', 'ca', 'de-fr', 'development', 'production']),
+    )
+    .default('us'),
+  /** `host[:port]` (https) or a full URL; overrides the region's API host. */
   server: text.optional(),
-  timezoneOffset: z.coerce.number().optional(),
+  /** The zone Glooko's local times are read in; default: the account's own zone. DST-correct. */
+  timezone: ianaZone.optional(),
+  /** nightscout-connect's fixed offset in hours (no daylight saving); `timezone` wins when both are set. */
+  timezoneOffset: z.coerce.number().min(-12).max(14).optional(),
+  /** `auto`: the API sign-in, and the web form when the API answers 422; `api` or `web` only. */
+  authMode: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['auto', 'api', 'web'])).default('auto'),
+  /** How far back a first run reads glucose and treatments (days). */
+  lookbackDays: z.coerce.number().int().min(1).max(90).default(14),
+  /** Read treatments only (another source already supplies the glucose). */
+  skipEntries: flag.default(false),
+  /** Read CGM from the web app's graph when the egvs feed has never had a reading. */
+  useV3Graph: flag.default(true),
+  /** How often to ask Glooko for new data; it only has what the phone or pump uploaded. */
+  intervalSeconds: z.coerce.number().int().min(60).max(3600).default(300),
+  /** The sign-in's device id and serial number; default: made once per install and kept. */
+  deviceId: text.optional(),
+  serialNumber: text.optional(),
 });
 
 export const carelinkSourceSchema = z.object({
