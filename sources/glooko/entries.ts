@@ -3,7 +3,7 @@ import { emptyBatch, type Batch, type Entry } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { MGDL_PER_MMOL } from '../../lib/units.js';
 import { num, parseRows, recordSchema, recordTime, zoneSchema } from './records.js';
-import { glookoInstant } from './timezone.js';
+import { glookoInstant, type Instant } from './timezone.js';
 import { trendFor } from './trend.js';
 import { GLOOKO_APP, GLOOKO_DEVICE } from './device-name.js';
 import { glkError } from './errors.js';
@@ -75,6 +75,17 @@ function pointValue(point: z.infer<typeof pointSchema>, meterUnits: string | und
   return /^mmol/i.test(meterUnits ?? '') ? Math.round(point.y * MGDL_PER_MMOL) : Math.round(point.y);
 }
 
+/**
+ * In the repeated autumn hour every wall time comes twice and EGVs carry no offset. Glooko lists
+ * records in upload order, so a second reading (another guid) at a wall time already taken is the
+ * one from after the clock went back — not a duplicate to drop.
+ */
+function secondPass(byDate: ReadonlyMap<number, Entry>, instant: Instant, guid: string | null | undefined): { ms: number; utcOffset: number } {
+  const taken = byDate.get(instant.ms);
+  if (!instant.second || !taken || !guid || taken.glookoGuid === undefined || taken.glookoGuid === guid) return instant;
+  return instant.second;
+}
+
 export function transformCgm(raw: unknown): Batch {
   const parsed = cgmRawSchema.safeParse(raw);
   if (!parsed.success) throw glkError('GLK016', { params: { feed: 'egvs', where: parsed.error.issues[0]?.path.join('.') ?? '(root)' } });
@@ -82,8 +93,9 @@ export function transformCgm(raw: unknown): Batch {
   const byDate = new Map<number, Entry>();
   for (const row of parseRows('egvs', egvSchema, parsed.data.egvs)) {
     const sgv = usableEgv(row);
-    const time = sgv === undefined ? undefined : recordTime('egvs', zone, row);
-    if (sgv === undefined || !time) continue;
+    const instant = sgv === undefined ? undefined : recordTime('egvs', zone, row);
+    if (sgv === undefined || !instant) continue;
+    const time = secondPass(byDate, instant, row.guid);
     const trend = trendFor(row.trendArrow ?? row.trend);
     byDate.set(time.ms, entry(time.ms, time.utcOffset, sgv, { ...(trend ?? {}), ...(row.guid ? { glookoGuid: row.guid } : {}) }));
   }

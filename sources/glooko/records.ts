@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { glkError } from './errors.js';
-import { glookoInstant, parseOffset, type Zone } from './timezone.js';
+import { glookoInstant, parseOffset, type Instant, type Zone } from './timezone.js';
 
 /**
  * What every Glooko record shares (vendor-apis.md §4.3): a `guid`, a soft-delete flag and a
@@ -47,7 +47,7 @@ export function parseRows<T>(feed: string, schema: z.ZodType<T>, rows: readonly 
  * respected), with its own `pumpTimestampUtcOffset` settling the repeated autumn hour.
  * `undefined` when it has no time at all; GLK017 when it has one we cannot read.
  */
-export function recordTime(feed: string, zone: Zone, row: GlookoRecord): { ms: number; utcOffset: number } | undefined {
+export function recordTime(feed: string, zone: Zone, row: GlookoRecord): Instant | undefined {
   const text = row.pumpTimestamp ?? row.displayTime ?? row.timestamp ?? row.eventTime;
   if (text == null) return undefined;
   const instant = glookoInstant(zone, text, parseOffset(row.pumpTimestampUtcOffset));

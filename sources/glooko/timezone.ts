@@ -54,13 +54,28 @@ export function offsetAt(zone: Zone, ms: number): number {
  * (the record's own offset, in minutes) names the second; one that never happened (spring) is read
  * with the offset from before the change, i.e. moved forward by the gap, as the device showed it.
  */
-export function wallToUtc(zone: Zone, wallMs: number, hint?: number): { ms: number; utcOffset: number } {
+export interface Instant {
+  ms: number;
+  /** Minutes east of UTC at `ms`. */
+  utcOffset: number;
+  /** In the repeated autumn hour: the second time the wall clock showed this (when `ms` is the first). */
+  second?: { ms: number; utcOffset: number };
+}
+
+export function wallToUtc(zone: Zone, wallMs: number, hint?: number): Instant {
   if (zone.kind === 'fixed') return { ms: wallMs - zone.minutes * MINUTE_MS, utcOffset: zone.minutes };
   const before = offsetAt(zone, wallMs - DAY_MS);
   const after = offsetAt(zone, wallMs + DAY_MS);
   const valid = [...new Set([before, after])].filter((o) => offsetAt(zone, wallMs - o * MINUTE_MS) === o);
-  const chosen = valid.length === 0 ? before : hint !== undefined && valid.includes(hint) ? hint : Math.max(...valid);
-  return { ms: wallMs - chosen * MINUTE_MS, utcOffset: chosen };
+  if (valid.length === 0) return { ms: wallMs - before * MINUTE_MS, utcOffset: before };
+  const first = Math.max(...valid);
+  const second = Math.min(...valid);
+  const chosen = hint !== undefined && valid.includes(hint) ? hint : first;
+  return {
+    ms: wallMs - chosen * MINUTE_MS,
+    utcOffset: chosen,
+    ...(chosen === first && second !== first ? { second: { ms: wallMs - second * MINUTE_MS, utcOffset: second } } : {}),
+  };
 }
 
 /** A real instant → the fake-UTC wall-clock epoch Glooko expects in `startDate`/`endDate`. */
@@ -86,7 +101,7 @@ const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{
  * A Glooko time → real instant. `Z` or no suffix = the wall clock in `zone`; an explicit other
  * offset is real and respected. `hint` disambiguates the repeated autumn hour. Undefined if unreadable.
  */
-export function glookoInstant(zone: Zone, text: string, hint?: number): { ms: number; utcOffset: number } | undefined {
+export function glookoInstant(zone: Zone, text: string, hint?: number): Instant | undefined {
   const m = ISO.exec(text.trim());
   if (!m) return undefined;
   const wall = Date.parse(`${m[1]}Z`);
