@@ -64,9 +64,9 @@ describe('bad input at start-up', () => {
 
   it('a configured source that this version cannot run is refused, never skipped', async () => {
     await expectConfigError(
-      { CONNECT_SOURCE: 'glooko', CONNECT_GLOOKO_EMAIL: 'me@example.com', CONNECT_GLOOKO_PASSWORD: 'pw' },
+      { CONNECT_SOURCE: 'minimedcarelink', CONNECT_CARELINK_USERNAME: 'me', CONNECT_CARELINK_PASSWORD: 'pw', CONNECT_COUNTRY_CODE: 'gb' },
       'SRC001',
-      ['glooko', 'simulator'],
+      ['minimedcarelink', 'simulator'],
     );
   });
 

@@ -56,6 +56,32 @@ describe("nightscout-connect's environment names", () => {
     expect(failure(() => load({ CONNECT_SOURCE: 'dexcomshare', CONNECT_SHARE_ACCOUNT_NAME: 'a', CONNECT_SHARE_PASSWORD: 'b', CONNECT_SHARE_REGION: 'mars' })).message).toMatch(/CONNECT_SHARE_REGION/);
   });
 
+  it('configure a Glooko bridge: region (ENV or REGION, default = us, de = de-fr), IANA zone, fixed offset, the 2026 settings', () => {
+    const config = load({
+      CONNECT_SOURCE: 'glooko',
+      CONNECT_GLOOKO_EMAIL: 'me@example.com',
+      CONNECT_GLOOKO_PASSWORD: '123456',
+      CONNECT_GLOOKO_ENV: 'EU',
+      CONNECT_GLOOKO_TIMEZONE: 'Europe/Berlin',
+      CONNECT_GLOOKO_TIMEZONE_OFFSET: '1',
+      CONNECT_GLOOKO_AUTH_MODE: 'WEB',
+      CONNECT_GLOOKO_LOOKBACK_DAYS: '30',
+      CONNECT_GLOOKO_SKIP_ENTRIES: 'true',
+      CONNECT_GLOOKO_USE_V3_GRAPH: 'false',
+    });
+    const source = config.bridges[0]?.source;
+    expect(source).toMatchObject({ kind: 'glooko', email: 'me@example.com', region: 'eu', timezone: 'Europe/Berlin', timezoneOffset: 1, authMode: 'web', lookbackDays: 30, skipEntries: true, useV3Graph: false, intervalSeconds: 300 });
+    expect(source && 'password' in source && source.password).toBeInstanceOf(Secret);
+    expect(JSON.stringify(config)).not.toContain('123456');
+    const base = { CONNECT_SOURCE: 'glooko', CONNECT_GLOOKO_EMAIL: 'a', CONNECT_GLOOKO_PASSWORD: 'b' };
+    expect(load(base).bridges[0]?.source).toMatchObject({ region: 'us', authMode: 'auto', lookbackDays: 14, skipEntries: false, useV3Graph: true });
+    expect(load({ ...base, CONNECT_GLOOKO_ENV: 'default' }).bridges[0]?.source).toMatchObject({ region: 'us' });
+    expect(load({ ...base, CONNECT_GLOOKO_REGION: 'de' }).bridges[0]?.source).toMatchObject({ region: 'de-fr' });
+    expect(failure(() => load({ ...base, CONNECT_GLOOKO_ENV: 'mars' })).message).toMatch(/CONNECT_GLOOKO_ENV/);
+    expect(failure(() => load({ ...base, CONNECT_GLOOKO_TIMEZONE: 'Berlin Time' })).message).toMatch(/IANA.*CONNECT_GLOOKO_TIMEZONE/);
+    expect(failure(() => load({ ...base, CONNECT_GLOOKO_LOOKBACK_DAYS: '365' })).message).toMatch(/CONNECT_GLOOKO_LOOKBACK_DAYS/);
+  });
+
   it('accept carelink as an alias of minimedcarelink', () => {
     const config = load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_USERNAME: 'u', CONNECT_CARELINK_PASSWORD: 'p', CONNECT_COUNTRY_CODE: 'gb' });
     expect(config.bridges[0]?.source.kind).toBe('minimedcarelink');
