@@ -44,6 +44,18 @@ export function startCursor(window: FetchWindow): Cursor {
   return { lastUpdatedAt: new Date(window.fromMs - CURSOR_SLACK_MS).toISOString(), lastGuid: ZERO_GUID };
 }
 
+/** Both loops poll on the same cadence and reach back the same look-back. */
+function schedule(options: LoopOptions): Omit<SourceLoop<GlookoSession>, 'name' | 'collections' | 'fetch' | 'transform'> {
+  return {
+    expectedIntervalMs: options.intervalSeconds * 1000,
+    minIntervalMs: options.intervalSeconds * 1000,
+    lagMs: GLOOKO_LAG_MS,
+    historyMs: options.lookbackDays * DAY_MS,
+    maxRetries: GLOOKO_MAX_RETRIES,
+    backoff: GLOOKO_BACKOFF,
+  };
+}
+
 /** Runs a data call; a 401 drops the persisted session before the machines sign in again. */
 async function guarded<T>(options: LoopOptions, session: GlookoSession, call: () => Promise<T>): Promise<T> {
   try {
@@ -102,18 +114,7 @@ export function cgmLoop(options: LoopOptions): SourceLoop<GlookoSession> {
       return { zone: session.zone, ...(session.meterUnits === undefined ? {} : { meterUnits: session.meterUnits }), egvs: egvs ?? [], graph };
     });
   }
-  return {
-    name: 'entries',
-    collections: ['entries'],
-    expectedIntervalMs: options.intervalSeconds * 1000,
-    minIntervalMs: options.intervalSeconds * 1000,
-    lagMs: GLOOKO_LAG_MS,
-    historyMs: options.lookbackDays * DAY_MS,
-    maxRetries: GLOOKO_MAX_RETRIES,
-    backoff: GLOOKO_BACKOFF,
-    fetch,
-    transform: (raw) => transformCgm(raw),
-  };
+  return { ...schedule(options), name: 'entries', collections: ['entries'], fetch, transform: (raw) => transformCgm(raw) };
 }
 
 /**
@@ -145,16 +146,5 @@ export function treatmentsLoop(options: LoopOptions): SourceLoop<GlookoSession> 
       }
     });
   }
-  return {
-    name: 'treatments',
-    collections: ['treatments'],
-    expectedIntervalMs: options.intervalSeconds * 1000,
-    minIntervalMs: options.intervalSeconds * 1000,
-    lagMs: GLOOKO_LAG_MS,
-    historyMs: options.lookbackDays * DAY_MS,
-    maxRetries: GLOOKO_MAX_RETRIES,
-    backoff: GLOOKO_BACKOFF,
-    fetch,
-    transform: (raw) => transformTreatments(raw),
-  };
+  return { ...schedule(options), name: 'treatments', collections: ['treatments'], fetch, transform: (raw) => transformTreatments(raw) };
 }

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { glucoseAt, startFakeShare, type FakeShare, type FakeShareOptions } from '../fakes/share-server.js';
 import { foreverRuns, runCli, tempDir } from './cli.js';
+import { filesUnder, storedDocuments } from './readings.js';
 import { perTest } from '../fakes/per-test.js';
 
 /** The real CLI against the fake Dexcom Share server (test/fakes/share-server.ts), as a user runs it. */
@@ -38,21 +39,7 @@ function logLines(stderr: string): LogLine[] {
 const frames = (stderr: string, outcome: string): number => logLines(stderr).filter((l) => l.loop === 'entries' && l.outcome === outcome).length;
 const hasDexError = (text: string): boolean => /\[DEX0\d\d\]/.test(text);
 
-function stored(dataDir: string): StoredEntry[] {
-  const base = join(dataDir, 'entries');
-  if (!existsSync(base)) return [];
-  return readdirSync(base).flatMap((f) =>
-    readFileSync(join(base, f), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as StoredEntry),
-  );
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
-}
+const stored = (dataDir: string): StoredEntry[] => storedDocuments<StoredEntry>(dataDir, 'entries');
 
 const startFake = perTest(startFakeShare);
 const fake = (options: FakeShareOptions = {}): Promise<FakeShare> => startFake(options);

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { glookoGlucoseAt, startFakeGlooko, type FakeGlooko, type FakeGlookoOptions } from '../fakes/glooko-server.js';
 import { perTest } from '../fakes/per-test.js';
 import { foreverRuns, runCli, tempDir } from './cli.js';
-import { logLines } from './readings.js';
+import { filesUnder, logLines, storedDocuments } from './readings.js';
 
 /** The real CLI against the fake Glooko server (test/fakes/glooko-server.ts), as a user runs it. */
 
@@ -21,21 +21,7 @@ interface Stored {
 const HOUR = 3_600_000;
 const frames = (stderr: string, loop: string, outcome: string): number => logLines(stderr).filter((l) => l.loop === loop && l.outcome === outcome).length;
 
-function stored(dataDir: string, collection: string): Stored[] {
-  const base = join(dataDir, collection);
-  if (!existsSync(base)) return [];
-  return readdirSync(base).flatMap((f) =>
-    readFileSync(join(base, f), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Stored),
-  );
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
-}
+const stored = (dataDir: string, collection: string): Stored[] => storedDocuments<Stored>(dataDir, collection);
 
 const startFake = perTest(startFakeGlooko);
 const fake = (options: FakeGlookoOptions = {}): Promise<FakeGlooko> => startFake({ historyHours: 12, ...options });

@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp, type FakeLluOptions } from '../fakes/llu-server.js';
 import { ARROW_DIRECTIONS, decodeToken, glucoseAt, tickAtOrBefore } from '../fakes/llu-wire.js';
 import { foreverRuns, runCli, tempDir } from './cli.js';
+import { filesUnder, storedDocuments } from './readings.js';
 import { perTest } from '../fakes/per-test.js';
 
 /**
@@ -62,23 +63,7 @@ const frames = (stderr: string, outcome: string): number =>
   logLines(stderr).filter((l) => l.loop === 'entries' && l.outcome === outcome).length;
 const hasLluError = (text: string): boolean => /\[LLU[0-9A-Z_-]*\]/.test(text);
 
-function stored<T>(dataDir: string, collection: string): T[] {
-  const base = join(dataDir, collection);
-  if (!existsSync(base)) return [];
-  return readdirSync(base).flatMap((f) =>
-    readFileSync(join(base, f), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as T),
-  );
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)],
-  );
-}
+const stored = storedDocuments;
 
 const startFake = perTest(startFakeLibreLinkUp);
 const fake = (options: FakeLluOptions = {}): Promise<FakeLibreLinkUp> => startFake(options);

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { syncIdentifier } from '../../lib/identity.js';
@@ -63,4 +63,22 @@ export function expectEveryReadingOnce(dates: readonly number[], since: number, 
 
 export function nightscoutEntryDates(ns: FakeNightscout): number[] {
   return ns.docs('entries').map((d) => d.date as number);
+}
+
+/** Every document the filesystem output holds for `collection` under `dataDir`, in file order. */
+export function storedDocuments<T>(dataDir: string, collection: string): T[] {
+  const base = join(dataDir, collection);
+  if (!existsSync(base)) return [];
+  return readdirSync(base).flatMap((f) =>
+    readFileSync(join(base, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as T),
+  );
+}
+
+/** Every file below `dir` (state files, output files), for mode and content checks. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
 }

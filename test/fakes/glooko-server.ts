@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 /**
  * A fake Glooko server (vendor-apis.md §4) on 127.0.0.1, for driver and end-to-end tests. Point a
@@ -293,12 +293,8 @@ export async function startFakeGlooko(options: FakeGlookoOptions = {}): Promise<
       inFlight--;
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    });
+  const listening = await listenOnLoopback(server);
+  fake.url = listening.url;
+  fake.close = listening.close;
   return fake;
 }

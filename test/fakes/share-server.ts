@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 /**
  * A fake Dexcom Share server (vendor-apis.md §2) on 127.0.0.1, for driver and end-to-end tests.
@@ -165,12 +165,8 @@ export async function startFakeShare(options: FakeShareOptions = {}): Promise<Fa
       res.end(JSON.stringify(reply.body));
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    });
+  const listening = await listenOnLoopback(server);
+  fake.url = listening.url;
+  fake.close = listening.close;
   return fake;
 }
