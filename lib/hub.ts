@@ -70,7 +70,12 @@ export class Hub {
     for (const bridge of config.bridges) {
       const ctx = driverContext(config, bridge, this.#deps.log, this.#now);
       const driver = await build(bridge.source, ctx);
-      const outputs = await createOutputs(bridge, { now: this.#now, log: this.#deps.log.child({ bridge: bridge.id }), state: ctx.state });
+      const outputs = await createOutputs(bridge, {
+        now: this.#now,
+        log: this.#deps.log.child({ bridge: bridge.id }),
+        state: ctx.state,
+        ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
+      });
       prepared.push({ bridge, outputs, driver });
     }
     const started: Output[] = [];

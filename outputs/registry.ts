@@ -2,6 +2,7 @@ import type { BridgeConfig } from '../lib/config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { StateStore } from '../lib/state-store.js';
 import { reliable } from './reliable/index.js';
+import { DEFAULT_HORIZON_MS } from './reliable/router.js';
 import type { Output } from './types.js';
 
 /** Output settings that are present in the bridge's config, in a fixed order. */
@@ -24,6 +25,8 @@ export interface OutputDeps {
    * every failure instead of queueing it.
    */
   state?: StateStore;
+  /** The source's `lateArrivalMs`: the routers accept documents this far behind their newest (never less than 24 h). */
+  lateArrivalMs?: number;
 }
 
 /**
@@ -53,5 +56,6 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
   }
   const { state } = deps;
   if (!state) return outputs;
-  return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries }));
+  const horizonMs = Math.max(DEFAULT_HORIZON_MS, deps.lateArrivalMs ?? 0);
+  return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs }));
 }

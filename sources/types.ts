@@ -57,6 +57,11 @@ export interface SourceDriver<Auth = unknown, Session = unknown> {
   device: string;
   /** Where the driver sends requests; overridable by config for tests and self-hosters. */
   baseUrl?: string;
+  /**
+   * How far behind the newest stored document a new one may still arrive (a vendor fed by devices
+   * that upload days late). The outputs' routers accept documents this far back; default 24 h.
+   */
+  lateArrivalMs?: number;
   session: SessionFunctions<Auth, Session>;
   loops: readonly SourceLoop<Session>[];
 }

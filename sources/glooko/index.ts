@@ -48,6 +48,8 @@ export function createGlookoDriver(settings: GlookoSettings, ctx: DriverContext)
     kind: 'glooko',
     device: GLOOKO_DEVICE,
     baseUrl: endpoint.baseUrl,
+    // A pump that syncs days after the phone logged food must not be dropped as "older than stored".
+    lateArrivalMs: settings.lookbackDays * 24 * 60 * 60_000,
     session,
     loops: settings.skipEntries ? [treatmentsLoop(loopOptions)] : [cgmLoop(loopOptions), treatmentsLoop(loopOptions)],
   };

@@ -101,6 +101,24 @@ describe('gluco-hub with a Glooko account (fake server)', () => {
     expect(stored(data, 'treatments')).toHaveLength(treatments.length);
   }, 150_000);
 
+  it('a pump that uploads two days late: its bolus still reaches the files, behind newer treatments', async () => {
+    const glooko = await fake();
+    const cwd = tempDir('gh-glk-');
+    const env = glookoEnv(glooko, cwd);
+    const first = forever(cwd, env);
+    await first.until((o) => frames(o.stderr, 'treatments', 'success') >= 1, 60_000);
+    expect(await stop(first)).toBe(0);
+    const before = stored(join(cwd, 'data'), 'treatments');
+    const lateDate = Math.min(...before.map((t) => t.date)) - 36 * HOUR;
+    glooko.uploadLateBolus(lateDate);
+    const second = forever(cwd, env);
+    await second.until((o) => frames(o.stderr, 'treatments', 'success') >= 1, 60_000);
+    expect(await stop(second)).toBe(0);
+    const after = stored(join(cwd, 'data'), 'treatments');
+    expect(after.filter((t) => t.glookoGuid === `late-${lateDate}`)).toMatchObject([{ date: lateDate, eventType: 'Meal Bolus' }]);
+    expect(after).toHaveLength(before.length + 1);
+  }, 150_000);
+
   it('a two-step account: one sign-in, GLK004 says it is not supported; a restart does not try again', async () => {
     const glooko = await fake({ twoFactor: true });
     const cwd = tempDir('gh-glk-');

@@ -72,6 +72,8 @@ export interface FakeGlooko {
   readings(): ServedReading[];
   treatments(): ServedTreatment[];
   fail(path: string, status: number, times: number): void;
+  /** A meal bolus dated `date` that the pump uploads only now (a pump synced days late). */
+  uploadLateBolus(date: number): void;
   revokeSessions(): void;
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startFakeGlooko(options: FakeGlookoOptions = {}): Promise<
   const sessions = new Set<string>();
   const formTokens = new Set<string>();
   const failures = new Map<string, { status: number; times: number }>();
+  const late: Row[] = [];
   const wall = (ms: number): string => new Date(ms + offsetMinutes(zone, ms) * 60_000).toISOString();
   const start = Math.floor((clock() - historyMs) / FIVE_MIN) * FIVE_MIN;
   let inFlight = 0;
@@ -121,6 +124,8 @@ export async function startFakeGlooko(options: FakeGlookoOptions = {}): Promise<
     readings: () => cgmRows().map((r) => ({ date: r.date, sgv: glookoGlucoseAt(r.date), guid: r.guid })),
     treatments: () => [...treatmentRows().values()].flatMap((rows) => rows.map((r) => ({ date: r.date, guid: r.guid, eventType: String(r.body.expect) }))),
     fail: (path, status, times) => failures.set(path, { status, times }),
+    uploadLateBolus: (date) =>
+      late.push({ date, updatedAt: clock(), guid: `late-${date}`, body: { pumpTimestamp: wall(date), softDeleted: false, insulinDelivered: 1.5, carbsInput: 20, expect: 'Meal Bolus' } }),
     revokeSessions: () => sessions.clear(),
     close: () => Promise.resolve(),
   };
@@ -159,6 +164,7 @@ export async function startFakeGlooko(options: FakeGlookoOptions = {}): Promise<
       feeds.get('foods')!.push({ date: t + HOUR, updatedAt: t + HOUR + uploadLag, guid: `food-${t}`, body: { ...base, pumpTimestamp: wall(t + HOUR), carbs: 12, name: 'apple', expect: 'Carb Correction' } });
       if (t % (12 * HOUR) === 0) feeds.get('events')!.push({ date: t, updatedAt: t + uploadLag, guid: `pod-${t}`, body: { ...base, type: 'pod_activated', expect: 'Site Change' } });
     }
+    feeds.get('normalBoluses')!.push(...late);
     for (const [key, rows] of feeds) feeds.set(key, rows.filter((r) => r.updatedAt <= clock()));
     return feeds;
   }
