@@ -94,6 +94,14 @@ async function graphPoints(options: LoopOptions, session: GlookoSession, window:
 export function cgmLoop(options: LoopOptions): SourceLoop<GlookoSession> {
   // An empty feed after readings came through means "nothing new yet", not "this account has no feed".
   let feedHasReadings = false;
+  // An account with no CGM at all would otherwise have its whole look-back asked of the graph every poll.
+  let graphEmptyUntil: number | undefined;
+  async function fallback(session: GlookoSession, window: FetchWindow, signal: AbortSignal): Promise<unknown[]> {
+    const fromMs = graphEmptyUntil === undefined ? window.fromMs : Math.max(window.fromMs, graphEmptyUntil - CURSOR_SLACK_MS);
+    const points = await graphPoints(options, session, { fromMs, toMs: window.toMs }, signal);
+    graphEmptyUntil = points.length === 0 ? window.toMs : undefined;
+    return points;
+  }
   async function fetch(session: GlookoSession, window: FetchWindow, signal: AbortSignal): Promise<CgmRaw> {
     return guarded(options, session, async () => {
       const from = startCursor(window);
@@ -109,8 +117,8 @@ export function cgmLoop(options: LoopOptions): SourceLoop<GlookoSession> {
       });
       const usable = countUsable(egvs ?? []);
       if (usable > 0) feedHasReadings = true;
-      const fallback = options.useGraph && usable === 0 && !feedHasReadings;
-      const graph = fallback ? await graphPoints(options, session, window, signal) : [];
+      const useGraph = options.useGraph && usable === 0 && !feedHasReadings;
+      const graph = useGraph ? await fallback(session, window, signal) : [];
       return { zone: session.zone, ...(session.meterUnits === undefined ? {} : { meterUnits: session.meterUnits }), egvs: egvs ?? [], graph };
     });
   }

@@ -127,6 +127,25 @@ describe('Glooko CGM loop', () => {
     expect(batch.entries[0]).toMatchObject({ sgv: 142, date: Date.parse('2026-11-22T10:10:00Z') });
   });
 
+  it('an account with no CGM anywhere: after an empty graph, the next poll asks the graph only for the time since', async () => {
+    const { h, session } = await signedIn();
+    const starts: number[] = [];
+    const empty = { series: { cgmHigh: [], cgmNormal: [], cgmLow: [] } };
+    nock(US).get(EGVS).query(true).times(2).reply(200, page('egvs', []));
+    nock(US)
+      .get(GRAPH)
+      .query((q) => (starts.push(Date.parse(String(q.startDate))), true))
+      .times(8)
+      .reply(200, empty);
+    const window = { fromMs: NOW - 14 * 24 * HOUR, toMs: NOW };
+    await loop(h, 'entries').fetch(session, window, signal());
+    expect(starts).toHaveLength(7);
+    starts.length = 0;
+    await loop(h, 'entries').fetch(session, { fromMs: window.fromMs, toMs: NOW + 5 * 60_000 }, signal());
+    // One request, from the end of the last (empty) answer less the slack, on Berlin's wall clock.
+    expect(starts).toEqual([NOW - CURSOR_SLACK_MS + HOUR]);
+  });
+
   it('once the feed had readings, an empty page means “nothing new”: no graph call', async () => {
     const { h, session } = await signedIn();
     nock(US).get(EGVS).query(true).reply(200, fixture('egvs')).get(EGVS).query(true).reply(200, page('egvs', []));
