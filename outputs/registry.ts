@@ -25,6 +25,8 @@ export interface OutputDeps {
    * every failure instead of queueing it.
    */
   state?: StateStore;
+  /** Outputs the process itself provides (gluco-hub inside Nightscout: its storage), before the configured ones. */
+  provided?: readonly Output[];
   /** The source's `lateArrivalMs`: the routers accept documents this far behind their newest (never less than 24 h). */
   lateArrivalMs?: number;
 }
@@ -33,7 +35,7 @@ export interface OutputDeps {
  * Builds every output the bridge configures: an output runs when its settings are present.
  */
 export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Promise<Output[]> {
-  const outputs: Output[] = [];
+  const outputs: Output[] = [...(deps.provided ?? [])];
   for (const key of OUTPUT_KEYS) {
     if (key === 'filesystem' && bridge.filesystem) {
       const { createFilesystemOutput } = await import('./filesystem/index.js');

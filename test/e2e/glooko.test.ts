@@ -24,7 +24,11 @@ const frames = (stderr: string, loop: string, outcome: string): number => logLin
 const stored = (dataDir: string, collection: string): Stored[] => storedDocuments<Stored>(dataDir, collection);
 
 const startFake = perTest(startFakeGlooko);
-const fake = (options: FakeGlookoOptions = {}): Promise<FakeGlooko> => startFake({ historyHours: 12, ...options });
+// The fake's clock stands still, so what a test expects is exactly what the CLI was served, even across a 5-min tick.
+const fake = (options: FakeGlookoOptions = {}): Promise<FakeGlooko> => {
+  const frozen = Date.now();
+  return startFake({ historyHours: 12, now: () => frozen, ...options });
+};
 const { forever, stop } = foreverRuns();
 
 function glookoEnv(glooko: FakeGlooko, cwd: string, extra: Record<string, string> = {}): Record<string, string> {
