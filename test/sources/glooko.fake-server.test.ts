@@ -45,10 +45,10 @@ describe('Glooko driver against the fake server', () => {
   });
 
   it('CGM only in the graph: the readings arrive through the fallback', async () => {
-    const fake = await start({ egvs: 'empty', meterUnits: 'mmoll', historyHours: 6 });
-    const h = harness({ server: fake.url, email: fake.email, password: new Secret(fake.password) });
-    const session = await establish(h.driver);
     const now = Date.now();
+    const fake = await start({ egvs: 'empty', meterUnits: 'mmoll', historyHours: 6, now: () => now });
+    const h = harness({ server: fake.url, email: fake.email, password: new Secret(fake.password) }, { clock: { now } });
+    const session = await establish(h.driver);
     const window = { fromMs: now - 6 * HOUR, toMs: now };
     const entries = h.driver.loops[0]!.transform(await h.driver.loops[0]!.fetch(session, window, signal()), window).entries;
     const served = fake.readings().filter((r) => r.guid.startsWith('egv-') && r.date >= window.fromMs);
