@@ -26,7 +26,7 @@ export type PersistedDevice = z.infer<typeof persistedDeviceSchema>;
 
 export const persistedSessionSchema = z.object({
   /** tough-cookie's serialised jar; holds `_logbook-web_session`. */
-  cookies: z.unknown(),
+  cookies: z.looseObject({ cookies: z.array(z.unknown()) }),
   glookoCode: z.string().min(1),
   /** The account's own zone and units, as `/api/v3/session/users` said. */
   accountZone: z.string().optional(),

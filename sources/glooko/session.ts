@@ -145,7 +145,7 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
     const age = ctx.now() - record.savedAt;
     if (age < 0 || age >= SESSION_RENEW_MS) return undefined;
     try {
-      const jar = await CookieJar.deserialize(record.cookies as string);
+      const jar = await CookieJar.deserialize(record.cookies);
       return { jar, glookoCode: record.glookoCode, establishedMs: record.savedAt, restored: record };
     } catch {
       return undefined;
