@@ -1,5 +1,6 @@
 import type { SourceKind, SourceSettings } from '../lib/config/schema.js';
 import { createDexcomShareDriver } from './dexcomshare/index.js';
+import { createGlookoDriver } from './glooko/index.js';
 import { createLibreLinkUpDriver } from './librelinkup/index.js';
 import { createNightscoutSourceDriver } from './nightscout/index.js';
 import { unavailableSource } from './registry.js';
@@ -18,6 +19,7 @@ const EAGER: { [K in SourceKind]?: Build<K> } = {
   linkup: createLibreLinkUpDriver,
   dexcomshare: createDexcomShareDriver,
   nightscout: createNightscoutSourceDriver,
+  glooko: createGlookoDriver,
 };
 
 export function createDriverNow(settings: SourceSettings, ctx: DriverContext): SourceDriver {
