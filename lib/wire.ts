@@ -26,6 +26,8 @@ export interface WireRequest {
   headers: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent form-encoded instead (OAuth token endpoints). */
+  form?: Record<string, string>;
   signal: AbortSignal;
 }
 
@@ -59,12 +61,18 @@ function transportReason(error: unknown): string {
 export async function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
   if (request.signal.aborted) throw request.signal.reason;
   let response;
+  const [contentType, data] =
+    request.form !== undefined
+      ? ['application/x-www-form-urlencoded', new URLSearchParams(request.form).toString()]
+      : request.body !== undefined
+        ? ['application/json', JSON.stringify(request.body)]
+        : [undefined, undefined];
   try {
     response = await http.request<string>({
       method: request.method,
       url: request.url,
-      headers: request.body === undefined ? request.headers : { 'content-type': 'application/json', ...request.headers },
-      data: request.body === undefined ? undefined : JSON.stringify(request.body),
+      headers: contentType === undefined ? request.headers : { 'content-type': contentType, ...request.headers },
+      data,
       signal: request.signal,
       responseType: 'text',
       // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
@@ -99,7 +107,7 @@ export function retryAfterMs(value: string | undefined, nowMs: number): number |
 }
 
 const EXCERPT_CHARS = 160;
-const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken|api-secret|secret|accessToken)"\s*:\s*"[^"]*"/gi;
+const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken|api-secret|secret|accessToken|access_token|refresh_token|id_token|client_secret)"\s*:\s*"[^"]*"/gi;
 
 /** A short, single-line body excerpt with credential-looking fields masked. */
 export function excerpt(text: string): string {

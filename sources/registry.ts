@@ -24,6 +24,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
     if (settings.kind !== 'dexcomshare') throw new Error('dexcomshare factory given other settings');
     return createDexcomShareDriver(settings, ctx);
   },
+  minimedcarelink: async (settings, ctx) => {
+    const { createCareLinkDriver } = await import('./carelink/index.js');
+    if (settings.kind !== 'minimedcarelink') throw new Error('minimedcarelink factory given other settings');
+    return createCareLinkDriver(settings, ctx);
+  },
   nightscout: async (settings, ctx) => {
     const { createNightscoutSourceDriver } = await import('./nightscout/index.js');
     if (settings.kind !== 'nightscout') throw new Error('nightscout factory given other settings');
