@@ -136,9 +136,9 @@ export const carelinkSourceSchema = z.object({
   /** The language CareLink's login page is shown in. */
   languageCode: text.default('en'),
   /** The longest wait between polls; polls align to readings (newest + 5 min + 1 min) within it. */
-  intervalSeconds: z.coerce.number().int().min(60).max(3600).default(300),
+  intervalSeconds: z.coerce.number().int().min(10).max(3600).default(300),
   /** Never poll faster than this after a successful poll. */
-  minIntervalSeconds: z.coerce.number().int().min(30).max(3600).default(60),
+  minIntervalSeconds: z.coerce.number().int().min(10).max(3600).default(60),
 });
 
 export const sourceSchema = z.discriminatedUnion('kind', [
