@@ -56,9 +56,32 @@ describe("nightscout-connect's environment names", () => {
     expect(failure(() => load({ CONNECT_SOURCE: 'dexcomshare', CONNECT_SHARE_ACCOUNT_NAME: 'a', CONNECT_SHARE_PASSWORD: 'b', CONNECT_SHARE_REGION: 'mars' })).message).toMatch(/CONNECT_SHARE_REGION/);
   });
 
-  it('accept carelink as an alias of minimedcarelink', () => {
-    const config = load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_USERNAME: 'u', CONNECT_CARELINK_PASSWORD: 'p', CONNECT_COUNTRY_CODE: 'gb' });
-    expect(config.bridges[0]?.source.kind).toBe('minimedcarelink');
+  it('accept carelink as an alias of minimedcarelink, and its names that still mean something', () => {
+    const config = load({
+      CONNECT_SOURCE: 'carelink',
+      CONNECT_CARELINK_USERNAME: 'u',
+      CONNECT_COUNTRY_CODE: 'gb',
+      CONNECT_CARELINK_REGION: 'EU',
+      CONNECT_CARELINK_SERVER: 'carelink.minimed.eu',
+      CONNECT_CARELINK_PATIENT_USERNAME: 'pt_user1',
+      CONNECT_LANGUAGE_CODE: 'de',
+      CONNECT_CARELINK_INTERVAL_SECONDS: '120',
+    });
+    expect(config.bridges[0]?.source).toEqual({
+      kind: 'minimedcarelink',
+      username: 'u',
+      countryCode: 'gb',
+      region: 'eu',
+      server: 'carelink.minimed.eu',
+      patientUsername: 'pt_user1',
+      languageCode: 'de',
+      intervalSeconds: 120,
+      minIntervalSeconds: 60,
+    });
+    expect(failure(() => load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_REGION: 'asia' })).message).toMatch(/CONNECT_CARELINK_REGION/);
+    // The password still loads (masked), so the driver can refuse it with CL002 and explain the new login.
+    const old = load({ CONNECT_SOURCE: 'minimedcarelink', CONNECT_CARELINK_PASSWORD: 'p' });
+    expect(old.bridges[0]?.source).toMatchObject({ password: expect.any(Secret) as unknown });
   });
 
   it('set the Nightscout target by either name, and move ?token= out of the URL', () => {

@@ -35,7 +35,7 @@ function carePartner(token = ACCESS, family = 'BLE_MINIMED'): nock.Scope {
     .get('/patient/users/me')
     .reply(200, fixture('users-me'))
     .get('/patient/m2m/links/patients')
-    .reply(200, fixture('links-patients') as unknown as nock.Body)
+    .reply(200, fixture<nock.Body>('links-patients'))
     .get('/patient/monitor/data')
     .reply(200, { deviceFamily: family });
 }
@@ -178,7 +178,7 @@ describe('CareLink token refresh', () => {
         return [200, fixture('users-me')];
       })
       .get('/patient/m2m/links/patients')
-      .reply(200, fixture('links-patients') as unknown as nock.Body)
+      .reply(200, fixture<nock.Body>('links-patients'))
       .get('/patient/monitor/data')
       .reply(200, { deviceFamily: 'BLE' });
     await establish(h.driver);
@@ -286,7 +286,7 @@ describe('CareLink token refresh', () => {
 
   it('a rotated token that cannot be saved is still used, with a warning that a restart would need a new login', async () => {
     const h = harness({}, savedLogin({ expiresAt: 0 }));
-    const write = h.state.write;
+    const write = h.state.write.bind(h.state);
     h.state.write = () => Promise.reject(new Error('[STATE003] disk full'));
     discovery();
     nock(LOGIN_HOST).post('/oauth/token').reply(200, { access_token: NEW_ACCESS, refresh_token: ROTATED, expires_in: 3600 });
