@@ -1,7 +1,6 @@
 import type { DeviceStatus } from '../../lib/domain.js';
-import { syncIdentifier } from '../../lib/identity.js';
 import type { PumpClock } from './clock.js';
-import { CARELINK_APP, CARELINK_DEVICE } from './entries.js';
+import { stamp } from './stamp.js';
 import { dataAgeMs, STALE_AFTER_MS, type PatientData } from './patient-data.js';
 
 /**
@@ -54,12 +53,8 @@ export function toDeviceStatus(data: PatientData, clock: PumpClock): DeviceStatu
   const uploaderBattery = guardian ? (data.medicalDeviceBatteryLevelPercent ?? data.conduitBatteryLevel) : data.conduitBatteryLevel;
   return [
     {
-      date,
       created_at: new Date(date).toISOString(),
-      ...(clock.zoneMinutes === undefined ? {} : { utcOffset: clock.zoneMinutes }),
-      device: CARELINK_DEVICE,
-      identifier: syncIdentifier({ device: CARELINK_DEVICE, date }),
-      app: CARELINK_APP,
+      ...stamp(date, clock),
       ...(uploaderBattery == null ? {} : { uploaderBattery, uploader: { battery: uploaderBattery } }),
       ...(guardian ? {} : { pump: pumpBlock(data, clock) }),
       connect: compact({

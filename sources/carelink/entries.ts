@@ -1,12 +1,8 @@
 import type { Entry } from '../../lib/domain.js';
-import { syncIdentifier } from '../../lib/identity.js';
 import type { PumpClock } from './clock.js';
 import { toMgdl, type PatientData, type Sg } from './patient-data.js';
+import { stamp } from './stamp.js';
 import { trendFor } from './trend.js';
-
-/** The `device` on every CareLink document; part of every sync identifier, so it never changes. */
-export const CARELINK_DEVICE = 'carelink';
-export const CARELINK_APP = 'gluco-hub';
 
 interface Timed {
   sg: number;
@@ -34,16 +30,7 @@ export function toEntries(data: PatientData, clock: PumpClock): Entry[] {
   const byDate = new Map<number, Entry>();
   for (const { sg, date } of all) {
     if (sg <= 0 || byDate.has(date)) continue;
-    byDate.set(date, {
-      type: 'sgv',
-      sgv: toMgdl(sg, units),
-      date,
-      dateString: new Date(date).toISOString(),
-      ...(clock.zoneMinutes === undefined ? {} : { utcOffset: clock.zoneMinutes }),
-      device: CARELINK_DEVICE,
-      identifier: syncIdentifier({ device: CARELINK_DEVICE, date }),
-      app: CARELINK_APP,
-    });
+    byDate.set(date, { type: 'sgv', sgv: toMgdl(sg, units), dateString: new Date(date).toISOString(), ...stamp(date, clock) });
   }
   const latest = newest === undefined ? undefined : byDate.get(newest.date);
   const trend = trendFor(data.lastSGTrend);

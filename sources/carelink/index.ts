@@ -2,7 +2,7 @@ import type { SourceSettings } from '../../lib/config/schema.js';
 import type { DriverContext, SourceDriver } from '../types.js';
 import { authorizedCall } from './calls.js';
 import { createCareLinkClient } from './client.js';
-import { CARELINK_DEVICE } from './entries.js';
+import { CARELINK_DEVICE } from './stamp.js';
 import { clError } from './errors.js';
 import { placement } from './hosts.js';
 import { dataLoop } from './loop.js';
@@ -12,7 +12,7 @@ import { createTokens } from './tokens.js';
 export type { CareLinkAuth, CareLinkSession } from './session.js';
 export { CL_ERRORS, type ClCode } from './errors.js';
 export { STATE_KEYS } from './persisted.js';
-export { CARELINK_DEVICE } from './entries.js';
+export { CARELINK_DEVICE } from './stamp.js';
 
 /** The `minimedcarelink` source settings, as the config schema (`carelinkSourceSchema`) produces them. */
 export type CareLinkSettings = Extract<SourceSettings, { kind: 'minimedcarelink' }>;

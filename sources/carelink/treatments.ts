@@ -1,8 +1,7 @@
 import type { Treatment } from '../../lib/domain.js';
-import { syncIdentifier } from '../../lib/identity.js';
 import type { PumpClock } from './clock.js';
-import { CARELINK_APP, CARELINK_DEVICE } from './entries.js';
 import { toMgdl, type Marker, type PatientData } from './patient-data.js';
+import { stamp } from './stamp.js';
 
 /**
  * `markers` → treatments: a meal and its bolus become one `Meal Bolus`, other boluses a
@@ -36,16 +35,7 @@ function insulinOf(v: Values): number | undefined {
 }
 
 function base(eventType: string, date: number, clock: PumpClock): Treatment {
-  return {
-    eventType,
-    date,
-    created_at: new Date(date).toISOString(),
-    ...(clock.zoneMinutes === undefined ? {} : { utcOffset: clock.zoneMinutes }),
-    device: CARELINK_DEVICE,
-    identifier: syncIdentifier({ device: CARELINK_DEVICE, date, eventType }),
-    app: CARELINK_APP,
-    enteredBy: 'gluco-hub (CareLink)',
-  };
+  return { eventType, created_at: new Date(date).toISOString(), ...stamp(date, clock, eventType), enteredBy: 'gluco-hub (CareLink)' };
 }
 
 function bolusFields(v: Values): Partial<Treatment> {

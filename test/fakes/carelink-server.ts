@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { pumpDay, type PumpDay } from './carelink-data.js';
+import { listenLocal, readText } from './local-server.js';
 
 /**
  * A fake Medtronic CareLink (vendor-apis.md §3) on 127.0.0.1, for the driver and end-to-end tests.
@@ -56,12 +56,6 @@ export interface FakeCareLink {
 function jwt(expSeconds: number, id: string): string {
   const part = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ exp: expSeconds, jti: id })}.fakesig`;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 interface Reply {
@@ -219,19 +213,15 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://fake.invalid');
-      const body = await readBody(req);
+      const body = await readText(req);
       const reply = route(req.method ?? 'GET', url, body, req.headers.authorization);
       fake.requests.push({ method: req.method ?? 'GET', path: url.pathname, status: reply.status, body, authorization: req.headers.authorization });
       res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...(reply.headers ?? {}) });
       res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    });
+  const listening = await listenLocal(server);
+  fake.url = listening.url;
+  fake.close = listening.close;
   return fake;
 }

@@ -7,7 +7,7 @@ import { discover, type Endpoints } from '../../sources/carelink/discovery.js';
 import { placement } from '../../sources/carelink/hosts.js';
 import { exchangeCode, importLoginData } from '../../sources/carelink/login.js';
 import { authorizeUrl, codeFromPaste, createPkce } from '../../sources/carelink/pkce.js';
-import { CLOUD, DISCOVERY_PATH, expectNoSecrets, fixture, LOGIN_HOST, NOW, rejection, signal } from '../fixtures/carelink/harness.js';
+import { CLOUD, DISCOVERY_PATH, expectNoSecrets, fixture, LOGIN_HOST, NOW, rejection, savedLogin, signal } from '../fixtures/carelink/harness.js';
 
 const client = createCareLinkClient((url) => url);
 const now = (): number => NOW;
@@ -146,18 +146,9 @@ describe('CareLink logindata.json import', () => {
   const auth0 = { access_token: 'eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjE3NjM4MTAwMDB9.sig', refresh_token: 'v1.imported', client_id: 'fakeClientId123', token_url: `${LOGIN_HOST}/oauth/token`, audience: 'https://example.invalid/api', scope: 'openid profile offline_access' };
 
   it('an Auth0-era file: region from the token URL host, expiry from the JWT', () => {
-    expect(importLoginData(JSON.stringify(auth0), 'logindata.json', undefined, NOW)).toEqual({
-      accessToken: auth0.access_token,
-      refreshToken: 'v1.imported',
-      clientId: 'fakeClientId123',
-      tokenUrl: auth0.token_url,
-      audience: auth0.audience,
-      scope: auth0.scope,
-      expiresAt: 1_763_810_000_000,
-      region: 'eu',
-      origin: 'import',
-      savedAt: NOW,
-    });
+    expect(importLoginData(JSON.stringify(auth0), 'logindata.json', undefined, NOW)).toEqual(
+      savedLogin({ accessToken: auth0.access_token, refreshToken: 'v1.imported', expiresAt: 1_763_810_000_000, origin: 'import', savedAt: NOW }),
+    );
   });
 
   it('refuses a MAG-era file (CL012), a file without the required fields or not JSON (CL011), and a region that contradicts the configuration (CL007)', () => {
