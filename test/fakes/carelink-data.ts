@@ -4,6 +4,8 @@
  * wall clock with a `-00:00` suffix that must not be trusted (vendor-apis.md §3.4).
  */
 
+import { tickAtOrBefore } from './llu-wire.js';
+
 export const FIVE_MIN = 5 * 60_000;
 const HOUR = 60 * 60_000;
 
@@ -19,10 +21,6 @@ export interface PumpDay {
   served: ServedSg[];
   /** True UTC times of the meal, the auto correction and the BG reading. */
   markers: { meal: number; correction: number; bg: number };
-}
-
-export function tickAtOrBefore(ms: number, phaseMs = 0): number {
-  return Math.floor((ms - phaseMs) / FIVE_MIN) * FIVE_MIN + phaseMs;
 }
 
 /** Deterministic in time; every 50th tick is a warm-up gap (`sg: 0`). */
@@ -48,9 +46,9 @@ export interface PumpDayOptions {
 
 export function pumpDay(options: PumpDayOptions): PumpDay {
   const { now, zoneMinutes } = options;
-  const update = tickAtOrBefore(now - options.uploadAgeMs, options.phaseMs) + 2 * 60_000;
+  const update = tickAtOrBefore(now - options.uploadAgeMs, FIVE_MIN, options.phaseMs ?? 0) + 2 * 60_000;
   const local = (ms: number): string => pumpTime(ms, zoneMinutes);
-  const newest = tickAtOrBefore(update, options.phaseMs);
+  const newest = tickAtOrBefore(update, FIVE_MIN, options.phaseMs ?? 0);
   const sgs: Record<string, unknown>[] = [];
   const served: ServedSg[] = [];
   for (let t = newest - 287 * FIVE_MIN; t <= newest; t += FIVE_MIN) {
