@@ -102,7 +102,7 @@ describe('gluco-hub with a Medtronic CareLink account (fake server)', () => {
     const data = join(cwd, 'data');
     const entries = stored(data, 'entries');
     expect(new Set(entries.map((e) => e.identifier)).size).toBe(entries.length);
-    const served = new Map(day.served.map((s) => [s.date, s.sg]));
+    const served = carelink.served;
     expect(entries.length).toBeGreaterThanOrEqual(day.served.length - 2);
     for (const e of entries) {
       expect(served.get(e.date as number), `entry at ${String(e.dateString)} was not served at that UTC time`).toBe(e.sgv);
@@ -189,7 +189,7 @@ describe('gluco-hub with a Medtronic CareLink account (fake server)', () => {
     expect(withPassword.stderr).not.toContain('old-secret-pw');
   }, 90_000);
 
-  it('capture before any login: CL003 telling the user to run login carelink', async () => {
+  it('capture before any login is CL003; a login without a CareLink bridge is CL023; a pasted address without a code is CL009', async () => {
     const carelink = await fake();
     const cwd = tempDir('gh-cl-');
     const run = await runCli(['capture'], { cwd, env: env(carelink, cwd), timeoutMs: 30_000 });
@@ -197,5 +197,15 @@ describe('gluco-hub with a Medtronic CareLink account (fake server)', () => {
     expect(run.stderr).toContain('CL003');
     expect(run.stderr).toContain('gluco-hub login carelink');
     expect(carelink.requests).toHaveLength(0);
-  }, 40_000);
+
+    const otherSource = await runCli(['login', 'carelink'], { cwd, env: { ...env(carelink, cwd), CONNECT_SOURCE: 'linkup', CONNECT_LINK_UP_USERNAME: 'a', CONNECT_LINK_UP_PASSWORD: 'b' }, timeoutMs: 30_000 });
+    expect(otherSource.code).toBe(2);
+    expect(otherSource.stderr).toContain('[CL023] no CareLink bridge is configured');
+
+    const garbage = await runCli(['login', 'carelink', '--no-browser', '--code', 'com.medtronic.carepartner:/sso?state=x'], { cwd, env: env(carelink, cwd), timeoutMs: 30_000 });
+    expect(garbage.code).toBe(2);
+    expect(garbage.stderr).toContain('[CL009]');
+    expect(carelink.counters.codeExchanges).toBe(0);
+    expect(existsSync(loginFile(cwd))).toBe(false);
+  }, 60_000);
 });

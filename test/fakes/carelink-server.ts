@@ -47,6 +47,8 @@ export interface FakeCareLink {
   /** The refresh token that works now. */
   currentRefresh(): string | undefined;
   lastDay(): PumpDay | undefined;
+  /** Every SG served so far, by its true UTC time. */
+  served: Map<number, number>;
   revokeAll(): void;
   /** A refresh token a `logindata.json` could hold, valid now. */
   mintRefreshToken(): string;
@@ -83,6 +85,7 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
     issuedRefresh: [],
     currentRefresh: () => refresh,
     lastDay: () => day,
+    served: new Map(),
     revokeAll: () => {
       refresh = undefined;
       access.clear();
@@ -146,6 +149,7 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
   const patientData = (): Record<string, unknown> => {
     fake.counters.data++;
     day = pumpDay({ now: clock(), zoneMinutes: options.zoneMinutes ?? 330, uploadAgeMs: options.uploadAgeMs ?? 60_000 });
+    for (const s of day.served) fake.served.set(s.date, s.sg);
     return day.patientData;
   };
 
