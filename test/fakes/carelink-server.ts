@@ -46,9 +46,10 @@ export interface FakeCareLink {
   issuedRefresh: string[];
   /** The refresh token that works now. */
   currentRefresh(): string | undefined;
-  lastDay(): PumpDay | undefined;
   /** Every SG served so far, by its true UTC time. */
   served: Map<number, number>;
+  /** Every pump day served, oldest first. */
+  days: PumpDay[];
   revokeAll(): void;
   /** A refresh token a `logindata.json` could hold, valid now. */
   mintRefreshToken(): string;
@@ -75,7 +76,6 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
   const pending = new Map<string, { challenge: string; redirect: string }>();
   const access = new Map<string, number>();
   let refresh: string | undefined;
-  let day: PumpDay | undefined;
 
   const fake: FakeCareLink = {
     url: '',
@@ -84,8 +84,8 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
     issuedAccess: [],
     issuedRefresh: [],
     currentRefresh: () => refresh,
-    lastDay: () => day,
     served: new Map(),
+    days: [],
     revokeAll: () => {
       refresh = undefined;
       access.clear();
@@ -148,8 +148,9 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
 
   const patientData = (): Record<string, unknown> => {
     fake.counters.data++;
-    day = pumpDay({ now: clock(), zoneMinutes: options.zoneMinutes ?? 330, uploadAgeMs: options.uploadAgeMs ?? 60_000 });
+    const day = pumpDay({ now: clock(), zoneMinutes: options.zoneMinutes ?? 330, uploadAgeMs: options.uploadAgeMs ?? 60_000 });
     for (const s of day.served) fake.served.set(s.date, s.sg);
+    fake.days.push(day);
     return day.patientData;
   };
 
