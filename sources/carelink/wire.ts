@@ -81,7 +81,4 @@ export const loginDataSchema = z.looseObject({
 /** Fields only MAG-era files (dead since January 2026) have. */
 export const MAG_FIELDS = ['client_secret', 'mag-identifier'] as const;
 
-export function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown';
-}
+export { firstIssue } from '../../lib/zod-issue.js';
