@@ -29,6 +29,10 @@ export interface HubDeps {
    * first event.
    */
   onBuilt?: (bridges: BridgeInfo[]) => void;
+  /** Outputs the process provides for a bridge besides its configured ones (the plugin's internal output). */
+  provideOutputs?: (bridge: BridgeConfig) => Output[];
+  /** Successful frames at debug level: inside Nightscout a line per poll is noise in the site's log. */
+  quietSuccess?: boolean;
 }
 
 /** What a built bridge is, for the status model and metrics. */
@@ -70,7 +74,12 @@ export class Hub {
     for (const bridge of config.bridges) {
       const ctx = driverContext(config, bridge, this.#deps.log, this.#now);
       const driver = await build(bridge.source, ctx);
-      const outputs = await createOutputs(bridge, { now: this.#now, log: this.#deps.log.child({ bridge: bridge.id }), state: ctx.state });
+      const outputs = await createOutputs(bridge, {
+        now: this.#now,
+        log: this.#deps.log.child({ bridge: bridge.id }),
+        state: ctx.state,
+        provided: this.#deps.provideOutputs?.(bridge) ?? [],
+      });
       prepared.push({ bridge, outputs, driver });
     }
     const started: Output[] = [];
@@ -93,7 +102,7 @@ export class Hub {
 
   #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[]): void {
     const log = this.#deps.log.child({ bridge: bridge.id, source: bridge.source.kind });
-    const toLog = bridgeLogger(log);
+    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false });
     const observe = this.#deps.observe;
     const actor = createActor(pollerMachine, {
       input: {

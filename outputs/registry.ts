@@ -24,13 +24,15 @@ export interface OutputDeps {
    * every failure instead of queueing it.
    */
   state?: StateStore;
+  /** Outputs the process itself provides (gluco-hub inside Nightscout: its storage), before the configured ones. */
+  provided?: readonly Output[];
 }
 
 /**
  * Builds every output the bridge configures: an output runs when its settings are present.
  */
 export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Promise<Output[]> {
-  const outputs: Output[] = [];
+  const outputs: Output[] = [...(deps.provided ?? [])];
   for (const key of OUTPUT_KEYS) {
     if (key === 'filesystem' && bridge.filesystem) {
       const { createFilesystemOutput } = await import('./filesystem/index.js');

@@ -41,12 +41,15 @@ export function availableSources(): SourceKind[] {
   return Object.keys(DRIVERS) as SourceKind[];
 }
 
+/** SRC001: a source the configuration knows but this build has no driver for. */
+export function unavailableSource(kind: string, available: readonly string[]): ConfigError {
+  return new ConfigError('SRC001', `the "${kind}" source is not available in this version of gluco-hub`, {
+    hint: `available sources: ${available.join(', ')}`,
+  });
+}
+
 export async function createDriver(settings: SourceSettings, ctx: DriverContext): Promise<SourceDriver> {
   const factory = DRIVERS[settings.kind];
-  if (!factory) {
-    throw new ConfigError('SRC001', `the "${settings.kind}" source is not available in this version of gluco-hub`, {
-      hint: `available sources: ${availableSources().join(', ')}`,
-    });
-  }
+  if (!factory) throw unavailableSource(settings.kind, availableSources());
   return factory(settings, ctx);
 }

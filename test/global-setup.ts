@@ -3,13 +3,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * End-to-end suites run the real CLI from dist/, so build it once before any suite starts;
- * a stale dist/ would test yesterday's code.
+ * End-to-end suites run the real CLI from dist/ and load the Nightscout plugin from dist/plugin.cjs,
+ * so both are built once, by the package's own build script, before any suite starts; a stale
+ * dist/ would test yesterday's code.
  */
 export default function setup(): void {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 }

@@ -9,6 +9,7 @@ import {
   SOURCE_ENV,
   snakeToCamel,
 } from './names.js';
+import { impliedSource, withLegacyNames } from './legacy-names.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type RawObject = Record<string, unknown>;
@@ -60,7 +61,8 @@ function readValue(env: Env, name: string, secret: boolean): string | undefined 
  * vendor's variables apply, so `kindHint` (from flags or the config file) is used when the
  * environment does not name one.
  */
-export function readEnv(env: Env, kindHint: unknown): EnvConfig {
+export function readEnv(given: Env, kindHint: unknown): EnvConfig {
+  const env = withLegacyNames(given);
   const global: RawObject = {};
   const bridge: RawObject = {};
 
@@ -84,7 +86,7 @@ export function readEnv(env: Env, kindHint: unknown): EnvConfig {
     if (v !== undefined) setPath(BRIDGE_SECTIONS.has(parts[0]!) ? bridge : global, parts, v);
   }
 
-  const connectKind = readValue(env, 'CONNECT_SOURCE', false);
+  const connectKind = readValue(env, 'CONNECT_SOURCE', false) ?? (kindHint === undefined ? impliedSource(env) : undefined);
   if (connectKind !== undefined) setPath(bridge, ['source', 'kind'], connectKind);
   const source = (bridge.source ?? {}) as RawObject;
   const kind = canonicalKind(source.kind ?? kindHint ?? 'simulator');

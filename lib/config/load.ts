@@ -23,6 +23,11 @@ export interface LoadOptions {
   env: Env;
   cli?: CliSettings;
   cwd: string;
+  /**
+   * gluco-hub runs inside Nightscout and writes to the site itself, so a bridge without a
+   * configured output is complete and gets no default filesystem output.
+   */
+  embedded?: boolean;
 }
 
 /** Where the filesystem output writes when nothing else is configured (relative to the working directory). */
@@ -81,11 +86,11 @@ export function loadConfig(options: LoadOptions): Config {
         hint: 'put each bridge\'s source and outputs under its entry in "bridges", and unset CONNECT_* source/output variables',
       });
     }
-    bridges = Array.isArray(fileBridges) ? fileBridges.map((b) => normaliseBridge(b, cwd)) : fileBridges;
+    bridges = Array.isArray(fileBridges) ? fileBridges.map((b) => normaliseBridge(b, cwd, options.embedded)) : fileBridges;
   } else {
     const single = deepMerge(fileSingle, fromEnv.bridge, fromCli.bridge);
     const source = deepMerge({ kind: 'simulator' }, isObject(single.source) ? single.source : {});
-    bridges = [normaliseBridge({ ...single, source, id: single.id ?? canonicalKind(source.kind) }, cwd)];
+    bridges = [normaliseBridge({ ...single, source, id: single.id ?? canonicalKind(source.kind) }, cwd, options.embedded)];
   }
 
   const fileGlobal = pick(file, (k) => !BRIDGE_SECTIONS.has(k) && k !== 'id' && k !== 'bridges');
@@ -103,13 +108,13 @@ export function defaultStateDir(env: Env, cwd: string): string {
   return xdg ? resolve(xdg, 'gluco-hub') : resolve(cwd, '.gluco-hub');
 }
 
-function normaliseBridge(bridge: unknown, cwd: string): unknown {
+function normaliseBridge(bridge: unknown, cwd: string, embedded = false): unknown {
   if (!isObject(bridge)) return bridge;
   const out: RawObject = { ...bridge };
   if (isObject(out.source)) out.source = { ...out.source, kind: canonicalKind(out.source.kind) };
   if (isObject(out.source) && out.source.kind === 'nightscout') out.source = splitToken(out.source);
   if (isObject(out.nightscout)) out.nightscout = splitToken(out.nightscout);
-  if (out.filesystem === undefined && out.nightscout === undefined && out.mqtt === undefined) {
+  if (!embedded && out.filesystem === undefined && out.nightscout === undefined && out.mqtt === undefined) {
     // The filesystem output runs when nothing else is configured, so a fresh install shows data.
     out.filesystem = { dir: `${DEFAULT_DATA_DIR}/${typeof out.id === 'string' ? out.id : 'default'}` };
   }

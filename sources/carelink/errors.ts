@@ -18,8 +18,8 @@ export const CL_ERRORS = {
   },
   CL002: {
     kind: 'config',
-    message: 'CareLink no longer accepts a username and password from a bridge (CONNECT_CARELINK_PASSWORD is set)',
-    hint: 'since 2026 CareLink logs in through its web page only: run `gluco-hub login carelink` once (it saves tokens under the state directory), then remove CONNECT_CARELINK_PASSWORD',
+    message: 'CareLink no longer accepts a username and password from a bridge (CONNECT_CARELINK_PASSWORD or MMCONNECT_PASSWORD is set)',
+    hint: 'since 2026 CareLink logs in through its web page only: run `gluco-hub login carelink` once (it saves tokens under the state directory), then remove the password setting',
   },
   CL003: {
     kind: 'auth',

@@ -110,6 +110,30 @@ describe("nightscout-connect's environment names", () => {
   });
 });
 
+describe("the older bridges' names (share2nightscout-bridge BRIDGE_*, minimed-connect MMCONNECT_*)", () => {
+  it('BRIDGE_* alone run a Dexcom Share bridge: US/EU pick the region, a host the server', () => {
+    const config = load({ BRIDGE_USER_NAME: 'me@example.com', BRIDGE_PASSWORD: 'hunter22', BRIDGE_SERVER: 'EU' });
+    const source = config.bridges[0]?.source;
+    expect(source).toMatchObject({ kind: 'dexcomshare', accountName: 'me@example.com', region: 'ous' });
+    expect(source?.kind === 'dexcomshare' && source.password.reveal()).toBe('hunter22');
+    expect(load({ BRIDGE_USER_NAME: 'a', BRIDGE_PASSWORD: 'b', BRIDGE_SERVER: 'US' }).bridges[0]?.source).toMatchObject({ region: 'us' });
+    expect(load({ BRIDGE_USER_NAME: 'a', BRIDGE_PASSWORD: 'b', BRIDGE_SERVER: 'share.example.org:8443' }).bridges[0]?.source).toMatchObject({ region: 'us', server: 'share.example.org:8443' });
+  });
+
+  it('CONNECT_* names win over BRIDGE_*, and CONNECT_SOURCE or a flag over the implied source', () => {
+    const both = load({ CONNECT_SOURCE: 'dexcomshare', CONNECT_SHARE_ACCOUNT_NAME: 'new', CONNECT_SHARE_PASSWORD: 'new-pw', BRIDGE_USER_NAME: 'old', BRIDGE_PASSWORD: 'old-pw' });
+    expect(both.bridges[0]?.source).toMatchObject({ accountName: 'new' });
+    const other = load({ CONNECT_SOURCE: 'simulator', BRIDGE_USER_NAME: 'old', BRIDGE_PASSWORD: 'old-pw' });
+    expect(other.bridges[0]?.source.kind).toBe('simulator');
+    expect(load({ BRIDGE_USER_NAME: 'old', BRIDGE_PASSWORD: 'pw' }, { source: 'simulator' }).bridges[0]?.source.kind).toBe('simulator');
+  });
+
+  it('MMCONNECT_* name a CareLink bridge', () => {
+    const config = load({ MMCONNECT_USER_NAME: 'carer', MMCONNECT_PASSWORD: 'pw', MMCONNECT_COUNTRYCODE: 'gb', MMCONNECT_SERVER: 'EU' });
+    expect(config.bridges[0]?.source).toMatchObject({ kind: 'minimedcarelink', username: 'carer', countryCode: 'gb', region: 'EU' });
+  });
+});
+
 describe('gluco-hub names and precedence', () => {
   it('GLUCO_HUB__SECTION__KEY sets any setting', () => {
     const config = load({ GLUCO_HUB__LOG__LEVEL: 'debug', GLUCO_HUB__FILESYSTEM__DIR: 'out', GLUCO_HUB__SOURCE__INTERVAL_SECONDS: '7' });
