@@ -130,7 +130,8 @@ describe("the older bridges' names (share2nightscout-bridge BRIDGE_*, minimed-co
 
   it('MMCONNECT_* name a CareLink bridge', () => {
     const config = load({ MMCONNECT_USER_NAME: 'carer', MMCONNECT_PASSWORD: 'pw', MMCONNECT_COUNTRYCODE: 'gb', MMCONNECT_SERVER: 'EU' });
-    expect(config.bridges[0]?.source).toMatchObject({ kind: 'minimedcarelink', username: 'carer', countryCode: 'gb', region: 'EU' });
+    // The region is normalised (`EU` → `eu`); the password loads so the driver can refuse it with CL002.
+    expect(config.bridges[0]?.source).toMatchObject({ kind: 'minimedcarelink', username: 'carer', countryCode: 'gb', region: 'eu', password: expect.any(Secret) as unknown });
   });
 });
 

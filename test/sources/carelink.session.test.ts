@@ -1,7 +1,9 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, classify, ConfigError, NetworkError, RateLimitError, UpstreamError } from '../../lib/errors.js';
+import { Secret } from '../../lib/secret.js';
 import { STATE_KEYS } from '../../sources/carelink/index.js';
+import { createDriverNow } from '../../sources/eager.js';
 import type { LoginRecord } from '../../sources/carelink/persisted.js';
 import {
   ACCESS,
@@ -17,6 +19,7 @@ import {
   REFRESH,
   rejection,
   savedLogin,
+  settings,
   signal,
   type Harness,
 } from '../fixtures/carelink/harness.js';
@@ -157,8 +160,11 @@ describe('CareLink session and data endpoints', () => {
     expect(region.code).toBe('CL007');
   });
 
-  it('a configured password is refused when the driver is built (CL002), pointing at the new login', () => {
-    expect(() => harness({ password: { reveal: () => 'pw' } as never })).toThrow(/\[CL002\].*CONNECT_CARELINK_PASSWORD/);
+  it('a configured password is refused when the driver is built (CL002), pointing at the new login, in the CLI and inside Nightscout', () => {
+    expect(() => harness({ password: new Secret('pw') })).toThrow(/\[CL002\].*CONNECT_CARELINK_PASSWORD or MMCONNECT_PASSWORD/);
+    const h = harness();
+    expect(() => createDriverNow(settings({ password: new Secret('pw') }), h.ctx)).toThrow(/\[CL002\]/);
+    expect(createDriverNow(settings(), h.ctx).kind).toBe('minimedcarelink');
   });
 });
 
