@@ -3,6 +3,7 @@ import { captureCommand } from './capture.js';
 import { checkConfigCommand } from './check-config.js';
 import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
+import { loginCommand } from './login.js';
 
 /** Runs the CLI and resolves with the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
@@ -13,12 +14,14 @@ export async function main(argv: string[]): Promise<number> {
     .command(foreverCommand)
     .command(captureCommand)
     .command(checkConfigCommand)
-    .demandCommand(1, 'Name a command: forever, capture or check-config')
+    .command(loginCommand)
+    .demandCommand(1, 'Name a command: forever, capture, check-config or login')
     .strict()
     .recommendCommands()
     .example('$0 forever', 'Run until stopped (simulator into ./gluco-hub-data when nothing is configured)')
     .example('$0 capture --json', 'One fetch, shown as JSON')
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
+    .example('$0 login carelink', 'Log in to Medtronic CareLink once (the bridge refreshes the login from then on)')
     .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See README.')
     .help()
     .alias('h', 'help')
@@ -34,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return reportFailure(err);
   }
   if (usageError !== undefined) {
-    process.stderr.write(`${usageError}\nCommands: forever, capture, check-config. Run "gluco-hub <command> --help" for options and examples.\n`);
+    process.stderr.write(`${usageError}\nCommands: forever, capture, check-config, login. Run "gluco-hub <command> --help" for options and examples.\n`);
     return EXIT.config;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

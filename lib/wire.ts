@@ -30,7 +30,7 @@ export interface WireRequest {
   headers: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
-  /** Sent as `application/x-www-form-urlencoded` instead of `body` (web form logins). */
+  /** Sent as `application/x-www-form-urlencoded` instead of `body` (web form logins, OAuth token endpoints). */
   form?: Record<string, string>;
   signal: AbortSignal;
 }
@@ -122,7 +122,7 @@ export function retryAfterMs(value: string | undefined, nowMs: number): number |
 }
 
 const EXCERPT_CHARS = 160;
-const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken|api-secret|secret|accessToken)"\s*:\s*"[^"]*"/gi;
+const SECRET_FIELDS = /"(token|password|email|authorization|trustedDeviceToken|api-secret|secret|accessToken|access_token|refresh_token|id_token|client_secret)"\s*:\s*"[^"]*"/gi;
 
 /** A short, single-line body excerpt with credential-looking fields masked. */
 export function excerpt(text: string): string {

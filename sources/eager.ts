@@ -1,9 +1,9 @@
 import type { SourceKind, SourceSettings } from '../lib/config/schema.js';
+import { createCareLinkDriver } from './carelink/index.js';
 import { createDexcomShareDriver } from './dexcomshare/index.js';
 import { createGlookoDriver } from './glooko/index.js';
 import { createLibreLinkUpDriver } from './librelinkup/index.js';
 import { createNightscoutSourceDriver } from './nightscout/index.js';
-import { unavailableSource } from './registry.js';
 import { createSimulatorDriver } from './simulator/index.js';
 import type { DriverContext, SourceDriver } from './types.js';
 
@@ -14,16 +14,16 @@ import type { DriverContext, SourceDriver } from './types.js';
  */
 type Build<K extends SourceKind> = (settings: Extract<SourceSettings, { kind: K }>, ctx: DriverContext) => SourceDriver;
 
-const EAGER: { [K in SourceKind]?: Build<K> } = {
+const EAGER: { [K in SourceKind]: Build<K> } = {
   simulator: createSimulatorDriver,
   linkup: createLibreLinkUpDriver,
   dexcomshare: createDexcomShareDriver,
+  minimedcarelink: createCareLinkDriver,
   nightscout: createNightscoutSourceDriver,
   glooko: createGlookoDriver,
 };
 
 export function createDriverNow(settings: SourceSettings, ctx: DriverContext): SourceDriver {
-  const build = EAGER[settings.kind] as Build<SourceKind> | undefined;
-  if (!build) throw unavailableSource(settings.kind, Object.keys(EAGER));
+  const build = EAGER[settings.kind] as Build<SourceKind>;
   return build(settings, ctx);
 }

@@ -1,14 +1,13 @@
 import type { SourceKind, SourceSettings } from '../lib/config/schema.js';
-import { ConfigError } from '../lib/errors.js';
 import type { DriverContext, SourceDriver } from './types.js';
 
 type Factory = (settings: SourceSettings, ctx: DriverContext) => Promise<SourceDriver>;
 
 /**
  * Source name → driver. Drivers load lazily, so a process pays only for the vendors it uses.
- * Adding a vendor is a folder under sources/ and one line here.
+ * Adding a vendor is a folder under sources/, one line here and one in eager.ts (the plugin's table).
  */
-const DRIVERS: Partial<Record<SourceKind, Factory>> = {
+const DRIVERS: Record<SourceKind, Factory> = {
   simulator: async (settings, ctx) => {
     const { createSimulatorDriver } = await import('./simulator/index.js');
     if (settings.kind !== 'simulator') throw new Error('simulator factory given other settings');
@@ -29,6 +28,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
     if (settings.kind !== 'glooko') throw new Error('glooko factory given other settings');
     return createGlookoDriver(settings, ctx);
   },
+  minimedcarelink: async (settings, ctx) => {
+    const { createCareLinkDriver } = await import('./carelink/index.js');
+    if (settings.kind !== 'minimedcarelink') throw new Error('minimedcarelink factory given other settings');
+    return createCareLinkDriver(settings, ctx);
+  },
   nightscout: async (settings, ctx) => {
     const { createNightscoutSourceDriver } = await import('./nightscout/index.js');
     if (settings.kind !== 'nightscout') throw new Error('nightscout factory given other settings');
@@ -36,20 +40,11 @@ const DRIVERS: Partial<Record<SourceKind, Factory>> = {
   },
 };
 
-/** Sources with a working driver in this build. */
+/** Every source kind the configuration accepts; the table's type makes each one have a driver. */
 export function availableSources(): SourceKind[] {
   return Object.keys(DRIVERS) as SourceKind[];
 }
 
-/** SRC001: a source the configuration knows but this build has no driver for. */
-export function unavailableSource(kind: string, available: readonly string[]): ConfigError {
-  return new ConfigError('SRC001', `the "${kind}" source is not available in this version of gluco-hub`, {
-    hint: `available sources: ${available.join(', ')}`,
-  });
-}
-
 export async function createDriver(settings: SourceSettings, ctx: DriverContext): Promise<SourceDriver> {
-  const factory = DRIVERS[settings.kind];
-  if (!factory) throw unavailableSource(settings.kind, availableSources());
-  return factory(settings, ctx);
+  return DRIVERS[settings.kind](settings, ctx);
 }

@@ -68,6 +68,8 @@ export const SOURCE_ENV: Record<string, Record<string, string>> = {
     CONNECT_CARELINK_SERVER: 'server',
     CONNECT_CARELINK_PATIENT_USERNAME: 'patientUsername',
     CONNECT_LANGUAGE_CODE: 'languageCode',
+    CONNECT_CARELINK_INTERVAL_SECONDS: 'intervalSeconds',
+    CONNECT_CARELINK_MIN_INTERVAL_SECONDS: 'minIntervalSeconds',
   },
 };
 

@@ -158,13 +158,24 @@ export const glookoSourceSchema = z.object({
 
 export const carelinkSourceSchema = z.object({
   kind: z.literal('minimedcarelink'),
-  username: text,
-  password: secret,
-  countryCode: text,
-  region: text.optional(),
+  /** The CareLink username; pre-fills the login page of `gluco-hub login carelink`. */
+  username: text.optional(),
+  /** nightscout-connect's password: refused (CL002), CareLink logs in through its web page only. */
+  password: secret.optional(),
+  /** The account's country (ISO, e.g. `gb`): picks the region from CareLink's country list. */
+  countryCode: text.optional(),
+  /** `us` or `eu`; wins over `countryCode`. */
+  region: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['us', 'eu'])).optional(),
+  /** A proxy or test server that gets every request (`host[:port]` or a URL); a Medtronic host only names the region. */
   server: text.optional(),
+  /** Care-partner accounts: the patient to read (CareLink username) when several are linked. */
   patientUsername: text.optional(),
+  /** The language CareLink's login page is shown in. */
   languageCode: text.default('en'),
+  /** The longest wait between polls; polls align to readings (newest + 5 min + 1 min) within it. */
+  intervalSeconds: z.coerce.number().int().min(10).max(3600).default(300),
+  /** Never poll faster than this after a successful poll. */
+  minIntervalSeconds: z.coerce.number().int().min(10).max(3600).default(60),
 });
 
 export const sourceSchema = z.discriminatedUnion('kind', [

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Batch, Entry } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { firstIssue } from '../../lib/zod-issue.js';
 import { dexError } from './errors.js';
 import { parseShareTime } from './timestamps.js';
 import { trendFor } from './trend.js';
@@ -26,11 +27,6 @@ const readingSchema = z.looseObject({
 });
 const readingsSchema = z.array(readingSchema);
 type Reading = z.infer<typeof readingSchema>;
-
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown';
-}
 
 function toEntry(reading: Reading): Entry {
   const wt = parseShareTime(reading.WT);

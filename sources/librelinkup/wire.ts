@@ -102,8 +102,4 @@ export const graphResponseSchema = z.looseObject({
 });
 export type GraphResponse = z.infer<typeof graphResponseSchema>;
 
-/** The first issue of a failed parse, as `path: message`, for error messages. */
-export function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown issue';
-}
+export { firstIssue } from '../../lib/zod-issue.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import { listenOnLoopback } from './loopback.js';
+import { listenLocal } from './local-server.js';
 
 /**
  * A fake Glooko server (vendor-apis.md §4) on 127.0.0.1, for driver and end-to-end tests. Point a
@@ -299,7 +299,7 @@ export async function startFakeGlooko(options: FakeGlookoOptions = {}): Promise<
       inFlight--;
     })();
   });
-  const listening = await listenOnLoopback(server);
+  const listening = await listenLocal(server);
   fake.url = listening.url;
   fake.close = listening.close;
   return fake;

@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { listenLocal, readJsonBody } from './local-server.js';
 import { gzipSync } from 'node:zlib';
 import {
   connection,
@@ -168,18 +168,6 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 function bearer(headers: IncomingHttpHeaders): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header(headers, 'authorization') ?? '')?.[1];
-}
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /** JSON bodies are gzipped when the client asks for it, as the real API does. */
@@ -359,7 +347,7 @@ export async function startFakeLibreLinkUp(options: FakeLluOptions = {}): Promis
   const server = createServer((req, res) => {
     void (async () => {
       const target = new URL(req.url ?? '/', 'http://fake.invalid');
-      const body = await readBody(req);
+      const body = await readJsonBody(req);
       const method = req.method ?? 'GET';
       const record: RecordedRequest = { method, path: target.pathname + target.search, headers: { ...req.headers }, body, status: 0, at: clock() };
       requests.push(record);
@@ -373,16 +361,12 @@ export async function startFakeLibreLinkUp(options: FakeLluOptions = {}): Promis
       send(res, reply, /\bgzip\b/.test(header(req.headers, 'accept-encoding') ?? ''));
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenLocal(server);
+  url = listening.url;
 
   return {
     url,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: listening.close,
     scenario,
     set,
     counters,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import { listenOnLoopback } from './loopback.js';
+import { createServer } from 'node:http';
+import { listenLocal, readJsonBody } from './local-server.js';
 
 /**
  * A fake Dexcom Share server (vendor-apis.md §2) on 127.0.0.1, for driver and end-to-end tests.
@@ -63,18 +63,6 @@ export function glucoseAt(ms: number): number {
 
 function fault(code: string, message: string): { status: number; body: unknown } {
   return { status: 500, body: { Code: code, Message: message, SubCode: `<OnlineException ErrorCode="${code}" />`, TypeName: 'FaultException' } };
-}
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 export async function startFakeShare(options: FakeShareOptions = {}): Promise<FakeShare> {
@@ -158,14 +146,14 @@ export async function startFakeShare(options: FakeShareOptions = {}): Promise<Fa
   const server = createServer((req, res) => {
     void (async () => {
       const target = new URL(req.url ?? '/', 'http://fake.invalid');
-      const body = await readBody(req);
+      const body = await readJsonBody(req);
       const reply = route(req.method ?? 'GET', target.pathname, target.searchParams, body);
       fake.requests.push({ path: target.pathname, query: target.searchParams, status: reply.status, body });
       res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(reply.body));
     })();
   });
-  const listening = await listenOnLoopback(server);
+  const listening = await listenLocal(server);
   fake.url = listening.url;
   fake.close = listening.close;
   return fake;

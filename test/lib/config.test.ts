@@ -82,9 +82,32 @@ describe("nightscout-connect's environment names", () => {
     expect(failure(() => load({ ...base, CONNECT_GLOOKO_LOOKBACK_DAYS: '365' })).message).toMatch(/CONNECT_GLOOKO_LOOKBACK_DAYS/);
   });
 
-  it('accept carelink as an alias of minimedcarelink', () => {
-    const config = load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_USERNAME: 'u', CONNECT_CARELINK_PASSWORD: 'p', CONNECT_COUNTRY_CODE: 'gb' });
-    expect(config.bridges[0]?.source.kind).toBe('minimedcarelink');
+  it('accept carelink as an alias of minimedcarelink, and its names that still mean something', () => {
+    const config = load({
+      CONNECT_SOURCE: 'carelink',
+      CONNECT_CARELINK_USERNAME: 'u',
+      CONNECT_COUNTRY_CODE: 'gb',
+      CONNECT_CARELINK_REGION: 'EU',
+      CONNECT_CARELINK_SERVER: 'carelink.minimed.eu',
+      CONNECT_CARELINK_PATIENT_USERNAME: 'pt_user1',
+      CONNECT_LANGUAGE_CODE: 'de',
+      CONNECT_CARELINK_INTERVAL_SECONDS: '120',
+    });
+    expect(config.bridges[0]?.source).toEqual({
+      kind: 'minimedcarelink',
+      username: 'u',
+      countryCode: 'gb',
+      region: 'eu',
+      server: 'carelink.minimed.eu',
+      patientUsername: 'pt_user1',
+      languageCode: 'de',
+      intervalSeconds: 120,
+      minIntervalSeconds: 60,
+    });
+    expect(failure(() => load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_REGION: 'asia' })).message).toMatch(/CONNECT_CARELINK_REGION/);
+    // The password still loads (masked), so the driver can refuse it with CL002 and explain the new login.
+    const old = load({ CONNECT_SOURCE: 'minimedcarelink', CONNECT_CARELINK_PASSWORD: 'p' });
+    expect(old.bridges[0]?.source).toMatchObject({ password: expect.any(Secret) as unknown });
   });
 
   it('set the Nightscout target by either name, and move ?token= out of the URL', () => {
@@ -133,7 +156,8 @@ describe("the older bridges' names (share2nightscout-bridge BRIDGE_*, minimed-co
 
   it('MMCONNECT_* name a CareLink bridge', () => {
     const config = load({ MMCONNECT_USER_NAME: 'carer', MMCONNECT_PASSWORD: 'pw', MMCONNECT_COUNTRYCODE: 'gb', MMCONNECT_SERVER: 'EU' });
-    expect(config.bridges[0]?.source).toMatchObject({ kind: 'minimedcarelink', username: 'carer', countryCode: 'gb', region: 'EU' });
+    // The region is normalised (`EU` → `eu`); the password loads so the driver can refuse it with CL002.
+    expect(config.bridges[0]?.source).toMatchObject({ kind: 'minimedcarelink', username: 'carer', countryCode: 'gb', region: 'eu', password: expect.any(Secret) as unknown });
   });
 });
 

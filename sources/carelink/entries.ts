@@ -1,0 +1,39 @@
+import type { Entry } from '../../lib/domain.js';
+import type { PumpClock } from './clock.js';
+import { toMgdl, type PatientData, type Sg } from './patient-data.js';
+import { stamp } from './stamp.js';
+import { trendFor } from './trend.js';
+
+interface Timed {
+  sg: number;
+  date: number;
+}
+
+function timeText(sg: Sg): string | undefined {
+  return sg.datetime ?? sg.timestamp ?? undefined;
+}
+
+/**
+ * `sgs` (and `lastSG`) → sgv entries, oldest first, one per time. `sg == 0` is no value (warm-up,
+ * calibration, gap) and is skipped. `lastSGTrend` belongs to the newest SG only, so only the newest
+ * entry gets a direction, and only when that newest SG is a value.
+ */
+export function toEntries(data: PatientData, clock: PumpClock): Entry[] {
+  const units = data.bgUnits ?? data.bgunits;
+  const all: Timed[] = [];
+  for (const sg of [...(data.sgs ?? []), ...(data.lastSG ? [data.lastSG] : [])]) {
+    const text = timeText(sg);
+    if (text === undefined) continue;
+    all.push({ sg: sg.sg ?? 0, date: clock.toUtc(text) });
+  }
+  const newest = all.reduce<Timed | undefined>((best, t) => (best === undefined || t.date > best.date ? t : best), undefined);
+  const byDate = new Map<number, Entry>();
+  for (const { sg, date } of all) {
+    if (sg <= 0 || byDate.has(date)) continue;
+    byDate.set(date, { type: 'sgv', sgv: toMgdl(sg, units), dateString: new Date(date).toISOString(), ...stamp(date, clock) });
+  }
+  const latest = newest === undefined ? undefined : byDate.get(newest.date);
+  const trend = trendFor(data.lastSGTrend);
+  if (latest && newest!.sg > 0 && trend) Object.assign(latest, trend);
+  return [...byDate.values()].sort((a, b) => a.date - b.date);
+}
