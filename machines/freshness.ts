@@ -15,6 +15,8 @@ export interface Freshness {
   newestMs?: number | undefined;
   /** Polls since `newestMs` that expected a newer reading and found none. */
   misses: number;
+  /** When the last of those polls was: the reading was not visible then (a lower bound of its lag). */
+  lastMissMs?: number | undefined;
 }
 
 /** The first retry after a miss is this fraction of the interval… */
@@ -44,21 +46,31 @@ export function maxLagMs(intervalMs: number, baseLagMs: number): number {
 export function observeFrame(state: Freshness, nowMs: number, newestMs: number | undefined, intervalMs: number, baseLagMs: number): Freshness {
   if (newestMs === undefined) return state;
   const previous = state.newestMs;
-  if (previous === undefined) return { ...state, newestMs, misses: 0 };
-  if (newestMs > previous) {
+  if (previous !== undefined && newestMs <= previous) {
+    const expected = nowMs >= previous + intervalMs;
+    return expected ? { ...state, misses: state.misses + 1, lastMissMs: nowMs } : state;
+  }
+  let lagMs = state.lagMs;
+  if (previous !== undefined) {
     // Only the reading right after the previous one tells us anything about the lag; a jump over
     // several readings (after an outage or a late start) says only that we were late.
     const isNext = newestMs - previous <= intervalMs * 1.5;
     const seenAfterMs = nowMs - newestMs;
-    let lagMs = state.lagMs;
-    if (isNext && state.misses > 0) lagMs = seenAfterMs;
-    // Found at the target: maybe it was there earlier. Found later (a floor, a stagger, a late
-    // start) says nothing about the vendor.
-    else if (isNext && seenAfterMs <= state.lagMs + ON_TIME_SLACK_MS) lagMs = state.lagMs - intervalMs * PROBE_FRACTION;
-    return { lagMs: Math.min(maxLagMs(intervalMs, baseLagMs), Math.max(0, lagMs)), newestMs, misses: 0 };
+    if (isNext && state.misses > 0 && state.lastMissMs !== undefined) {
+      // Missing at the last miss, there now: somewhere in between. Long retry steps would
+      // overstate it, so never more than one short step past the last miss.
+      lagMs = Math.min(seenAfterMs, state.lastMissMs - newestMs + missRetryMs(1, intervalMs));
+    } else if (isNext && seenAfterMs <= state.lagMs + ON_TIME_SLACK_MS) {
+      // Found at the target: maybe it was there earlier. Found later (a floor, a stagger, a late
+      // start) says nothing about the vendor.
+      lagMs = state.lagMs - intervalMs * PROBE_FRACTION;
+    }
+    lagMs = Math.min(maxLagMs(intervalMs, baseLagMs), Math.max(0, lagMs));
   }
-  const expected = nowMs >= previous + intervalMs;
-  return expected ? { ...state, misses: state.misses + 1 } : state;
+  // Found late, the reading after it may be due already and not here: that is a miss too, so it
+  // is retried shortly rather than a whole slot later.
+  const nextDue = nowMs >= newestMs + intervalMs + lagMs;
+  return { lagMs, newestMs, misses: nextDue ? 1 : 0, lastMissMs: nextDue ? nowMs : undefined };
 }
 
 /** The step before the `misses`-th retry (from 1): interval/12 within 2–20 s, doubling. */

@@ -21,9 +21,21 @@ describe('observeFrame: learning the vendor lag', () => {
   });
 
   it('after a miss, learns the lag from when the reading was first seen', () => {
-    const missed = seen(5 * SEC, T0, 1);
+    const missed = { ...seen(5 * SEC, T0, 1), lastMissMs: T0 + INTERVAL + 12 * SEC };
     const s = observeFrame(missed, T0 + INTERVAL + 17 * SEC, T0 + INTERVAL, INTERVAL, 5 * SEC);
     expect(s).toEqual({ lagMs: 17 * SEC, newestMs: T0 + INTERVAL, misses: 0 });
+  });
+
+  it('never learns more than one short step past the last miss (long retry steps would overstate it)', () => {
+    const missed = { ...seen(5 * SEC, T0, 3), lastMissMs: T0 + INTERVAL + 10 * SEC };
+    expect(observeFrame(missed, T0 + INTERVAL + 40 * SEC, T0 + INTERVAL, INTERVAL, 5 * SEC).lagMs).toBe(15 * SEC);
+  });
+
+  it('counts the next reading as missed when it is already due where a late frame found this one', () => {
+    // The first frame finds T0 at T0 + 70 s: T0 + 1 min was due at T0 + 65 s and is not there.
+    const s = observeFrame(initialFreshness(5 * SEC), T0 + 70 * SEC, T0, INTERVAL, 5 * SEC);
+    expect(s).toEqual({ lagMs: 5 * SEC, newestMs: T0, misses: 1, lastMissMs: T0 + 70 * SEC });
+    expect(missRetryDelayMs(s, T0 + 70 * SEC, INTERVAL)).toBe(5 * SEC);
   });
 
   it('probes earlier by interval/200 when the reading was there on time', () => {
@@ -43,7 +55,8 @@ describe('observeFrame: learning the vendor lag', () => {
   });
 
   it('never believes a lag longer than one interval', () => {
-    const s = observeFrame(seen(5 * SEC, T0, 3), T0 + INTERVAL + 3 * MIN, T0 + INTERVAL, INTERVAL, 5 * SEC);
+    const missed = { ...seen(5 * SEC, T0, 3), lastMissMs: T0 + INTERVAL + 175 * SEC };
+    const s = observeFrame(missed, T0 + INTERVAL + 3 * MIN, T0 + INTERVAL, INTERVAL, 5 * SEC);
     expect(s.lagMs).toBe(INTERVAL);
   });
 });
@@ -111,10 +124,12 @@ describe('poller: freshness under a simulated clock', () => {
     await vi.advanceTimersByTimeAsync(30 * SEC);
     await vi.advanceTimersByTimeAsync(35 * SEC); // T0+65s: miss → 5 s
     await vi.advanceTimersByTimeAsync(5 * SEC); // T0+70s: miss → 10 s
-    await vi.advanceTimersByTimeAsync(10 * SEC); // T0+80s: found T0+1min: the lag is 20 s
-    await vi.advanceTimersByTimeAsync(60 * SEC); // T0+140s: T0+2min there on time; the lag probes to 19.7 s
-    expect(run.of('frame.done').map((e) => e.nextInMs)).toEqual([30, 35, 5, 10, 60, 59.7].map((s) => s * SEC));
-    expect(loop.fetch).toHaveBeenCalledTimes(6);
+    // T0+80s: found T0+1min, missing at T0+70s: the lag is 10 s + one 5-s step = 15 s
+    await vi.advanceTimersByTimeAsync(10 * SEC);
+    await vi.advanceTimersByTimeAsync(55 * SEC); // T0+135s: T0+2min not there yet (T0+138s) → 5 s
+    await vi.advanceTimersByTimeAsync(5 * SEC); // T0+140s: found; the lag is 20 s, next at T0+3min+20s
+    expect(run.of('frame.done').map((e) => e.nextInMs)).toEqual([30, 35, 5, 10, 55, 5, 60].map((s) => s * SEC));
+    expect(loop.fetch).toHaveBeenCalledTimes(7);
     run.actor.stop();
   });
 
