@@ -19,7 +19,7 @@ export function sharedHttpClient(): AxiosInstance {
   return (shared ??= createHttpClient({}));
 }
 
-function createHttpClient(defaults: CreateAxiosDefaults): AxiosInstance {
+export function createHttpClient(defaults: CreateAxiosDefaults): AxiosInstance {
   return axios.create({
     timeout: DEFAULT_HTTP_TIMEOUT_MS,
     httpAgent,
