@@ -25,7 +25,7 @@ export interface PollerInput {
   outputTimeoutMs?: number;
   /**
    * Shared by every bridge of the process: frames of one vendor (`driver.kind`) never start in
-   * the same second. Absent for sources that call no vendor (the simulator).
+   * a second of each other. Absent for sources that call no vendor (the simulator).
    */
   stagger?: Stagger | undefined;
   /** The next-frame decision; `nextFrameDelayMs` unless a benchmark compares another schedule. */
