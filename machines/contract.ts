@@ -24,8 +24,8 @@ export interface PollerInput {
   /** No output may hold up a frame longer than this. */
   outputTimeoutMs?: number;
   /**
-   * Shared by every bridge of the process: frames of one vendor (`driver.kind`) never start in
-   * a second of each other. Absent for sources that call no vendor (the simulator).
+   * Shared by every bridge of the process: frames of one vendor (`driver.kind`) never start
+   * within a second of each other. Absent for sources that call no vendor (the simulator).
    */
   stagger?: Stagger | undefined;
   /** The next-frame decision; `nextFrameDelayMs` unless a benchmark compares another schedule. */
