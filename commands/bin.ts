@@ -1,4 +1,9 @@
 #!/usr/bin/env node
-import { main } from './cli.js';
+import { setFlagsFromString } from 'node:v8';
 
+// A bridge waits on the network nearly all the time: trading a little speed for a smaller heap
+// (measured: about 12 MB less RSS for one bridge, README "Performance"). Set before anything loads.
+setFlagsFromString('--optimize-for-size');
+
+const { main } = await import('./cli.js');
 process.exitCode = await main(process.argv.slice(2));

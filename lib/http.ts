@@ -12,6 +12,13 @@ const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
 /** Request timeout unless a driver sets its own: a hung vendor must not hold a frame forever. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 
+let shared: AxiosInstance | undefined;
+
+/** The one client for callers without defaults of their own: a fleet shares it, not one per bridge. */
+export function sharedHttpClient(): AxiosInstance {
+  return (shared ??= createHttpClient({}));
+}
+
 export function createHttpClient(defaults: CreateAxiosDefaults): AxiosInstance {
   return axios.create({
     timeout: DEFAULT_HTTP_TIMEOUT_MS,

@@ -10,6 +10,8 @@ import type { BridgeConfig, Config } from './config/schema.js';
 import { driverContext } from './driver-context.js';
 import { describeError } from './errors.js';
 import { ensureWritableDir } from './state-store.js';
+import { createRequestBudget } from './request-budget.js';
+import { createStagger, type Stagger } from '../machines/stagger.js';
 import type { Logger } from './logger.js';
 import type { BridgeInfo } from './status/types.js';
 
@@ -70,18 +72,20 @@ export class Hub {
   async start(config: Config): Promise<void> {
     const build = this.#deps.createDriver ?? createDriver;
     ensureWritableDir(config.stateDir);
-    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver }[] = [];
+    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; log: Logger }[] = [];
+    // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
+    const budget = createRequestBudget(config.vendorBudget, this.#now);
     for (const bridge of config.bridges) {
-      const ctx = driverContext(config, bridge, this.#deps.log, this.#now);
+      const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
       const driver = await build(bridge.source, ctx);
       const outputs = await createOutputs(bridge, {
         now: this.#now,
-        log: this.#deps.log.child({ bridge: bridge.id }),
+        log: ctx.log,
         state: ctx.state,
         provided: this.#deps.provideOutputs?.(bridge) ?? [],
         ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
       });
-      prepared.push({ bridge, outputs, driver });
+      prepared.push({ bridge, outputs, driver, log: ctx.log });
     }
     const started: Output[] = [];
     try {
@@ -96,13 +100,14 @@ export class Hub {
       throw err;
     }
     this.#deps.onBuilt?.(prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs)));
-    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs);
+    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.log);
   }
+
+  readonly #stagger: Stagger = createStagger();
 
   #now = (): number => (this.#deps.now ?? Date.now)();
 
-  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[]): void {
-    const log = this.#deps.log.child({ bridge: bridge.id, source: bridge.source.kind });
+  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[], log: Logger): void {
     const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false });
     const observe = this.#deps.observe;
     const actor = createActor(pollerMachine, {
@@ -111,6 +116,8 @@ export class Hub {
         driver,
         outputs,
         now: this.#now,
+        // Only a source that calls a vendor has one to spare; the simulator has none.
+        stagger: driver.baseUrl === undefined ? undefined : this.#stagger,
         notify: (event) => {
           toLog(event);
           observe?.(event);

@@ -1,4 +1,5 @@
 import type { AxiosInstance } from 'axios';
+import type { RequestGate } from './request-budget.js';
 
 /**
  * HTTP as the drivers and outputs see it: a request goes out, the answer comes back unread
@@ -70,9 +71,15 @@ function encodedBody(request: WireRequest): string | undefined {
 
 /**
  * Sends `request`; an abort rethrows the signal's reason, any other transport failure is turned
- * into the caller's coded error by `onFailure`.
+ * into the caller's coded error by `onFailure`. With a `gate` (a vendor source in a fleet), the
+ * request waits for the host's shared budget (lib/request-budget.ts).
  */
-export async function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
+export function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error, gate?: RequestGate): Promise<WireResponse> {
+  if (!gate) return sendNow(http, request, onFailure);
+  return gate.run(new URL(request.url).host, request.signal, () => sendNow(http, request, onFailure));
+}
+
+async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
   if (request.signal.aborted) throw request.signal.reason;
   let response;
   try {

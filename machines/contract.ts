@@ -1,6 +1,8 @@
 import type { Batch } from '../lib/domain.js';
 import type { Output, StoreResult } from '../outputs/types.js';
-import type { FetchWindow, SourceDriver } from '../sources/types.js';
+import type { FetchWindow, SourceDriver, SourceLoop } from '../sources/types.js';
+import type { Freshness } from './freshness.js';
+import type { Stagger } from './stagger.js';
 
 /**
  * What the composition root hands the poller, and what the machines tell the outside world.
@@ -21,7 +23,24 @@ export interface PollerInput {
   once?: boolean;
   /** No output may hold up a frame longer than this. */
   outputTimeoutMs?: number;
+  /**
+   * Shared by every bridge of the process: frames of one vendor (`driver.kind`) never start
+   * within a second of each other. Absent for sources that call no vendor (the simulator).
+   */
+  stagger?: Stagger | undefined;
+  /** The next-frame decision; `nextFrameDelayMs` unless a benchmark compares another schedule. */
+  schedule?: ScheduleDecision | undefined;
 }
+
+/** Delay before the next frame of `loop`, given the last result (schedule.ts `nextFrameDelayMs`). */
+export type ScheduleDecision = (
+  nowMs: number,
+  result: FrameResult,
+  failures: number,
+  loop: SourceLoop,
+  rand: () => number,
+  freshness: Freshness,
+) => number;
 
 export type FrameOutcome = 'success' | 'skipped' | 'failed';
 

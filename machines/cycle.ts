@@ -1,9 +1,17 @@
 import { assign, enqueueActions, setup, type ActorRef, type Snapshot } from 'xstate';
 import { clampDelay } from '../lib/time.js';
-import type { FrameResult } from './contract.js';
+import type { FrameResult, ScheduleDecision } from './contract.js';
 import type { StopEvent } from './events.js';
 import { fetchMachine, type FrameInput } from './fetch.js';
+import { initialFreshness, observeFrame, type Freshness } from './freshness.js';
 import { nextFrameDelayMs } from './schedule.js';
+
+/** This loop's bookings in the vendor's stagger (stagger.ts); absent for sources without a vendor. */
+export interface CycleStagger {
+  /** Books the next frame at or after `desiredMs`; returns when it may start. */
+  reserve(desiredMs: number): number;
+  release(): void;
+}
 
 export interface CycleInput {
   frame: FrameInput;
@@ -11,6 +19,8 @@ export interface CycleInput {
   once: boolean;
   /** Wait this long before the first frame (a respawned cycle must not hammer the vendor). */
   initialDelayMs?: number;
+  stagger?: CycleStagger | undefined;
+  schedule?: ScheduleDecision | undefined;
 }
 
 /** What a finished cycle reports: its loop and the last frame's result (absent if none ran). */
@@ -28,6 +38,17 @@ interface CycleContext {
   failures: number;
   nextInMs: number;
   lastResult: FrameResult | undefined;
+  /** Learned vendor lag and missed readings of this loop (freshness.ts). */
+  freshness: Freshness;
+  stagger: CycleStagger | undefined;
+  schedule: ScheduleDecision;
+}
+
+/** `delayMs` from now, moved to the start the stagger booked. */
+function staggered(context: Pick<CycleContext, 'frame' | 'stagger'>, delayMs: number): number {
+  if (!context.stagger) return delayMs;
+  const now = context.frame.now();
+  return clampDelay(context.stagger.reserve(now + delayMs) - now);
 }
 
 /**
@@ -51,15 +72,24 @@ export const cycleMachine = setup({
     finishing: ({ context }) => context.once || context.stopping,
   },
   actions: {
-    record: assign(({ context }, params: { result: FrameResult }) => ({
-      lastResult: params.result,
-      failures: params.result.outcome === 'failed' ? context.failures + 1 : 0,
-    })),
+    record: assign(({ context }, params: { result: FrameResult }) => {
+      const { loop, now } = context.frame;
+      const freshness =
+        params.result.outcome === 'success'
+          ? observeFrame(context.freshness, now(), params.result.newestEntryMs, loop.expectedIntervalMs, loop.lagMs)
+          : context.freshness;
+      return {
+        lastResult: params.result,
+        failures: params.result.outcome === 'failed' ? context.failures + 1 : 0,
+        freshness,
+      };
+    }),
     schedule: assign(({ context }) => {
       const result = context.lastResult ?? { outcome: 'failed' as const, fetched: 0 };
       const { now, loop, rand } = context.frame;
-      return { nextInMs: nextFrameDelayMs(now(), result, context.failures, loop, rand) };
+      return { nextInMs: staggered(context, context.schedule(now(), result, context.failures, loop, rand, context.freshness)) };
     }),
+    releaseStagger: ({ context }) => context.stagger?.release(),
     notifyDone: ({ context }, params: { withNext: boolean }) => {
       const { frame, lastResult } = context;
       if (!lastResult) return;
@@ -79,15 +109,22 @@ export const cycleMachine = setup({
 }).createMachine({
   id: 'cycle',
   options: { maxIterations: 1000 },
-  context: ({ input }) => ({
-    frame: input.frame,
-    once: input.once,
-    initialDelayMs: clampDelay(input.initialDelayMs ?? 0),
-    stopping: false,
-    failures: 0,
-    nextInMs: clampDelay(input.initialDelayMs ?? 0),
-    lastResult: undefined,
-  }),
+  context: ({ input }) => {
+    // Even the first frames of a fleet that starts together are spread over the seconds.
+    const initialDelayMs = staggered({ frame: input.frame, stagger: input.stagger }, clampDelay(input.initialDelayMs ?? 0));
+    return {
+      frame: input.frame,
+      once: input.once,
+      initialDelayMs,
+      stopping: false,
+      failures: 0,
+      nextInMs: initialDelayMs,
+      lastResult: undefined,
+      freshness: initialFreshness(input.frame.loop.lagMs),
+      stagger: input.stagger,
+      schedule: input.schedule ?? nextFrameDelayMs,
+    };
+  },
   initial: 'start',
   states: {
     start: {
@@ -142,7 +179,7 @@ export const cycleMachine = setup({
       after: { nextFrame: 'running' },
       on: { STOP: 'done' },
     },
-    done: { type: 'final' },
+    done: { type: 'final', entry: 'releaseStagger' },
   },
   output: ({ context }) => ({
     loop: context.frame.loop.name,

@@ -2,7 +2,7 @@ import { enqueueActions, sendTo, setup, type ActorRef, type DoneActorEvent, type
 import { GlucoHubError } from '../lib/errors.js';
 import type { SourceLoop } from '../sources/types.js';
 import type { FrameResult, PollerInput } from './contract.js';
-import { cycleMachine, type CycleInput, type CycleOutput } from './cycle.js';
+import { cycleMachine, type CycleInput, type CycleOutput, type CycleStagger } from './cycle.js';
 import type { SessionRequest, StopEvent } from './events.js';
 import { DEFAULT_OUTPUT_TIMEOUT_MS, type FrameInput } from './fetch.js';
 import { guardNotify } from './notify.js';
@@ -24,7 +24,7 @@ export interface PollerOutput {
 /** What the poller accepts: STOP from outside; session requests from its frames; child lifecycle. */
 export type PollerEvent = StopEvent | SessionRequest | DoneActorEvent<CycleOutput> | ErrorActorEvent;
 
-type Normalized = Required<Omit<PollerInput, 'driver'>> & Pick<PollerInput, 'driver'>;
+type Normalized = Required<Omit<PollerInput, 'driver' | 'stagger' | 'schedule'>> & Pick<PollerInput, 'driver' | 'stagger' | 'schedule'>;
 
 interface PollerContext extends Normalized {
   /** Loops whose cycle still runs; the poller is done when none is left. */
@@ -51,6 +51,8 @@ function normalize(input: PollerInput): PollerContext {
     rand: input.rand ?? Math.random,
     once: input.once ?? false,
     outputTimeoutMs: input.outputTimeoutMs ?? DEFAULT_OUTPUT_TIMEOUT_MS,
+    stagger: input.stagger,
+    schedule: input.schedule,
     pending: names,
     results: {},
   };
@@ -58,6 +60,16 @@ function normalize(input: PollerInput): PollerContext {
 
 function sessionInput(context: PollerContext): SessionInput {
   return { bridgeId: context.bridgeId, functions: context.driver.session, notify: context.notify };
+}
+
+function cycleStagger(context: PollerContext, loop: SourceLoop): CycleStagger | undefined {
+  const { stagger, driver, bridgeId } = context;
+  if (!stagger) return undefined;
+  const key = `${bridgeId}/${loop.name}`;
+  return {
+    reserve: (desiredMs) => stagger.reserve(driver.kind, key, desiredMs),
+    release: () => stagger.release(driver.kind, key),
+  };
 }
 
 function cycleInput(context: PollerContext, loop: SourceLoop, reportTo: RequestRef, initialDelayMs: number): CycleInput {
@@ -71,7 +83,7 @@ function cycleInput(context: PollerContext, loop: SourceLoop, reportTo: RequestR
     outputTimeoutMs: context.outputTimeoutMs,
     reportTo,
   };
-  return { frame, once: context.once, initialDelayMs };
+  return { frame, once: context.once, initialDelayMs, stagger: cycleStagger(context, loop), schedule: context.schedule };
 }
 
 const loopOf = (actorId: string): string | undefined =>

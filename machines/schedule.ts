@@ -1,5 +1,6 @@
 import { backoffMs, clampDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../lib/time.js';
 import type { FrameResult } from './contract.js';
+import { missRetryDelayMs, type Freshness } from './freshness.js';
 
 /** The next frame never starts sooner than this after the last one, so nothing can spin. */
 export const MIN_FRAME_GAP_MS = 1_000;
@@ -48,19 +49,28 @@ export function failedFrameDelayMs(
   return clampDelay(Math.max(MIN_FRAME_GAP_MS, backoff, vendorWait));
 }
 
-/** Delay before the frame after `result`; `failures` already counts `result` if it failed. */
+/**
+ * Delay before the frame after `result`; `failures` already counts `result` if it failed.
+ * `freshness` (already updated with `result`) replaces the loop's fixed lag with the learned one
+ * and turns a missed reading into a short retry (freshness.ts); without it the lag is `loop.lagMs`.
+ */
 export function nextFrameDelayMs(
   nowMs: number,
   result: FrameResult,
   failures: number,
   loop: ScheduleLoop,
   rand: () => number,
+  freshness?: Freshness,
 ): number {
   if (result.outcome === 'failed') return failedFrameDelayMs(nowMs, failures, loop, rand, result.notBeforeMs);
   const interval = Math.max(MIN_FRAME_GAP_MS, loop.expectedIntervalMs);
   const floor = Math.max(MIN_FRAME_GAP_MS, loop.minIntervalMs ?? 0);
   if (result.outcome === 'success' && result.newestEntryMs !== undefined && loop.collections.includes('entries')) {
-    return clampDelay(Math.max(floor, alignedDelayMs(nowMs, result.newestEntryMs, interval, Math.max(0, loop.lagMs))));
+    // A retry for a reading that is due but late is not a new poll cycle: the floor does not apply.
+    const retry = freshness ? missRetryDelayMs(freshness, nowMs, interval) : undefined;
+    if (retry !== undefined) return clampDelay(Math.max(MIN_FRAME_GAP_MS, retry));
+    const lagMs = Math.max(0, freshness?.lagMs ?? loop.lagMs);
+    return clampDelay(Math.max(floor, alignedDelayMs(nowMs, result.newestEntryMs, interval, lagMs)));
   }
   return clampDelay(Math.max(floor, interval));
 }

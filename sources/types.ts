@@ -1,5 +1,6 @@
 import type { Batch, Collection } from '../lib/domain.js';
 import type { Logger } from '../lib/logger.js';
+import type { RequestGate } from '../lib/request-budget.js';
 import type { StateStore } from '../lib/state-store.js';
 import type { BackoffPolicy } from '../lib/time.js';
 
@@ -74,4 +75,6 @@ export interface DriverContext {
   log: Logger;
   /** This bridge's persisted state (sessions, lockouts), surviving restarts. */
   state: StateStore;
+  /** The fleet's shared per-host request budget, seen as this bridge; absent = no limit (tests, capture). */
+  requests?: RequestGate | undefined;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_BUDGET } from '../request-budget.js';
 import { z } from 'zod';
 import { Secret } from '../secret.js';
 
@@ -308,6 +309,14 @@ export const httpSchema = z.object({
 });
 export type HttpConfig = z.infer<typeof httpSchema>;
 
+/** Per vendor host, shared by every bridge of the process (lib/request-budget.ts). */
+export const vendorBudgetSchema = z.object({
+  /** Requests that may start per second on one vendor host, all bridges together. */
+  requestsPerSecond: z.coerce.number().min(0.1).max(1000).default(DEFAULT_BUDGET.requestsPerSecond),
+  /** Requests that may be in flight at once on one vendor host (each bridge holds at most one). */
+  concurrency: z.coerce.number().int().min(1).max(1000).default(DEFAULT_BUDGET.concurrency),
+});
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z
@@ -322,6 +331,7 @@ export const configSchema = z
     http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080', unit: 'mgdl' }),
     /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
     stateDir: text,
+    vendorBudget: vendorBudgetSchema.default({ ...DEFAULT_BUDGET }),
     bridges: z.array(bridgeSchema).min(1),
   })
   .superRefine((cfg, ctx) => {

@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { createHttpClient } from '../http.js';
+import { sharedHttpClient } from '../http.js';
 import { excerpt, responseCause, retryAfterMs, sendWire, type WireResponse } from '../wire.js';
 import { nsError } from './errors.js';
 import { createJwtSource, type Jwt } from './jwt.js';
@@ -67,7 +67,7 @@ export interface NightscoutClientOptions {
 }
 
 export function createNightscoutClient(site: Site, options: NightscoutClientOptions): NightscoutClient {
-  const http = options.http ?? createHttpClient({});
+  const http = options.http ?? sharedHttpClient();
   const jwt = site.token ? createJwtSource(http, site, options.now) : undefined;
   const secretHash = site.apiSecret ? hashApiSecret(site.apiSecret) : undefined;
   const names = site.names;

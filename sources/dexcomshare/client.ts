@@ -1,5 +1,6 @@
 import type { AxiosInstance } from 'axios';
-import { createHttpClient } from '../../lib/http.js';
+import { sharedHttpClient } from '../../lib/http.js';
+import type { RequestGate } from '../../lib/request-budget.js';
 import type { Secret } from '../../lib/secret.js';
 import { packageVersion } from '../../lib/version.js';
 import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js';
@@ -32,12 +33,11 @@ function headers(): Record<string, string> {
   return { accept: 'application/json', 'content-type': 'application/json', 'user-agent': `gluco-hub/${packageVersion()}` };
 }
 
-function send(http: AxiosInstance, request: WireRequest): Promise<WireResponse> {
-  return sendWire(http, request, (failure) => dexError('DEX013', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }));
-}
-
-export function createShareClient(): ShareClient {
-  const http = createHttpClient({});
+/** `gate`: the fleet's shared request budget. */
+export function createShareClient(gate?: RequestGate): ShareClient {
+  const send = (http: AxiosInstance, request: WireRequest): Promise<WireResponse> =>
+    sendWire(http, request, (failure) => dexError('DEX013', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }), gate);
+  const http = sharedHttpClient();
   return {
     authenticate: (endpoint, accountName, password, signal) =>
       send(http, {

@@ -22,7 +22,7 @@ export type DexcomShareSettings = Extract<SourceSettings, { kind: 'dexcomshare' 
 export function createDexcomShareDriver(settings: DexcomShareSettings, ctx: DriverContext): SourceDriver<ShareAuth, ShareSession> {
   const baseUrl = settings.server === undefined ? regionBaseUrl(settings.region) : serverBaseUrl(settings.server);
   const endpoint = { baseUrl, applicationId: REGIONS[settings.region].applicationId };
-  const client = createShareClient();
+  const client = createShareClient(ctx.requests);
   const { session, forget } = createShareSession({ client, ctx, endpoint, accountName: settings.accountName, password: settings.password });
   return {
     kind: 'dexcomshare',

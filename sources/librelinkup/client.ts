@@ -1,5 +1,6 @@
 import type { AxiosInstance } from 'axios';
-import { createHttpClient } from '../../lib/http.js';
+import { sharedHttpClient } from '../../lib/http.js';
+import type { RequestGate } from '../../lib/request-budget.js';
 import type { Secret } from '../../lib/secret.js';
 import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js';
 import { lluError } from './errors.js';
@@ -28,13 +29,11 @@ export interface LluClient {
   graph(ticket: Ticket, patientId: string, signal: AbortSignal): Promise<WireResponse>;
 }
 
-function send(http: AxiosInstance, request: WireRequest): Promise<WireResponse> {
-  return sendWire(http, request, (failure) => lluError('LLU025', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }));
-}
-
-/** The client for one driver; no I/O until a method is called. */
-export function createLluClient(app: AppIdentity): LluClient {
-  const http = createHttpClient({});
+/** The client for one driver; no I/O until a method is called. `gate`: the fleet's shared request budget. */
+export function createLluClient(app: AppIdentity, gate?: RequestGate): LluClient {
+  const send = (http: AxiosInstance, request: WireRequest): Promise<WireResponse> =>
+    sendWire(http, request, (failure) => lluError('LLU025', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }), gate);
+  const http = sharedHttpClient();
   const common = baseHeaders(app);
   return {
     login: (baseUrl, credentials, signal) =>

@@ -31,7 +31,7 @@ export function createLibreLinkUpDriver(
   const rand = options.rand ?? Math.random;
   const region = configuredRegion(settings.region);
   const baseUrl = settings.server === undefined ? regionBaseUrl(region) : serverBaseUrl(settings.server);
-  const client = createLluClient({ product: settings.product, version: settings.version });
+  const client = createLluClient({ product: settings.product, version: settings.version }, ctx.requests);
   const { session, forget } = createLluSession({
     client,
     ctx,

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { createBroker } from 'aedes';
+import aedes from 'aedes';
 
 /**
  * Real MQTT brokers for the MQTT output's suites: a private Mosquitto (MQTT 5 and 3.1.1) the
@@ -111,7 +111,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Te
 
 /** In-process aedes 0.x on a free port; `stop` drops every connection and the listener, `start` listens again (retained state kept). */
 export async function startAedes(): Promise<TestBroker> {
-  const broker = createBroker();
+  const broker = aedes.createBroker();
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
 import type { StoreResult } from '../../outputs/types.js';
 import { cycleId, SESSION_ID } from '../../machines/poller.js';
-import { deferred, fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, settle, startPoller, T0 } from './fakes.js';
+import { deferred, fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from './fakes.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -149,7 +149,8 @@ describe('poller: robustness', () => {
       },
     });
     await settle();
-    await vi.advanceTimersByTimeAsync(5 * MIN);
+    // The aligned frame: T0-1min + 5min + 20s.
+    await vi.advanceTimersByTimeAsync(4 * MIN + 20 * SEC);
     expect(run.errors).toEqual([]);
     expect(out.stored).toHaveLength(1);
     expect(loop.fetch).toHaveBeenCalledTimes(2);

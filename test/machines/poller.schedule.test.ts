@@ -22,8 +22,9 @@ describe('poller: scheduling the next frame', () => {
     expect(loop.fetch).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(loop.fetch).toHaveBeenCalledTimes(2);
-    // the new reading re-aligns: T0+4min + 5min + 20s, seen from T0+4min20s
-    expect(run.of('frame.done')[1]?.nextInMs).toBe(5 * MIN);
+    // the new reading re-aligns: T0+4min + 5min + lag, seen from T0+4min20s; it was there on time,
+    // so the learned lag probes 1.5 s (interval / 200) earlier
+    expect(run.of('frame.done')[1]?.nextInMs).toBe(5 * MIN - 1.5 * SEC);
     run.actor.stop();
   });
 
