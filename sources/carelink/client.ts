@@ -1,4 +1,5 @@
-import { createHttpClient } from '../../lib/http.js';
+import { sharedHttpClient } from '../../lib/http.js';
+import type { RequestGate } from '../../lib/request-budget.js';
 import type { Secret } from '../../lib/secret.js';
 import { packageVersion } from '../../lib/version.js';
 import { sendWire, type WireResponse } from '../../lib/wire.js';
@@ -27,8 +28,9 @@ export interface CareLinkClient {
   send(request: CareLinkRequest, signal: AbortSignal): Promise<WireResponse>;
 }
 
-export function createCareLinkClient(via: Via): CareLinkClient {
-  const http = createHttpClient({});
+/** `gate`: the fleet's shared per-host request budget. */
+export function createCareLinkClient(via: Via, gate?: RequestGate): CareLinkClient {
+  const http = sharedHttpClient();
   return {
     send: (request, signal) =>
       sendWire(
@@ -47,6 +49,7 @@ export function createCareLinkClient(via: Via): CareLinkClient {
           signal,
         },
         (failure) => clError('CL020', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }),
+        gate,
       ),
   };
 }

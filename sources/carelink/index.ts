@@ -25,7 +25,7 @@ export type CareLinkSettings = Extract<SourceSettings, { kind: 'minimedcarelink'
 export function createCareLinkDriver(settings: CareLinkSettings, ctx: DriverContext): SourceDriver<CareLinkAuth, CareLinkSession> {
   if (settings.password !== undefined) throw clError('CL002');
   const where = placement(settings.server);
-  const client = createCareLinkClient(where.via);
+  const client = createCareLinkClient(where.via, ctx.requests);
   const now = (): number => ctx.now();
   const tokens = createTokens({ client, state: ctx.state, now, log: ctx.log });
   const call = authorizedCall(client, tokens, now);

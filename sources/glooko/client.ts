@@ -1,6 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import type { CookieJar } from 'tough-cookie';
-import { createHttpClient } from '../../lib/http.js';
+import { sharedHttpClient } from '../../lib/http.js';
+import type { RequestGate } from '../../lib/request-budget.js';
 import { createLimiter, type Limiter } from '../../lib/limiter.js';
 import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js';
 import type { DeviceInformation } from './device.js';
@@ -53,7 +54,8 @@ function headers(endpoint: Endpoint, accept = 'application/json, text/plain, */*
   };
 }
 
-export function createGlookoClient(http: AxiosInstance = createHttpClient({})): GlookoClient {
+/** `gate`: the fleet's shared per-host request budget; the limiter caps this account at 3 in flight. */
+export function createGlookoClient(http: AxiosInstance = sharedHttpClient(), gate?: RequestGate): GlookoClient {
   const limiter = createLimiter(MAX_CONCURRENT);
 
   function send(jar: CookieJar, request: WireRequest): Promise<WireResponse> {
@@ -61,6 +63,7 @@ export function createGlookoClient(http: AxiosInstance = createHttpClient({})): 
       const cookie = await jar.getCookieString(request.url);
       const response = await sendWire(http, { ...request, headers: cookie ? { ...request.headers, cookie } : request.headers }, (failure) =>
         glkError('GLK010', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }),
+        gate,
       );
       for (const header of response.setCookies) await jar.setCookie(header, request.url, { ignoreError: true });
       return response;

@@ -21,7 +21,7 @@ export type GlookoSettings = Extract<SourceSettings, { kind: 'glooko' }>;
  */
 export function createGlookoDriver(settings: GlookoSettings, ctx: DriverContext): SourceDriver<GlookoAuth, GlookoSession> {
   const endpoint = endpointFor(settings.region, settings.server);
-  const client = createGlookoClient();
+  const client = createGlookoClient(undefined, ctx.requests);
   const { session, forget } = createGlookoSession({
     client,
     ctx,
