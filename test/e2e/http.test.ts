@@ -57,7 +57,8 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect(latest).toMatchObject({ source: 'simulator', bridge: 'simulator' });
       expect(latest.sgv).toEqual(expect.any(Number));
       expect(latest.arrow).toMatch(/^[⤊⇈↑↗→↘↓⇊⤋]$/u);
-      expect(latest.ageSeconds).toBeLessThan(10);
+      // Fresh, not a back-filled day old; the margin is for a machine busy with other suites.
+      expect(latest.ageSeconds).toBeLessThan(30);
 
       const recent = (await call(`${base}/glucose?count=5`)).json() as { dateMs: number }[];
       expect(recent).toHaveLength(5);
@@ -71,7 +72,7 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect(second.stderr).toContain('GLUCO_HUB__HTTP__BIND');
       expect(second.stderr).not.toMatch(/\n\s+at /);
     });
-  });
+  }, 60_000);
 
   it('with a bearer token, /glucose/latest needs it and the token never appears in the logs', async () => {
     const port = await freePort();
