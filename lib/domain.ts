@@ -27,6 +27,22 @@ export const DIRECTIONS = [
 export const directionSchema = z.enum(DIRECTIONS);
 export type Direction = z.infer<typeof directionSchema>;
 
+/** Nightscout's numeric `trend` for a direction (Dexcom's numbering; the triple arrows share the double's). */
+export const TREND_NUMBER: Readonly<Record<Direction, number>> = {
+  TripleUp: 1,
+  DoubleUp: 1,
+  SingleUp: 2,
+  FortyFiveUp: 3,
+  Flat: 4,
+  FortyFiveDown: 5,
+  SingleDown: 6,
+  DoubleDown: 7,
+  TripleDown: 7,
+  'NOT COMPUTABLE': 8,
+  'RATE OUT OF RANGE': 9,
+  NONE: 0,
+};
+
 const epochMs = z.number().int().min(946_684_800_000, 'date must be epoch milliseconds after 2000-01-01');
 
 const documentBase = {

@@ -1,4 +1,4 @@
-import type { Direction } from '../../lib/domain.js';
+import { TREND_NUMBER, type Direction } from '../../lib/domain.js';
 
 export interface Trend {
   direction: Direction;
@@ -7,16 +7,16 @@ export interface Trend {
 }
 
 /** Glooko's trend names, normalised (lower case, no space, `_` or `-`) → Nightscout (vendor-apis.md §4.4). */
-const TRENDS: Record<string, Trend> = {
-  doubleup: { direction: 'DoubleUp', trend: 1 },
-  singleup: { direction: 'SingleUp', trend: 2 },
-  fortyfiveup: { direction: 'FortyFiveUp', trend: 3 },
-  flat: { direction: 'Flat', trend: 4 },
-  fortyfivedown: { direction: 'FortyFiveDown', trend: 5 },
-  singledown: { direction: 'SingleDown', trend: 6 },
-  doubledown: { direction: 'DoubleDown', trend: 7 },
-  notcomputable: { direction: 'NOT COMPUTABLE', trend: 8 },
-  rateoutofrange: { direction: 'RATE OUT OF RANGE', trend: 9 },
+const DIRECTIONS: Readonly<Record<string, Direction>> = {
+  doubleup: 'DoubleUp',
+  singleup: 'SingleUp',
+  fortyfiveup: 'FortyFiveUp',
+  flat: 'Flat',
+  fortyfivedown: 'FortyFiveDown',
+  singledown: 'SingleDown',
+  doubledown: 'DoubleDown',
+  notcomputable: 'NOT COMPUTABLE',
+  rateoutofrange: 'RATE OUT OF RANGE',
 };
 
 /**
@@ -25,5 +25,7 @@ const TRENDS: Record<string, Trend> = {
  */
 export function trendFor(value: unknown): Trend | undefined {
   if (typeof value !== 'string') return undefined;
-  return TRENDS[value.toLowerCase().replace(/[\s_-]+/g, '')];
+  const key = value.toLowerCase().replace(/[\s_-]+/g, '');
+  const direction = Object.hasOwn(DIRECTIONS, key) ? DIRECTIONS[key] : undefined;
+  return direction === undefined ? undefined : { direction, trend: TREND_NUMBER[direction] };
 }
