@@ -1,5 +1,6 @@
 import { newestDates, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import type { Logger } from '../../lib/logger.js';
+import { latest } from '../../lib/time.js';
 import { sandboxSchema, type NightscoutCtx, type SandboxData } from '../../lib/plugin/nightscout-ctx.js';
 import { createDevicestatusGuard } from '../nightscout/devicestatus-guard.js';
 import type { Output, StoreResult } from '../types.js';
@@ -28,11 +29,6 @@ function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'string') return err;
   return 'unknown error';
-}
-
-function latest(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  return b === undefined ? a : Math.max(a, b);
 }
 
 class NightscoutInternalOutput implements InternalOutput {

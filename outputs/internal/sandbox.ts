@@ -1,5 +1,6 @@
 import type { Collection, NewestDates, NightscoutDocument } from '../../lib/domain.js';
 import type { SandboxData, SandboxDoc } from '../../lib/plugin/nightscout-ctx.js';
+import { msOf } from '../../lib/time.js';
 
 /**
  * Gap analysis from the site's own data: the newest time per collection in the sandbox
@@ -10,15 +11,9 @@ import type { SandboxData, SandboxDoc } from '../../lib/plugin/nightscout-ctx.js
 /** Readings this far ahead of the clock still count (clocks drift). */
 const SKEW_MS = 2 * 60_000;
 
+/** `mills` as Nightscout's loader sets it, else `date`, else `created_at`. */
 export function docMs(doc: SandboxDoc): number | undefined {
-  if (typeof doc.mills === 'number' && Number.isFinite(doc.mills)) return doc.mills;
-  if (typeof doc.date === 'number' && Number.isFinite(doc.date)) return doc.date;
-  for (const value of [doc.date, doc.created_at]) {
-    if (typeof value !== 'string') continue;
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  return undefined;
+  return msOf(doc.mills) ?? msOf(doc.date) ?? msOf(doc.created_at);
 }
 
 export function newestMs(docs: readonly SandboxDoc[], nowMs: number, keep: (doc: SandboxDoc) => boolean = () => true): number | undefined {
@@ -52,8 +47,8 @@ export interface OnSite {
 }
 
 function treatmentKey(createdAt: unknown, eventType: unknown): string | undefined {
-  const ms = typeof createdAt === 'string' ? Date.parse(createdAt) : undefined;
-  return ms === undefined || Number.isNaN(ms) || typeof eventType !== 'string' ? undefined : `${ms}|${eventType}`;
+  const ms = msOf(createdAt);
+  return ms === undefined || typeof eventType !== 'string' ? undefined : `${ms}|${eventType}`;
 }
 
 export function onSite(data: SandboxData): OnSite {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COLLECTIONS, type Collection, type NewestDates } from '../../lib/domain.js';
 import { responseMessage, type Api, type NightscoutClient, type NightscoutRequest } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
+import { latest, msOf } from '../../lib/time.js';
 import { responseCause, type WireResponse } from '../../lib/wire.js';
 
 /**
@@ -17,20 +18,6 @@ const timesSchema = z.looseObject({ date: z.unknown().optional(), created_at: z.
 /** v3 answers `{status, result}` since 14.2, a bare array before. */
 const v3SearchSchema = z.union([z.object({ result: z.array(timesSchema) }).transform((b) => b.result), z.array(timesSchema)]);
 const v1ListSchema = z.array(timesSchema);
-
-function msOf(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string') {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
-}
-
-function latest(...values: (number | undefined)[]): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined);
-  return known.length > 0 ? Math.max(...known) : undefined;
-}
 
 function firstDoc(client: NightscoutClient, response: WireResponse, schema: z.ZodType<z.infer<typeof timesSchema>[]>): z.infer<typeof timesSchema> | undefined {
   const names = client.site.names;
