@@ -66,7 +66,7 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect((await call(`${base}/glucose?count=zero`)).status).toBe(400);
       expect((await call(`${base}/`)).status).toBe(200);
 
-      const second = await runCli(['forever', '--http', `127.0.0.1:${port}`], { cwd: tempDir(), env: SIM });
+      const second = await runCli(['forever', '--http', `127.0.0.1:${port}`], { cwd: tempDir(), env: SIM, timeoutMs: 45_000 });
       expect(second.code).toBe(2);
       expect(second.stderr).toContain('[HTTP001]');
       expect(second.stderr).toContain('GLUCO_HUB__HTTP__BIND');
