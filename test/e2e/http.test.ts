@@ -72,7 +72,7 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect(second.stderr).toContain('GLUCO_HUB__HTTP__BIND');
       expect(second.stderr).not.toMatch(/\n\s+at /);
     });
-  }, 60_000);
+  }, 120_000);
 
   it('with a bearer token, /glucose/latest needs it and the token never appears in the logs', async () => {
     const port = await freePort();
