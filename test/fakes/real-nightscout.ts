@@ -85,11 +85,11 @@ export async function startRealNightscout(options: RealNightscoutOptions = {}): 
     apiSecretSha1: vars.API_SECRET_SHA1!,
     logDir: vars.LOG_DIR!,
     async token(name, role = 'admin') {
-      const { stdout } = await run(join(REAL_NIGHTSCOUT!, 'mktoken.sh'), [envFile, name, role]);
+      const { stdout } = await run(join(REAL_NIGHTSCOUT, 'mktoken.sh'), [envFile, name, role]);
       return stdout.trim();
     },
-    async get(path) {
-      const response = await axios.get(`${url}${path}`, { headers, timeout: 30_000 });
+    async get<T>(path: string): Promise<T> {
+      const response = await axios.get<T>(`${url}${path}`, { headers, timeout: 30_000 });
       return response.data;
     },
     async post(path, body) {
@@ -109,7 +109,7 @@ export async function startRealNightscout(options: RealNightscoutOptions = {}): 
     async close() {
       if (closed) return;
       closed = true;
-      await run(join(REAL_NIGHTSCOUT!, 'stop.sh'), [envFile], { env, timeout: 30_000 }).catch(() => undefined);
+      await run(join(REAL_NIGHTSCOUT, 'stop.sh'), [envFile], { env, timeout: 30_000 }).catch(() => undefined);
     },
   };
   return ns;
