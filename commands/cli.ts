@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { captureCommand } from './capture.js';
 import { checkConfigCommand } from './check-config.js';
+import { dlqCommand } from './dlq.js';
 import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
@@ -15,13 +16,15 @@ export async function main(argv: string[]): Promise<number> {
     .command(captureCommand)
     .command(checkConfigCommand)
     .command(loginCommand)
-    .demandCommand(1, 'Name a command: forever, capture, check-config or login')
+    .command(dlqCommand)
+    .demandCommand(1, 'Name a command: forever, capture, check-config, login or dlq')
     .strict()
     .recommendCommands()
     .example('$0 forever', 'Run until stopped (simulator into ./gluco-hub-data when nothing is configured)')
     .example('$0 capture --json', 'One fetch, shown as JSON')
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
     .example('$0 login carelink', 'Log in to Medtronic CareLink once (the bridge refreshes the login from then on)')
+    .example('$0 dlq list', "What waits in the outputs' queues and what they set aside")
     .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See README.')
     .help()
     .alias('h', 'help')
@@ -37,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     return reportFailure(err);
   }
   if (usageError !== undefined) {
-    process.stderr.write(`${usageError}\nCommands: forever, capture, check-config, login. Run "gluco-hub <command> --help" for options and examples.\n`);
+    process.stderr.write(`${usageError}\nCommands: forever, capture, check-config, login, dlq. Run "gluco-hub <command> --help" for options and examples.\n`);
     return EXIT.config;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -6,6 +6,8 @@ import { gitSha, packageVersion } from '../lib/version.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput } from '../outputs/http/routes.js';
 import { createMetrics } from '../lib/metrics/index.js';
+import { lockStateDir } from '../lib/state-lock.js';
+import { ensureWritableDir } from '../lib/state-store.js';
 import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
 
 interface ForeverArgs extends GlobalArgs {
@@ -84,6 +86,9 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
   handler: async (args) => {
     const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http }));
     const log = loggerFor(config);
+    ensureWritableDir(config.stateDir);
+    // Before anything calls a vendor: a second process on the same folder would fight this one for its sessions.
+    const lock = lockStateDir(config.stateDir, 'forever');
     const http = config.http.enabled
       ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics, units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' })
       : undefined;
@@ -98,5 +103,6 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     }
     announce(config, log, http?.url());
     process.exitCode = await runUntilStopped(hub, http, log);
+    lock.release();
   },
 };

@@ -1,5 +1,9 @@
 import type { BridgeEvent } from '../machines/contract.js';
+import { describeAhead } from './future.js';
 import type { Logger } from './logger.js';
+
+/** Future-dated identifiers already warned about; a vendor that repeats one every frame gets one line. */
+const FUTURE_REMEMBERED = 1_000;
 
 function formatDelay(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -23,8 +27,28 @@ const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0, queued:
  */
 export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = {}): (event: BridgeEvent) => void {
   const stored = new Map<string, Counts>();
+  const futureSeen = new Set<string>();
   return (event) => {
     switch (event.type) {
+      case 'frame.future': {
+        const fresh = event.documents.filter(({ doc }) => !futureSeen.has(doc.identifier));
+        if (fresh.length === 0) return;
+        for (const { doc } of fresh) futureSeen.add(doc.identifier);
+        for (const id of futureSeen) {
+          if (futureSeen.size <= FUTURE_REMEMBERED) break;
+          futureSeen.delete(id);
+        }
+        const newest = fresh.reduce((a, b) => (b.doc.date > a.doc.date ? b : a));
+        const what = fresh.length === 1 ? `a ${newest.collection} document` : `${fresh.length} documents, the newest a ${newest.collection} document,`;
+        log.warn(
+          { code: 'DLQ004', loop: event.loop, count: fresh.length, date: new Date(newest.doc.date).toISOString() },
+          `[DLQ004] ${event.loop}: the source sent ${what} dated ${describeAhead(newest.doc.date, event.nowMs)}; no output stores it before its time, and none counts it as newest`,
+        );
+        return;
+      }
+      case 'output.delivery':
+        // The dead-letter queue logs its own progress; this event is for metrics and the status page.
+        return;
       case 'session.established':
         log.debug('session established');
         return;
@@ -45,10 +69,18 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
         acc.stored += event.result.stored;
         acc.duplicates += event.result.duplicates;
         acc.rejected += event.result.rejected ?? 0;
-        acc.queued += event.result.queued ?? 0;
+        if (event.result.delivery !== 'backlog') acc.queued += event.result.queued ?? 0;
         stored.set(event.loop, acc);
         const { error, ...counts } = event.result;
-        if (counts.queued !== undefined || error !== undefined) {
+        if (counts.retrying !== undefined) {
+          log.warn(
+            { loop: event.loop, output: event.output, retrying: counts.retrying },
+            `${event.output}: ${counts.retrying} document(s) failed on their own while the others went through; retried later, set aside if they keep failing (see gluco-hub dlq list)`,
+          );
+        }
+        if (counts.delivery === 'backlog') {
+          log.debug({ loop: event.loop, output: event.output, waiting: counts.waiting ?? 0 }, `${event.output}: delivering a backlog, ${counts.waiting ?? 0} waiting`);
+        } else if (counts.queued !== undefined || error !== undefined) {
           log.warn(
             { loop: event.loop, output: event.output, queued: counts.queued ?? 0, waiting: counts.waiting ?? 0, err: error },
             `${event.output} unavailable: ${counts.queued ?? 0} queued, ${counts.waiting ?? 0} waiting to be delivered`,

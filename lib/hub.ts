@@ -72,20 +72,22 @@ export class Hub {
   async start(config: Config): Promise<void> {
     const build = this.#deps.createDriver ?? createDriver;
     ensureWritableDir(config.stateDir);
-    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; log: Logger }[] = [];
+    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger }[] = [];
     // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
     const budget = createRequestBudget(config.vendorBudget, this.#now);
     for (const bridge of config.bridges) {
       const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
       const driver = await build(bridge.source, ctx);
+      const notify = this.#notifier(ctx.log);
       const outputs = await createOutputs(bridge, {
         now: this.#now,
         log: ctx.log,
         state: ctx.state,
         provided: this.#deps.provideOutputs?.(bridge) ?? [],
         ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
+        onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
       });
-      prepared.push({ bridge, outputs, driver, log: ctx.log });
+      prepared.push({ bridge, outputs, driver, notify, log: ctx.log });
     }
     const started: Output[] = [];
     try {
@@ -100,16 +102,24 @@ export class Hub {
       throw err;
     }
     this.#deps.onBuilt?.(prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs)));
-    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.log);
+    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
   }
 
   readonly #stagger: Stagger = createStagger();
 
   #now = (): number => (this.#deps.now ?? Date.now)();
 
-  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[], log: Logger): void {
+  /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
+  #notifier(log: Logger): (event: BridgeEvent) => void {
     const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false });
     const observe = this.#deps.observe;
+    return (event) => {
+      toLog(event);
+      observe?.(event);
+    };
+  }
+
+  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[], notify: (event: BridgeEvent) => void, log: Logger): void {
     const actor = createActor(pollerMachine, {
       input: {
         bridgeId: bridge.id,
@@ -118,10 +128,7 @@ export class Hub {
         now: this.#now,
         // Only a source that calls a vendor has one to spare; the simulator has none.
         stagger: driver.baseUrl === undefined ? undefined : this.#stagger,
-        notify: (event) => {
-          toLog(event);
-          observe?.(event);
-        },
+        notify,
       },
     });
     actor.subscribe({

@@ -34,6 +34,11 @@ export interface WireRequest {
   /** Sent as `application/x-www-form-urlencoded` instead of `body` (web form logins, OAuth token endpoints). */
   form?: Record<string, string>;
   signal: AbortSignal;
+  /**
+   * The whole request, answer included, ends within this many ms (a coded transport failure), not
+   * only while bytes keep coming: a server that trickles its answer cannot hold a caller longer.
+   */
+  deadlineMs?: number;
 }
 
 /** The request never got an answer; `reason` is safe to log (no request config inside). */
@@ -79,8 +84,30 @@ export function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (
   return gate.run(new URL(request.url).host, request.signal, () => sendNow(http, request, onFailure));
 }
 
+/** The caller's signal, aborted too when the deadline passes; `expired` tells which happened. */
+function withDeadline(signal: AbortSignal, deadlineMs: number | undefined): { signal: AbortSignal; expired: () => boolean; done: () => void } {
+  if (deadlineMs === undefined) return { signal, expired: () => false, done: () => undefined };
+  const controller = new AbortController();
+  let expired = false;
+  const forward = (): void => controller.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new Error('deadline'));
+  }, deadlineMs);
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    done: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', forward);
+    },
+  };
+}
+
 async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
   if (request.signal.aborted) throw request.signal.reason;
+  const deadline = withDeadline(request.signal, request.deadlineMs);
   let response;
   try {
     response = await http.request<string>({
@@ -88,15 +115,17 @@ async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (fa
       url: request.url,
       headers: { ...contentType(request), ...request.headers },
       data: encodedBody(request),
-      signal: request.signal,
+      signal: deadline.signal,
       responseType: 'text',
       // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
       transformResponse: [(data: unknown) => data],
     });
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
-    const reason = transportReason(error);
+    const reason = deadline.expired() ? `no complete answer within ${(request.deadlineMs ?? 0) / 1000} s` : transportReason(error);
     throw onFailure({ host: new URL(request.url).host, reason, cause: new Error(reason) });
+  } finally {
+    deadline.done();
   }
   const text = typeof response.data === 'string' ? response.data : '';
   const header = (name: string): string | undefined => {

@@ -1,5 +1,5 @@
-import type { Batch } from '../lib/domain.js';
-import type { Output, StoreResult } from '../outputs/types.js';
+import type { Batch, Collection, NightscoutDocument } from '../lib/domain.js';
+import type { DeliveryReport, Output, StoreResult } from '../outputs/types.js';
 import type { FetchWindow, SourceDriver, SourceLoop } from '../sources/types.js';
 import type { Freshness } from './freshness.js';
 import type { Stagger } from './stagger.js';
@@ -62,6 +62,10 @@ export type BridgeEvent =
   | { type: 'session.expired'; bridgeId: string }
   | { type: 'frame.fetched'; bridgeId: string; loop: string; window: FetchWindow; raw: unknown }
   | { type: 'frame.transformed'; bridgeId: string; loop: string; batch: Batch }
+  /** Documents dated in the future (DLQ004): outputs hold them until their time, the cache never shows them. */
+  | { type: 'frame.future'; bridgeId: string; loop: string; documents: { collection: Collection; doc: NightscoutDocument }[]; nowMs: number }
+  /** How an output's delivery goes, told by its dead-letter queue between frames too. */
+  | { type: 'output.delivery'; bridgeId: string; report: DeliveryReport }
   | { type: 'frame.stored'; bridgeId: string; loop: string; output: string; result: StoreResult }
   | { type: 'frame.outputFailed'; bridgeId: string; loop: string; output: string; error: unknown }
   | { type: 'frame.attemptFailed'; bridgeId: string; loop: string; attempt: number; error: unknown; retryInMs?: number }

@@ -1,5 +1,5 @@
 import { assign, enqueueActions, sendTo, setup } from 'xstate';
-import { batchSize, emptyBatch, newestDates, type Batch } from '../lib/domain.js';
+import { batchSize, emptyBatch, type Batch } from '../lib/domain.js';
 import type { Decision } from '../lib/errors.js';
 import { backoffMs, clampDelay, DEFAULT_BACKOFF } from '../lib/time.js';
 import type { Output, StoreResult } from '../outputs/types.js';
@@ -9,7 +9,7 @@ import { frameStopped, OutputsFailedError, sessionWaitTimeout } from './errors.j
 import type { SessionReply, SessionRequestRef, StopEvent } from './events.js';
 import type { Settled } from './fanout.js';
 import { askNewest, fetchRaw, storeBatch, transformRaw } from './frame-actors.js';
-import { decide, gapWindow, newestEntryAcross, type Phase } from './frame-logic.js';
+import { decide, futureDocuments, gapWindow, newestEntryAcross, newestPlausibleEntry, type Phase } from './frame-logic.js';
 import type { Notify } from './notify.js';
 
 /** Longer than two session calls at their own timeout, so this only catches a lost answer. */
@@ -127,6 +127,8 @@ export const fetchMachine = setup({
       }),
     keepBatch: enqueueActions(({ context, enqueue }, params: { batch: Batch }) => {
       context.notify({ type: 'frame.transformed', bridgeId: context.bridgeId, loop: context.loop.name, batch: params.batch });
+      const future = futureDocuments(params.batch, context.now());
+      if (future.length > 0) context.notify({ type: 'frame.future', bridgeId: context.bridgeId, loop: context.loop.name, documents: future, nowMs: context.now() });
       enqueue.assign({ batch: params.batch });
     }),
     succeed: assign(({ context }) => ({ result: successResult(context) })),
@@ -274,7 +276,7 @@ export const fetchMachine = setup({
 });
 
 function successResult(context: FrameContext): FrameResult {
-  const batchNewest = context.batch ? newestDates(context.batch).entries : undefined;
+  const batchNewest = context.batch ? newestPlausibleEntry(context.batch, context.now()) : undefined;
   const candidates = [batchNewest, context.knownNewestEntryMs].filter((d): d is number => d !== undefined);
   return {
     outcome: 'success',

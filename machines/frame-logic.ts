@@ -1,4 +1,5 @@
-import type { Collection, NewestDates } from '../lib/domain.js';
+import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../lib/domain.js';
+import { isFuture } from '../lib/future.js';
 import { classify, type Decision } from '../lib/errors.js';
 import type { FetchWindow } from '../sources/types.js';
 
@@ -53,4 +54,18 @@ export function decide(error: unknown, phase: Phase, nowMs: number): Decision {
   const decision = classify(error, nowMs);
   if (phase === 'session' && decision.action === 'reauthenticate') return { action: 'stop' };
   return decision;
+}
+
+/** Documents of a batch dated in the future: outputs hold them until their time (DLQ004). */
+export function futureDocuments(batch: Batch, nowMs: number): { collection: Collection; doc: NightscoutDocument }[] {
+  const out: { collection: Collection; doc: NightscoutDocument }[] = [];
+  for (const collection of COLLECTIONS) for (const doc of batch[collection] as NightscoutDocument[]) if (isFuture(doc.date, nowMs)) out.push({ collection, doc });
+  return out;
+}
+
+/** The newest entry of a batch that is not in the future: a wrong clock must not move the schedule. */
+export function newestPlausibleEntry(batch: Batch, nowMs: number): number | undefined {
+  let newest: number | undefined;
+  for (const doc of batch.entries) if (!isFuture(doc.date, nowMs) && (newest === undefined || doc.date > newest)) newest = doc.date;
+  return newest;
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.js';
 import type { StateStore } from '../lib/state-store.js';
 import { reliable } from './reliable/index.js';
 import { DEFAULT_HORIZON_MS } from './reliable/router.js';
-import type { Output } from './types.js';
+import type { DeliveryReport, Output } from './types.js';
 
 /** Output settings that are present in the bridge's config, in a fixed order. */
 const OUTPUT_KEYS = ['filesystem', 'nightscout', 'mqtt'] as const;
@@ -29,6 +29,8 @@ export interface OutputDeps {
   provided?: readonly Output[];
   /** The source's `lateArrivalMs`: the routers accept documents this far behind their newest (never less than 24 h). */
   lateArrivalMs?: number;
+  /** Hears each reliable output's delivery state (backlog, unavailable, current), between frames too. */
+  onDelivery?: (report: DeliveryReport) => void;
 }
 
 /**
@@ -59,5 +61,6 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
   const { state } = deps;
   if (!state) return outputs;
   const horizonMs = Math.max(DEFAULT_HORIZON_MS, deps.lateArrivalMs ?? 0);
-  return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs }));
+  const { onDelivery } = deps;
+  return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs, ...(onDelivery ? { onDelivery } : {}) }));
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BridgeEvent, FrameOutcome } from '../../machines/contract.js';
-import type { StoreResult } from '../../outputs/types.js';
+import { isFuture } from '../future.js';
+import type { DeliveryReport, StoreResult } from '../../outputs/types.js';
 import type { SessionState } from '../status/types.js';
 import type { Metrics, MetricsOptions } from './types.js';
 
@@ -14,6 +15,7 @@ const FRAME_OUTCOMES: readonly FrameOutcome[] = ['success', 'skipped', 'failed']
 const PUSH_RESULTS = ['ok', 'queued', 'failed'] as const;
 const DOCUMENT_RESULTS = ['written', 'duplicate', 'rejected', 'queued'] as const;
 const SESSION_STATES: readonly SessionState[] = ['none', 'established', 'failed', 'expired'];
+const DELIVERY_STATES: readonly DeliveryReport['state'][] = ['current', 'backlog', 'unavailable'];
 
 /** From a fast vendor answer to a frame that waited for a login and retried. */
 const FETCH_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -113,6 +115,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['bridge', 'output'],
     registers,
   });
+  const deliveryState = new Gauge({
+    name: name('output_delivery_state'),
+    help: "1 for the output's delivery state, 0 for the others: current (nothing due waits), backlog (it takes documents and more follow) or unavailable (it takes none now).",
+    labelNames: ['bridge', 'output', 'state'],
+    registers,
+  });
+  const backlogEta = new Gauge({
+    name: name('output_backlog_eta_seconds'),
+    help: "While an output catches up on a backlog: the time left at the pace so far; 0 otherwise.",
+    labelNames: ['bridge', 'output'],
+    registers,
+  });
   const deliveryDelay = new Histogram({
     name: name('delivery_delay_seconds'),
     help: 'From the time of the newest reading in a batch to the output confirming it; once per output and new reading.',
@@ -168,6 +182,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
       for (const result of PUSH_RESULTS) pushes.inc({ bridge: bridge.id, output, result }, 0);
       for (const result of DOCUMENT_RESULTS) documents.inc({ bridge: bridge.id, output, result }, 0);
       deliveryDelay.zero({ bridge: bridge.id, output });
+      for (const state of DELIVERY_STATES) deliveryState.set({ bridge: bridge.id, output, state }, state === 'current' ? 1 : 0);
+      backlogEta.set({ bridge: bridge.id, output }, 0);
     }
   }
 
@@ -217,7 +233,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
         return;
       }
       case 'frame.transformed': {
-        const dates = event.batch.entries.map((e) => e.date);
+        const dates = event.batch.entries.map((e) => e.date).filter((d) => !isFuture(d, now()));
         const newest = dates.length > 0 ? Math.max(...dates) : undefined;
         timing(event.bridgeId, event.loop).batchNewestEntryMs = newest;
         readings.inc({ bridge: event.bridgeId, source: sourceOf(event.bridgeId), loop: event.loop }, dates.length);
@@ -227,6 +243,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
       case 'frame.stored':
         stored(event.bridgeId, event.loop, event.output, event.result);
         return;
+      case 'output.delivery': {
+        const { output, state, waiting, etaMs } = event.report;
+        for (const s of DELIVERY_STATES) deliveryState.set({ bridge: event.bridgeId, output, state: s }, s === state ? 1 : 0);
+        backlogEta.set({ bridge: event.bridgeId, output }, state === 'backlog' && etaMs !== undefined ? etaMs / 1000 : 0);
+        deadLetter.set({ bridge: event.bridgeId, output }, waiting);
+        return;
+      }
       case 'frame.outputFailed':
         pushes.inc({ bridge: event.bridgeId, output: event.output, result: 'failed' });
         return;

@@ -35,6 +35,12 @@ export interface NightscoutClient {
   hasV3(signal: AbortSignal): Promise<boolean>;
 }
 
+/**
+ * One request to a site, answer included, takes no longer than this: shorter than the dead-letter
+ * queue's 16 s of silence (DLQ003), so one slow document fails on its own while the others go on.
+ */
+export const NIGHTSCOUT_REQUEST_DEADLINE_MS = 10_000;
+
 const messageSchema = z.object({ message: z.string() });
 
 /** Nightscout's `message` (or a redacted excerpt of the body): safe to log. */
@@ -64,6 +70,8 @@ function toQuery(query: Record<string, string | number> | undefined): string {
 export interface NightscoutClientOptions {
   now: () => number;
   http?: AxiosInstance;
+  /** Per-request deadline; `NIGHTSCOUT_REQUEST_DEADLINE_MS` unless a test shortens it. */
+  deadlineMs?: number;
 }
 
 export function createNightscoutClient(site: Site, options: NightscoutClientOptions): NightscoutClient {
@@ -76,7 +84,15 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
     const what = `${request.method} ${request.path}`;
     return sendWire(
       http,
-      { what, method: request.method, url: `${site.baseUrl}${request.path}${toQuery(request.query)}`, headers: { accept: 'application/json', ...headers }, body: request.body, signal },
+      {
+        what,
+        method: request.method,
+        url: `${site.baseUrl}${request.path}${toQuery(request.query)}`,
+        headers: { accept: 'application/json', ...headers },
+        body: request.body,
+        signal,
+        deadlineMs: options.deadlineMs ?? NIGHTSCOUT_REQUEST_DEADLINE_MS,
+      },
       (failure) => nsError('NS009', { params: { site: names.site, host: failure.host, reason: failure.reason }, cause: failure.cause }),
     );
   }

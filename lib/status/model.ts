@@ -1,6 +1,7 @@
 import type { BridgeEvent } from '../../machines/contract.js';
 import type { Entry } from '../domain.js';
 import { describeError } from '../errors.js';
+import { isFuture } from '../future.js';
 import type { BridgeHealth, BridgeInfo, LoopHealth, OutputHealth, Reading, SessionState, StatusModel, StatusSnapshot } from './types.js';
 
 /** The reading cache keeps this much history (the status page's chart and `/glucose?since=`). */
@@ -84,19 +85,41 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
         b.session = 'expired';
         return;
       case 'frame.transformed': {
+        const nowMs = now();
         for (const entry of event.batch.entries) {
+          // A reading from the future is nobody's current glucose (DLQ004).
+          if (isFuture(entry.date, nowMs)) continue;
           const r = toReading(entry, b.info);
           if (r) b.readings.set(r.date, r);
         }
-        prune(b, now());
+        prune(b, nowMs);
         sorted = undefined;
+        return;
+      }
+      case 'output.delivery': {
+        const o = output(b, event.report.output);
+        o.waiting = event.report.waiting;
+        if (event.report.state === 'unavailable') {
+          o.state = 'queueing';
+          if (event.report.error !== undefined) o.lastError = describeError(event.report.error);
+        } else if (event.report.state === 'backlog') {
+          o.state = 'catching up';
+          o.lastStoredMs = now();
+        } else if (o.state === 'catching up' || o.state === 'queueing') {
+          o.state = 'ok';
+          o.lastError = undefined;
+        }
         return;
       }
       case 'frame.stored': {
         const o = output(b, event.output);
         const { result } = event;
         o.waiting = result.waiting ?? 0;
-        if ((result.queued ?? 0) > 0 || o.waiting > 0 || result.error !== undefined) {
+        if (result.delivery === 'backlog') {
+          o.state = 'catching up';
+          o.lastStoredMs = now();
+          o.lastError = undefined;
+        } else if ((result.queued ?? 0) > 0 || result.delivery === 'unavailable' || result.error !== undefined) {
           o.state = 'queueing';
           o.lastError = result.error === undefined ? o.lastError : describeError(result.error);
         } else {

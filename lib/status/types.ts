@@ -30,7 +30,8 @@ export interface LoopHealth {
   lastError?: string | undefined;
 }
 
-export type OutputState = 'unknown' | 'ok' | 'queueing' | 'failing';
+/** `catching up`: the output takes a backlog at its pace; `queueing`: it takes nothing now, documents wait. */
+export type OutputState = 'unknown' | 'ok' | 'catching up' | 'queueing' | 'failing';
 
 export interface OutputHealth {
   name: string;

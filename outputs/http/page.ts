@@ -134,7 +134,7 @@ interface Row {
 }
 
 const SESSION_TONE: Record<BridgeHealth['session'], Tone> = { established: 'good', none: 'idle', expired: 'warn', failed: 'bad' };
-const OUTPUT_TONE: Record<string, Tone> = { ok: 'good', queueing: 'warn', failing: 'bad', unknown: 'idle' };
+const OUTPUT_TONE: Record<string, Tone> = { ok: 'good', 'catching up': 'warn', queueing: 'warn', failing: 'bad', unknown: 'idle' };
 const OUTCOME_TONE: Record<string, Tone> = { success: 'good', skipped: 'warn', failed: 'bad' };
 
 function healthRows(bridge: BridgeHealth, nowMs: number): Row[] {

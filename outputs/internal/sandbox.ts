@@ -1,5 +1,6 @@
 import type { Collection, NewestDates, NightscoutDocument } from '../../lib/domain.js';
 import type { SandboxData, SandboxDoc } from '../../lib/plugin/nightscout-ctx.js';
+import { isFuture } from '../../lib/future.js';
 import { msOf } from '../../lib/time.js';
 
 /**
@@ -7,9 +8,6 @@ import { msOf } from '../../lib/time.js';
  * Nightscout hands every `data-processed` listener. A date ahead of the clock (a device set
  * wrong) is not "newest": it would hide every real reading until that time.
  */
-
-/** Readings this far ahead of the clock still count (clocks drift). */
-const SKEW_MS = 2 * 60_000;
 
 /** `mills` as Nightscout's loader sets it, else `date`, else `created_at`. */
 export function docMs(doc: SandboxDoc): number | undefined {
@@ -20,7 +18,7 @@ export function newestMs(docs: readonly SandboxDoc[], nowMs: number, keep: (doc:
   let newest: number | undefined;
   for (const doc of docs) {
     const ms = docMs(doc);
-    if (ms === undefined || ms > nowMs + SKEW_MS || !keep(doc)) continue;
+    if (ms === undefined || isFuture(ms, nowMs) || !keep(doc)) continue;
     if (newest === undefined || ms > newest) newest = ms;
   }
   return newest;

@@ -2,6 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttSettings } from '../../lib/config/schema.js';
 import type { Batch, NewestDates } from '../../lib/domain.js';
 import { describeError, type GlucoHubError } from '../../lib/errors.js';
+import { describeAhead, isFuture } from '../../lib/future.js';
 import type { Logger } from '../../lib/logger.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import { packageVersion } from '../../lib/version.js';
@@ -65,6 +66,7 @@ class MqttOutput implements Output {
   #client: MqttClient | undefined;
   /** Newest reading date on `<prefix>/glucose`: published by us or found retained there. */
   #newest: number | undefined;
+  #warnedFuture = false;
   #startedMs = 0;
   #attempts = 0;
   #lastProblem: string | undefined;
@@ -332,7 +334,15 @@ class MqttOutput implements Output {
   #onMessage(topic: string, message: Buffer): void {
     if (topic === topicOf(this.#s.topicPrefix, 'glucose')) {
       const parsed = glucosePayloadSchema.safeParse(safeJson(message));
-      if (parsed.success) this.#newest = Math.max(this.#newest ?? -Infinity, parsed.data.dateMs);
+      if (!parsed.success) return;
+      const now = this.#d.now();
+      // Anyone who can publish a retained message could otherwise stop every real reading from being "newest".
+      if (isFuture(parsed.data.dateMs, now)) {
+        if (!this.#warnedFuture) this.#log.warn({ code: 'DLQ009', dateMs: parsed.data.dateMs }, `[DLQ009] MQTT: the retained ${topic} is dated ${describeAhead(parsed.data.dateMs, now)}; ignored, the next reading replaces it`);
+        this.#warnedFuture = true;
+        return;
+      }
+      this.#newest = Math.max(this.#newest ?? -Infinity, parsed.data.dateMs);
     } else if (this.#s.discovery && isBirthMessage(topic, message, this.#s.discoveryPrefix)) {
       // Home Assistant restarted: announce again after a jitter, and the status; never the reading (§5.2).
       const timer = setTimeout(() => {

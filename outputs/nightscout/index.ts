@@ -6,7 +6,7 @@ import { createNightscoutClient, type NightscoutClient } from '../../lib/nightsc
 import { nsError } from '../../lib/nightscout/errors.js';
 import { siteFrom, type SiteNames } from '../../lib/nightscout/site.js';
 import type { Secret } from '../../lib/secret.js';
-import type { Output, StoreResult } from '../types.js';
+import type { Output, StoreProgress, StoreResult } from '../types.js';
 import { planApi, probeApi, type ApiDecision, type ApiPlan, type ApiSetting } from './api-choice.js';
 import { createDevicestatusGuard, type DevicestatusGuard } from './devicestatus-guard.js';
 import { prepareDocument } from './documents.js';
@@ -45,6 +45,8 @@ const PROBE_TIMEOUT_MS = 5_000;
 
 class NightscoutOutput implements Output {
   readonly name = 'nightscout';
+  /** A site catching up shows now at once and fills its history in behind; v1 devicestatus must go oldest first. */
+  readonly newestFirst = ['entries', 'treatments'] as const;
   readonly #client: NightscoutClient;
   readonly #log: Logger;
   readonly #notices: Notices;
@@ -83,29 +85,31 @@ class NightscoutOutput implements Output {
 
   async newest(signal: AbortSignal): Promise<NewestDates> {
     const { api } = await this.#decide(signal);
-    return newestAll(this.#client, api, signal);
+    return newestAll(this.#client, api, signal, this.#now());
   }
 
-  store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
+  store(batch: Batch, signal: AbortSignal, progress?: StoreProgress): Promise<StoreResult> {
     return this.#serialised(async () => {
       const { api } = await this.#decide(signal);
       const tally = emptyTally();
       for (const collection of COLLECTIONS) {
-        const docs = this.#prepare(collection, batch[collection], tally);
+        const docs = this.#prepare(collection, batch[collection], tally, progress);
         if (docs.length === 0) continue;
-        const ctx = { client: this.#client, notices: this.#notices, devicestatus: this.#devicestatus, concurrency: this.#deps.concurrency };
+        const ctx = { client: this.#client, notices: this.#notices, devicestatus: this.#devicestatus, concurrency: this.#deps.concurrency, now: this.#now, progress };
         addTally(tally, api === 'v3' ? await storeV3(ctx, collection, docs, signal) : await storeV1(ctx, collection, docs, signal));
       }
       return toStoreResult(tally);
     });
   }
 
+  #now = (): number => (this.#deps.now ?? Date.now)();
+
   async stop(): Promise<void> {
     await this.#tail;
   }
 
   /** Valid documents, ready to send; the others are counted as rejected and logged (NS013). */
-  #prepare(collection: Collection, docs: readonly NightscoutDocument[], tally: Tally): NightscoutDocument[] {
+  #prepare(collection: Collection, docs: readonly NightscoutDocument[], tally: Tally, progress: StoreProgress | undefined): NightscoutDocument[] {
     const ready: NightscoutDocument[] = [];
     for (const input of docs) {
       const prepared = prepareDocument(collection, input);
@@ -116,6 +120,7 @@ class NightscoutOutput implements Output {
       tally.rejected += 1;
       const error = nsError('NS013', { params: { site: this.#client.site.names.site, collection, reason: prepared.reason } });
       this.#notices.rejected(collection, input.identifier, error);
+      progress?.(collection, [input], { result: 'rejected', error });
     }
     return ready;
   }

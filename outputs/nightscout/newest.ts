@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COLLECTIONS, type Collection, type NewestDates } from '../../lib/domain.js';
 import { responseMessage, type Api, type NightscoutClient, type NightscoutRequest } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
+import { latestPlausible } from '../../lib/future.js';
 import { latest, msOf } from '../../lib/time.js';
 import { responseCause, type WireResponse } from '../../lib/wire.js';
 
@@ -41,31 +42,34 @@ async function ask(client: NightscoutClient, api: Api, request: NightscoutReques
   return firstDoc(client, response, api === 'v3' ? v3SearchSchema : v1ListSchema);
 }
 
-/** `GET /api/v3/{col}?sort$desc=date&limit=1&fields=date`, and by `created_at` for the v1-written. */
-export async function newestV3(client: NightscoutClient, collection: Collection, signal: AbortSignal): Promise<number | undefined> {
+/** `GET /api/v3/{col}?sort$desc=date&limit=1&fields=date&date$lte=…`, and by `created_at` for the v1-written. */
+export async function newestV3(client: NightscoutClient, collection: Collection, signal: AbortSignal, nowMs: number): Promise<number | undefined> {
   const path = `/api/v3/${collection}`;
-  const byDate = await ask(client, 'v3', { method: 'GET', path, query: { sort$desc: 'date', limit: 1, fields: 'date' } }, signal);
+  const until = latestPlausible(nowMs);
+  const byDate = await ask(client, 'v3', { method: 'GET', path, query: { sort$desc: 'date', limit: 1, fields: 'date', date$lte: until } }, signal);
   if (collection === 'entries') return msOf(byDate?.date);
-  const byCreated = await ask(client, 'v3', { method: 'GET', path, query: { sort$desc: 'created_at', limit: 1, fields: 'created_at' } }, signal);
+  const query = { sort$desc: 'created_at', limit: 1, fields: 'created_at', created_at$lte: new Date(until).toISOString() };
+  const byCreated = await ask(client, 'v3', { method: 'GET', path, query }, signal);
   return latest(msOf(byDate?.date), msOf(byCreated?.created_at));
 }
 
 /** v1 sorts newest first by default: entries by `date`, the others by `created_at`. */
-export async function newestV1(client: NightscoutClient, collection: Collection, signal: AbortSignal): Promise<number | undefined> {
+export async function newestV1(client: NightscoutClient, collection: Collection, signal: AbortSignal, nowMs: number): Promise<number | undefined> {
+  const until = latestPlausible(nowMs);
   if (collection === 'entries') {
-    const doc = await ask(client, 'v1', { method: 'GET', path: '/api/v1/entries.json', query: { count: 1, 'find[date][$gt]': 0 } }, signal);
+    const doc = await ask(client, 'v1', { method: 'GET', path: '/api/v1/entries.json', query: { count: 1, 'find[date][$gt]': 0, 'find[date][$lte]': until } }, signal);
     return msOf(doc?.date);
   }
-  const query = { count: 1, 'find[created_at][$gte]': SINCE_EPOCH };
+  const query = { count: 1, 'find[created_at][$gte]': SINCE_EPOCH, 'find[created_at][$lte]': new Date(until).toISOString() };
   const doc = await ask(client, 'v1', { method: 'GET', path: `/api/v1/${collection}.json`, query }, signal);
   return latest(msOf(doc?.created_at), msOf(doc?.date));
 }
 
-export async function newestAll(client: NightscoutClient, api: Api, signal: AbortSignal): Promise<NewestDates> {
+export async function newestAll(client: NightscoutClient, api: Api, signal: AbortSignal, nowMs: number): Promise<NewestDates> {
   const newest: NewestDates = {};
   const find = api === 'v3' ? newestV3 : newestV1;
   for (const collection of COLLECTIONS) {
-    const date = await find(client, collection, signal);
+    const date = await find(client, collection, signal, nowMs);
     if (date !== undefined) newest[collection] = date;
   }
   return newest;

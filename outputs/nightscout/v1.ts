@@ -1,4 +1,6 @@
 import type { Collection, NightscoutDocument } from '../../lib/domain.js';
+import { UpstreamError } from '../../lib/errors.js';
+import type { StoreProgress } from '../types.js';
 import type { NightscoutClient } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import { responseCause } from '../../lib/wire.js';
@@ -20,6 +22,14 @@ export interface V1Context {
   client: NightscoutClient;
   notices: Notices;
   devicestatus: DevicestatusGuard;
+  now: () => number;
+  /** Hears of every chunk as it is answered. */
+  progress?: StoreProgress | undefined;
+}
+
+/** The server answered 5xx: maybe one document of the array is at fault, so halving finds it. */
+function answeredWithServerError(error: unknown): boolean {
+  return error instanceof UpstreamError && error.status !== undefined && error.status >= 500;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -28,9 +38,18 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** Two halves in turn; a failure of the first stops the second. */
+async function halves(ctx: V1Context, collection: Collection, docs: NightscoutDocument[], signal: AbortSignal): Promise<Tally> {
+  const half = Math.ceil(docs.length / 2);
+  const first = await postChunk(ctx, collection, docs.slice(0, half), signal);
+  return addTally(first, await postChunk(ctx, collection, docs.slice(half), signal));
+}
+
 /**
- * One POST. A 4xx refuses the whole array (nothing is stored), so the chunk is halved until the
- * document at fault stands alone: one bad document (or a body over the size limit) costs itself.
+ * One POST. A 4xx refuses the whole array (nothing is stored), and so may a 5xx caused by one
+ * document, so the chunk is halved until the document at fault stands alone: one bad document (or
+ * a body over the size limit) costs itself. A server that is down fails the first half too, which
+ * ends the halving at once.
  */
 async function postChunk(ctx: V1Context, collection: Collection, docs: NightscoutDocument[], signal: AbortSignal): Promise<Tally> {
   let response;
@@ -38,6 +57,8 @@ async function postChunk(ctx: V1Context, collection: Collection, docs: Nightscou
     response = await ctx.client.request('v1', { method: 'POST', path: `/api/v1/${collection}`, body: docs }, signal);
   } catch (error) {
     if (collection === 'devicestatus') ctx.devicestatus.uncertain();
+    if (docs.length > 1 && answeredWithServerError(error)) return halves(ctx, collection, docs, signal);
+    if (docs.length === 1) ctx.progress?.(collection, docs, { result: 'failed', error });
     throw error;
   }
   const status = response.httpStatus;
@@ -49,16 +70,14 @@ async function postChunk(ctx: V1Context, collection: Collection, docs: Nightscou
       throw nsError('NS008', { params: { site: ctx.client.site.names.site, what: response.what, reason }, status, cause: responseCause(response) });
     }
     if (collection === 'devicestatus') ctx.devicestatus.sent(docs);
+    ctx.progress?.(collection, docs, { result: 'stored' });
     return { ...emptyTally(), stored: docs.length };
   }
   const refusal = refusalError(ctx.client, response);
   if ('thrown' in refusal) throw refusal.thrown;
-  if (docs.length > 1) {
-    const half = Math.ceil(docs.length / 2);
-    const first = await postChunk(ctx, collection, docs.slice(0, half), signal);
-    return addTally(first, await postChunk(ctx, collection, docs.slice(half), signal));
-  }
+  if (docs.length > 1) return halves(ctx, collection, docs, signal);
   ctx.notices.rejected(collection, docs[0]?.identifier, refusal.rejected);
+  ctx.progress?.(collection, docs, { result: 'rejected', error: refusal.rejected });
   return { ...emptyTally(), rejected: 1 };
 }
 
@@ -66,9 +85,13 @@ export async function storeV1(ctx: V1Context, collection: Collection, docs: read
   const tally = emptyTally();
   let toSend: readonly NightscoutDocument[] = docs;
   if (collection === 'devicestatus') {
-    const { send, held } = await ctx.devicestatus.filter(docs, () => newestV1(ctx.client, 'devicestatus', signal));
+    const { send, held } = await ctx.devicestatus.filter(docs, () => newestV1(ctx.client, 'devicestatus', signal, ctx.now()));
     // Held back = the server has them or moved past them: "already stored" as far as the frame cares.
     tally.duplicates += held;
+    if (held > 0) {
+      const sending = new Set(send);
+      ctx.progress?.(collection, docs.filter((d) => !sending.has(d)), { result: 'duplicate' });
+    }
     toSend = send;
   }
   for (const chunk of chunks(toSend, V1_CHUNK[collection])) addTally(tally, await postChunk(ctx, collection, chunk, signal));

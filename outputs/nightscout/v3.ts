@@ -1,4 +1,5 @@
 import type { Collection, NightscoutDocument } from '../../lib/domain.js';
+import type { StoreProgress } from '../types.js';
 import { responseMessage, type NightscoutClient } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import { responseCause } from '../../lib/wire.js';
@@ -23,7 +24,9 @@ type Answer = 'stored' | 'duplicate' | 'rejected';
 export interface V3Context {
   client: NightscoutClient;
   notices: Notices;
-  concurrency?: number;
+  concurrency?: number | undefined;
+  /** Hears of every document as its POST is answered. */
+  progress?: StoreProgress | undefined;
 }
 
 async function postOne(ctx: V3Context, collection: Collection, doc: NightscoutDocument, signal: AbortSignal): Promise<Answer> {
@@ -47,12 +50,29 @@ async function postOne(ctx: V3Context, collection: Collection, doc: NightscoutDo
   const refusal = refusalError(ctx.client, response);
   if ('thrown' in refusal) throw refusal.thrown;
   ctx.notices.rejected(collection, doc.identifier, refusal.rejected);
+  ctx.progress?.(collection, [doc], { result: 'rejected', error: refusal.rejected });
   return 'rejected';
 }
 
-/** Stores `docs` of one collection; throws the first retryable failure after the in-flight ones finish. */
+/** One document's POST, told to `progress` as it is answered; a failure is told, then thrown. */
+async function postTold(ctx: V3Context, collection: Collection, doc: NightscoutDocument, signal: AbortSignal): Promise<Answer> {
+  let answer: Answer;
+  try {
+    answer = await postOne(ctx, collection, doc, signal);
+  } catch (error) {
+    ctx.progress?.(collection, [doc], { result: 'failed', error });
+    throw error;
+  }
+  if (answer !== 'rejected') ctx.progress?.(collection, [doc], { result: answer === 'stored' ? 'stored' : 'duplicate' });
+  return answer;
+}
+
+/**
+ * Stores `docs` of one collection, in their order; throws the first retryable failure after the
+ * in-flight ones finish. What was answered before it is told to `progress`, so it stays confirmed.
+ */
 export async function storeV3(ctx: V3Context, collection: Collection, docs: readonly NightscoutDocument[], signal: AbortSignal): Promise<Tally> {
-  const answers = await mapLimit(docs, ctx.concurrency ?? V3_CONCURRENCY, (doc) => postOne(ctx, collection, doc, signal));
+  const answers = await mapLimit(docs, ctx.concurrency ?? V3_CONCURRENCY, (doc) => postTold(ctx, collection, doc, signal));
   const tally = emptyTally();
   for (const answer of answers) {
     if (answer === 'stored') tally.stored += 1;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { COLLECTIONS, emptyBatch, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
+import { isFuture } from '../../lib/future.js';
 
 /**
  * What an output has confirmed, per collection: the newest confirmed `date` (the watermark) and
@@ -91,12 +92,36 @@ export function watermarks(state: RouterState): NewestDates {
   return out;
 }
 
-/** Seeds watermarks from what the output reports, where the router knows nothing yet. */
-export function seed(state: RouterState, reported: NewestDates): RouterState {
+/**
+ * Seeds watermarks from what the output reports, where the router knows nothing yet. A reported
+ * date in the future (another uploader's wrong clock, a forged retained message) is no watermark:
+ * it would make every real reading look stored. Those collections stay unknown.
+ */
+export function seed(state: RouterState, reported: NewestDates, nowMs: number): RouterState {
   const collections = { ...state.collections };
   for (const collection of COLLECTIONS) {
     const date = reported[collection];
-    if (date !== undefined && !collections[collection]) collections[collection] = { watermark: date, recent: {}, floor: date - SEED_LATE_MS };
+    if (date !== undefined && !isFuture(date, nowMs) && !collections[collection]) collections[collection] = { watermark: date, recent: {}, floor: date - SEED_LATE_MS };
   }
   return { v: 1, collections };
+}
+
+/**
+ * A persisted watermark ahead of now (state from a version without the future check, a clock that
+ * was wrong): it falls back to the newest confirmed identifier that is not in the future, or, with
+ * none, the collection is forgotten and learned again from the output. `repaired` names them.
+ */
+export function repairFuture(state: RouterState, nowMs: number): { state: RouterState; repaired: Collection[] } {
+  const collections = { ...state.collections };
+  const repaired: Collection[] = [];
+  for (const collection of COLLECTIONS) {
+    const c = collections[collection];
+    if (!c || (!isFuture(c.watermark, nowMs) && (c.floor === undefined || !isFuture(c.floor, nowMs)))) continue;
+    repaired.push(collection);
+    const recent = Object.fromEntries(Object.entries(c.recent).filter(([, date]) => !isFuture(date, nowMs)));
+    const dates = Object.values(recent);
+    if (dates.length === 0) delete collections[collection];
+    else collections[collection] = { watermark: dates.reduce((a, b) => Math.max(a, b)), recent };
+  }
+  return { state: { v: 1, collections }, repaired };
 }

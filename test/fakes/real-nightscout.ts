@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import axios from 'axios';
@@ -36,6 +36,8 @@ export interface RealNightscoutOptions {
   home?: string;
   /** The database is loaded from and saved to this file, so a restart keeps it. */
   mongoData?: string;
+  /** Nightscout's `ENABLE` (`REAL_NS_ENABLE`; default `careportal api`). */
+  enable?: string;
 }
 
 export interface RealNightscout {
@@ -53,8 +55,8 @@ export interface RealNightscout {
   entries(limit?: number): Promise<Record<string, unknown>[]>;
   /** Nightscout's own log so far. */
   log(): string;
-  /** Stops both processes (Nightscout gets SIGTERM); safe to call twice. */
-  close(): Promise<void>;
+  /** Stops both processes (Nightscout gets SIGTERM); what stop.sh said (it says so when SIGKILL was needed). Safe to call twice. */
+  close(): Promise<string>;
 }
 
 function parseEnvFile(text: string): Record<string, string> {
@@ -74,6 +76,7 @@ export async function startRealNightscout(options: RealNightscoutOptions = {}): 
   if (options.extraEnv) env.REAL_NS_EXTRA_ENV = Object.entries(options.extraEnv).map(([k, v]) => `${k}=${v}`).join(' ');
   if (options.home) env.REAL_NS_HOME = options.home;
   if (options.mongoData) env.REAL_NS_MONGO_DATA = options.mongoData;
+  if (options.enable) env.REAL_NS_ENABLE = options.enable;
   await run(join(REAL_NIGHTSCOUT, 'start.sh'), [envFile], { env, timeout: 150_000 });
   const vars = parseEnvFile(readFileSync(envFile, 'utf8'));
   const url = vars.NS_URL!;
@@ -107,10 +110,42 @@ export async function startRealNightscout(options: RealNightscoutOptions = {}): 
       }
     },
     async close() {
-      if (closed) return;
+      if (closed) return '';
       closed = true;
-      await run(join(REAL_NIGHTSCOUT, 'stop.sh'), [envFile], { env, timeout: 30_000 }).catch(() => undefined);
+      const out = await run(join(REAL_NIGHTSCOUT, 'stop.sh'), [envFile], { env, timeout: 30_000 }).catch((error: unknown) => ({ stdout: String(error), stderr: '' }));
+      return `${out.stdout}${out.stderr}`;
     },
   };
   return ns;
+}
+
+/** Where setup.sh put the real server's tree (`REAL_NS_HOME`, default `~/.cache/real-ns`). */
+export function realNightscoutHome(): string {
+  return process.env.REAL_NS_HOME ?? join(homedir(), '.cache', 'real-ns');
+}
+
+/**
+ * A `REAL_NS_HOME` whose Nightscout loads `nightscout-connect` from `connectDir` (this package,
+ * installed under that name as the README tells site owners) instead of 0.0.12, without touching
+ * the shared install: `lib/` is copied (so `require` resolves from the new tree), every other
+ * file and every other package is a symlink to the original.
+ */
+export function homeWithConnect(connectDir: string): string {
+  const original = realNightscoutHome();
+  const home = mkdtempSync(join(tmpdir(), 'gh-real-ns-home-'));
+  const source = join(original, 'cgm-remote-monitor');
+  const tree = join(home, 'cgm-remote-monitor');
+  mkdirSync(join(tree, 'node_modules'), { recursive: true });
+  symlinkSync(join(original, 'db'), join(home, 'db'));
+  for (const name of readdirSync(source)) {
+    if (name === 'node_modules') continue;
+    if (name === 'lib') cpSync(join(source, name), join(tree, name), { recursive: true });
+    else symlinkSync(join(source, name), join(tree, name));
+  }
+  for (const name of readdirSync(join(source, 'node_modules'))) {
+    if (name === 'nightscout-connect') continue;
+    symlinkSync(join(source, 'node_modules', name), join(tree, 'node_modules', name));
+  }
+  symlinkSync(connectDir, join(tree, 'node_modules', 'nightscout-connect'));
+  return home;
 }

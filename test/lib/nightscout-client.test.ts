@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, classify, GlucoHubError, NetworkError, RateLimitError, UpstreamError } from '../../lib/errors.js';
@@ -190,6 +192,32 @@ describe('Nightscout client: API v3 with a JWT', () => {
     expect(error.code).toBe('NS009');
     expect(error).toBeInstanceOf(NetworkError);
     expect(classify(error, T0)).toEqual({ action: 'retry' });
+  });
+});
+
+describe('Nightscout client: a deadline on the whole request', () => {
+  it('a site that trickles its answer byte by byte fails with NS009 at the deadline, not when it stops sending', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      nock.enableNetConnect('127.0.0.1');
+      const site = siteFrom({ endpoint: `http://127.0.0.1:${port}`, apiSecret: new Secret(SECRET) }, NAMES);
+      const c = createNightscoutClient(site, { now, deadlineMs: 400 });
+      const started = performance.now();
+      const error = await failure(c.request('v1', { method: 'GET', path: '/api/v1/entries.json' }, signal()));
+      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(error.code).toBe('NS009');
+      expect(error.message).toContain('no complete answer within 0.4 s');
+      expect(classify(error, T0)).toEqual({ action: 'retry' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

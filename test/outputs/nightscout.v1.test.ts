@@ -19,7 +19,9 @@ import {
 } from './nightscout.helpers.js';
 
 const FIVE_MIN = 300_000;
-const DS_NEWEST = '/api/v1/devicestatus.json?count=1&find[created_at][$gte]=2000-01-01T00:00:00.000Z';
+/** Up to now plus the allowed clock skew: a document another uploader dated ahead is not "newest". */
+const UNTIL_ISO = new Date(T0 + 10 * 60_000).toISOString();
+const DS_NEWEST = `/api/v1/devicestatus.json?count=1&find[created_at][$gte]=2000-01-01T00:00:00.000Z&find[created_at][$lte]=${UNTIL_ISO}`;
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -212,8 +214,8 @@ describe('Nightscout output, API v1: gap analysis', () => {
       .reply(answer([]));
     expect(await output.newest(signal())).toEqual({ entries: old, treatments: T0 });
     expect(paths).toEqual([
-      '/api/v1/entries.json?count=1&find[date][$gt]=0',
-      '/api/v1/treatments.json?count=1&find[created_at][$gte]=2000-01-01T00:00:00.000Z',
+      `/api/v1/entries.json?count=1&find[date][$gt]=0&find[date][$lte]=${T0 + 10 * 60_000}`,
+      `/api/v1/treatments.json?count=1&find[created_at][$gte]=2000-01-01T00:00:00.000Z&find[created_at][$lte]=${UNTIL_ISO}`,
       DS_NEWEST,
     ]);
   });

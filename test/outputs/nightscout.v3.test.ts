@@ -190,24 +190,26 @@ describe('Nightscout output, API v3: storing', () => {
 });
 
 describe('Nightscout output, API v3: gap analysis', () => {
-  it('asks each collection for its newest date, and treatments and devicestatus also by created_at', async () => {
+  it('asks each collection for its newest date up to now (plus the clock skew), and treatments and devicestatus also by created_at', async () => {
     const { output } = await startedV3();
     const v1Written = new Date(T0 + 60_000).toISOString();
+    const until = T0 + 10 * 60_000;
+    const untilIso = new Date(until).toISOString();
     nock(SERVER, { reqheaders: { authorization: `Bearer ${JWT}` } })
       .get('/api/v3/entries')
-      .query({ sort$desc: 'date', limit: '1', fields: 'date' })
+      .query({ sort$desc: 'date', limit: '1', fields: 'date', date$lte: String(until) })
       .reply(200, { status: 200, result: [{ date: T0 }] })
       .get('/api/v3/treatments')
-      .query({ sort$desc: 'date', limit: '1', fields: 'date' })
+      .query({ sort$desc: 'date', limit: '1', fields: 'date', date$lte: String(until) })
       .reply(200, { status: 200, result: [{ date: T0 - 60_000 }] })
       .get('/api/v3/treatments')
-      .query({ sort$desc: 'created_at', limit: '1', fields: 'created_at' })
+      .query({ sort$desc: 'created_at', limit: '1', fields: 'created_at', created_at$lte: untilIso })
       .reply(200, { status: 200, result: [{ created_at: v1Written }] })
       .get('/api/v3/devicestatus')
-      .query({ sort$desc: 'date', limit: '1', fields: 'date' })
+      .query({ sort$desc: 'date', limit: '1', fields: 'date', date$lte: String(until) })
       .reply(200, { status: 200, result: [] })
       .get('/api/v3/devicestatus')
-      .query({ sort$desc: 'created_at', limit: '1', fields: 'created_at' })
+      .query({ sort$desc: 'created_at', limit: '1', fields: 'created_at', created_at$lte: untilIso })
       .reply(200, { status: 200, result: [] });
     expect(await output.newest(signal())).toEqual({ entries: T0, treatments: T0 + 60_000 });
     expect(nock.pendingMocks()).toEqual([]);

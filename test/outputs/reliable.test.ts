@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchSize, type Batch } from '../../lib/domain.js';
 import { AuthError, NetworkError, StorageError } from '../../lib/errors.js';
 import { reliable, DRAIN_BACKOFF, DRAIN_BACKOFF_REFUSED } from '../../outputs/reliable/index.js';
-import { bound, merge } from '../../outputs/reliable/queue.js';
-import { confirm, emptyRouterState, route, seed, SEED_LATE_MS } from '../../outputs/reliable/router.js';
+import { DocumentQueue } from '../../outputs/reliable/queue.js';
+import { confirm, emptyRouterState, repairFuture, route, seed, SEED_LATE_MS } from '../../outputs/reliable/router.js';
 import type { Output, StoreResult } from '../../outputs/types.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { memoryStateStore } from '../fakes/driver-context.js';
@@ -37,9 +37,12 @@ function fakeTransport(name = 'nightscout') {
 
 const confirmedDates = (t: ReturnType<typeof fakeTransport>) => t.received.flatMap((b) => b.entries.map((e) => e.date));
 
+/** The clock stands a day after T0, so the tests' readings around T0 are in the past. */
+const NOW = T0 + 24 * 60 * MIN;
+
 beforeEach(() => {
   vi.useFakeTimers();
-  vi.setSystemTime(T0);
+  vi.setSystemTime(NOW);
 });
 afterEach(() => vi.useRealTimers());
 
@@ -60,12 +63,29 @@ describe('router (pure)', () => {
 });
 
 describe('queue (pure)', () => {
-  it('merges by identifier, oldest first, and evicts the oldest when full', () => {
-    const merged = merge(batchOf([T0 + 10 * MIN, T0]), batchOf([T0 + 5 * MIN, T0]));
-    expect(merged.entries.map((e) => e.date)).toEqual([T0, T0 + 5 * MIN, T0 + 10 * MIN]);
-    const { kept, evicted } = bound(merged, 2);
-    expect(evicted).toBe(1);
-    expect(kept.entries.map((e) => e.date)).toEqual([T0 + 5 * MIN, T0 + 10 * MIN]);
+  function queueOf(dates: readonly number[], newestFirst: ('entries' | 'treatments' | 'devicestatus')[] = []): DocumentQueue {
+    const q = new DocumentQueue(newestFirst);
+    for (const e of batchOf(dates).entries) q.add('entries', e);
+    return q;
+  }
+
+  it('keeps one document per identifier and evicts the oldest when full', () => {
+    const q = queueOf([T0 + 10 * MIN, T0, T0 + 5 * MIN, T0]);
+    expect(q.size).toBe(3);
+    expect(q.take(10, NOW).map((i) => i.document.date)).toEqual([T0, T0 + 5 * MIN, T0 + 10 * MIN]);
+    expect(q.bound(2).map((i) => i.document.date)).toEqual([T0]);
+    expect(q.take(10, NOW).map((i) => i.document.date)).toEqual([T0 + 5 * MIN, T0 + 10 * MIN]);
+  });
+
+  it('sends newest first where the output asks for it, never-failed documents before retries, and future ones only when due', () => {
+    const q = queueOf([T0, T0 + 5 * MIN, T0 + 10 * MIN, NOW + HOUR], ['entries']);
+    const [oldest] = q.take(10, NOW).slice(-1);
+    q.put({ ...oldest!, attempts: 1, retryAtMs: NOW + MIN });
+    expect(q.take(10, NOW).map((i) => i.document.date)).toEqual([T0 + 10 * MIN, T0 + 5 * MIN]);
+    expect(q.take(10, NOW + MIN).map((i) => i.document.date)).toEqual([T0 + 10 * MIN, T0 + 5 * MIN, T0]);
+    expect(q.newest(NOW)).toEqual({ entries: T0 + 10 * MIN });
+    expect(q.nextDueMs(NOW)).toBe(NOW + MIN);
+    expect(q.take(10, NOW + HOUR).map((i) => i.document.date)).toEqual([NOW + HOUR, T0 + 10 * MIN, T0 + 5 * MIN, T0]);
   });
 });
 
@@ -128,6 +148,8 @@ describe('reliable output', () => {
     expect(confirmedDates(transport)).toEqual(produced);
     expect(transport.received[0]!.entries.map((e) => e.date)).toEqual(produced);
     expect(captured.text()).toContain(`delivered ${produced.length} queued documents`);
+    // The outage was the output's, not the documents': none of them counts a failed attempt of its own.
+    expect(captured.text()).not.toContain('DLQ007');
     expect(await output.store(batchOf(produced.slice(-6)), signal())).toEqual({ stored: 0, duplicates: 6 });
   });
 
@@ -152,7 +174,7 @@ describe('reliable output', () => {
     transport.state.down = new NetworkError('NS009', 'down');
     const dates = Array.from({ length: 150 }, (_, i) => T0 + i * MIN);
     const result = await output.store(batchOf(dates), signal());
-    expect(result).toMatchObject({ queued: 150, waiting: 100 });
+    expect(result).toMatchObject({ queued: 100, waiting: 100, delivery: 'unavailable' });
     expect(captured.lines().find((l) => l.code === 'DLQ001')?.msg).toContain('dropped the 50 oldest');
     transport.state.down = undefined;
     await vi.advanceTimersByTimeAsync(DRAIN_BACKOFF.capMs);
@@ -194,10 +216,29 @@ describe('reliable output', () => {
 
 describe('router seeded from the destination', () => {
   it('resends only the last hour before what the destination reports, not the whole horizon', () => {
-    const state = seed(emptyRouterState(), { entries: T0 });
+    const state = seed(emptyRouterState(), { entries: T0 }, NOW);
     const routed = route(state, batchOf([T0 - 3 * HOUR, T0 - SEED_LATE_MS, T0 - 20 * MIN, T0, T0 + 5 * MIN]), 24 * HOUR);
     expect(routed.send.entries.map((e) => e.date)).toEqual([T0 - 20 * MIN, T0, T0 + 5 * MIN]);
     const later = confirm(state, routed.send, 24 * HOUR);
     expect(route(later, batchOf([T0 - 2 * HOUR]), 24 * HOUR).dropped).toBe(1);
+  });
+});
+
+describe('router and the future', () => {
+  it('does not take a date from the future reported by the destination as its watermark', () => {
+    const state = seed(emptyRouterState(), { entries: NOW + 30 * 24 * HOUR, treatments: T0 }, NOW);
+    expect(state.collections.entries).toBeUndefined();
+    expect(route(state, batchOf([NOW - 5 * MIN]), 24 * HOUR).send.entries).toHaveLength(1);
+  });
+
+  it('repairs a saved watermark ahead of now to the newest confirmed reading that is not', () => {
+    let state = confirm(emptyRouterState(), batchOf([NOW - 10 * MIN, NOW - 5 * MIN, NOW + 2 * HOUR]), 24 * HOUR);
+    const repaired = repairFuture(state, NOW);
+    expect(repaired.repaired).toEqual(['entries']);
+    expect(repaired.state.collections.entries!.watermark).toBe(NOW - 5 * MIN);
+    expect(route(repaired.state, batchOf([NOW - 5 * MIN, NOW]), 24 * HOUR).send.entries.map((e) => e.date)).toEqual([NOW]);
+    // A month ahead, the real readings behind it were forgotten: the output is asked again what it holds.
+    state = confirm(emptyRouterState(), batchOf([NOW - 5 * MIN, NOW + 30 * 24 * HOUR]), 24 * HOUR);
+    expect(repairFuture(state, NOW).state.collections.entries).toBeUndefined();
   });
 });
