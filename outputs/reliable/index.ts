@@ -103,6 +103,8 @@ class ReliableOutput implements Output {
   #drained = 0;
   /** The queue file holds no document (as far as this process wrote it). */
   #diskEmpty = false;
+  /** Documents queued since the queue file was last written. */
+  #unsaved = 0;
   #drainTimer: NodeJS.Timeout | undefined;
   /** The one delivery loop: only it sends, so the queue and the watermarks have one writer of outcomes. */
   #pumping: Promise<void> | undefined;
@@ -199,7 +201,10 @@ class ReliableOutput implements Output {
           tooFar.push(this.#rejectedLine(collection, doc, farFuture(collection, doc, now), 0));
           continue;
         }
-        if (this.#queue.add(collection, doc)) this.#dirty.queue = true;
+        if (this.#queue.add(collection, doc)) {
+          this.#dirty.queue = true;
+          this.#unsaved += 1;
+        }
         if (future) held += 1;
         else mine.push(key);
       }
@@ -292,7 +297,11 @@ class ReliableOutput implements Output {
         const now = this.#o.now();
         const slice = this.#queue.take(this.#sliceSize, now);
         if (slice.length === 0) break;
-        if (this.#backlog === undefined && this.#queue.dueCount(now) > slice.length) this.#backlog = startBacklog(now, this.#queue.size);
+        const more = this.#queue.dueCount(now) > slice.length;
+        if (this.#backlog === undefined && more) this.#backlog = startBacklog(now, this.#queue.size);
+        // Out of order (newest first, retries last) only once the rest is on disk: after a crash the
+        // destination's newest would otherwise say "everything before is there" while it is not.
+        if (more && this.#unsaved > 0) await this.#save(false);
         const ok = await this.#sendOne(slice);
         this.#settleWatches();
         if (!ok) break;
@@ -522,11 +531,14 @@ class ReliableOutput implements Output {
     if (throttled && now - this.#savedMs < SAVE_EVERY_MS) return;
     if (required || (this.#dirty.queue && !(this.#queue.size === 0 && this.#diskEmpty))) {
       this.#dirty.queue = false;
+      const unsaved = this.#unsaved;
+      this.#unsaved = 0;
       try {
         await this.#o.state.writeLines(this.#keys.queue, [...this.#queue.values()].map(queueLine));
         this.#diskEmpty = this.#queue.size === 0;
       } catch (error) {
         this.#dirty.queue = true;
+        this.#unsaved += unsaved;
         if (required) throw error;
         // Delivered already, or re-derivable: a stale queue file only costs a resend, which identifiers make harmless.
         this.#o.log.warn({ output: this.name, err: error }, `${this.name}: could not save the queue file`);

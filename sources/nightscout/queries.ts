@@ -23,6 +23,11 @@ export function bounds(field: CursorField, window: FetchWindow): { from: CursorV
   return { from: new Date(window.fromMs).toISOString(), to: new Date(window.toMs).toISOString() };
 }
 
+/** Whether a value lies at or before the window's end (ISO strings compare as the server compares them). */
+export function notAfter(value: CursorValue, field: CursorField, window: FetchWindow): boolean {
+  return value <= bounds(field, window).to;
+}
+
 /** The field's value in a returned document, when it has the type the server compared. */
 export function cursorValue(doc: unknown, field: CursorField): CursorValue | undefined {
   if (typeof doc !== 'object' || doc === null) return undefined;
@@ -40,11 +45,15 @@ export interface AscendingCursor {
   skip: number;
 }
 
-/** API v3 search, oldest first: `GET /api/v3/{col}?date$gt=…&date$lte=…&sort=date&limit=N`. */
+/**
+ * API v3 search, oldest first: `GET /api/v3/{col}?date$gt=…&sort=date&limit=N`. No upper bound in
+ * the query: Nightscout keeps one operator per field (the last one in the query wins, so
+ * `date$gt=…&date$lte=…` is read as `date$lte=…` alone); the reader drops what lies past the window.
+ */
 export function v3Page(collection: Collection, field: CursorField, window: FetchWindow, limit: number, cursor?: AscendingCursor): NightscoutRequest {
-  const { from, to } = bounds(field, window);
+  const { from } = bounds(field, window);
   const lower = cursor ? { [`${field}$gte`]: cursor.value } : { [`${field}$gt`]: from };
-  const query: Record<string, string | number> = { ...lower, [`${field}$lte`]: to, sort: field, limit };
+  const query: Record<string, string | number> = { ...lower, sort: field, limit };
   if (cursor && cursor.skip > 0) query.skip = cursor.skip;
   return { method: 'GET', path: `/api/v3/${collection}`, query };
 }

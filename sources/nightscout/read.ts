@@ -4,7 +4,7 @@ import { nsError } from '../../lib/nightscout/errors.js';
 import { excerpt, responseCause, type WireResponse } from '../../lib/wire.js';
 import type { FetchWindow } from '../types.js';
 import { nssError } from './errors.js';
-import { cursorFields, cursorValue, v1Page, v3Page, type AscendingCursor, type CursorField, type CursorValue } from './queries.js';
+import { cursorFields, cursorValue, notAfter, v1Page, v3Page, type AscendingCursor, type CursorField, type CursorValue } from './queries.js';
 import { firstIssue, v1PageSchema, v3PageSchema, type ReadAnswer } from './wire.js';
 
 /**
@@ -100,8 +100,13 @@ async function readAscending(query: Query, into: Collected): Promise<void> {
   let tie = 0;
   for (let page = 0; page < MAX_PAGES; page += 1) {
     const docs = await readPage(query, v3Page(query.collection, query.field, query.window, pageSize, cursor));
-    const fresh = into.add(docs);
-    if (docs.length < pageSize) return;
+    // Oldest first: the first document past the window's end ends the read.
+    const within = docs.filter((d) => {
+      const value = cursorValue(d, query.field);
+      return value === undefined || notAfter(value, query.field, query.window);
+    });
+    const fresh = into.add(within);
+    if (docs.length < pageSize || within.length < docs.length) return;
     if (fresh === 0) throw stuck(query, 'a full page brought no new document');
     const value = lastValue(query, docs);
     const sameOnPage = docs.filter((d) => cursorValue(d, query.field) === value).length;

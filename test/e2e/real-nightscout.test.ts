@@ -42,7 +42,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 
 type Doc = Record<string, unknown>;
 const simulatorCount = async (ns: RealNightscout): Promise<number> =>
-  (await ns.get<{ count: number }[]>('/api/v1/count/entries/where?find[device]=gluco-hub-simulator'))[0]?.count ?? 0;
+  (await ns.get<{ count: number }[]>('/api/v1/count/entries/where?find[device]=gluco-hub-simulator&find[date][$gt]=0'))[0]?.count ?? 0;
 const newestEntry = async (ns: RealNightscout): Promise<number> => ((await ns.get<Doc[]>(`/api/v1/entries.json?count=1&find[date][$lte]=${Date.now() + 60_000}`))[0]?.date as number | undefined) ?? 0;
 
 /**

@@ -127,6 +127,21 @@ describe('a backlog drains at the destination pace', () => {
     expect(reports.at(-1)).toMatchObject({ state: 'current', waiting: 0 });
   });
 
+  it('a crash during the first newest-first slice loses nothing: the rest of the backlog was on disk before anything went out of order', async () => {
+    const site = fakeSite({ perDocMs: 20, newestFirst: ['entries', 'treatments'] });
+    const { output, state } = setup(site);
+    await output.start();
+    const dates = readings(1_000, NOW, 15_000);
+    void output.store(batchOf(dates), signal());
+    // Half of the first slice (100) is confirmed; the process dies now.
+    await vi.advanceTimersByTimeAsync(50 * 20 + 5);
+    expect(site.stored.size).toBeGreaterThanOrEqual(50);
+    expect(site.stored.size).toBeLessThan(100);
+    const onDisk = new Set(((state.data.get('output-nightscout-queue.jsonl') ?? []) as { document: { date: number } }[]).map((l) => l.document.date));
+    const missing = dates.filter((d) => !onDisk.has(d) && !site.order.includes(d));
+    expect(missing).toEqual([]);
+  });
+
   it('a site that goes silent mid-slice keeps what it confirmed; only the rest is sent again', async () => {
     const site = fakeSite({ hangAfter: 30 });
     const { output, captured } = setup(site);

@@ -104,7 +104,7 @@ describe('Nightscout source: session', () => {
 });
 
 describe('Nightscout source: API v3 reads with the JWT', () => {
-  it('asks for the window exactly, oldest first, with the Bearer JWT', async () => {
+  it('asks from the window start, oldest first, with the Bearer JWT (no upper bound: Nightscout keeps one operator per field)', async () => {
     mockJwt();
     mockVersion(true);
     const docs = readings(3).map((d, i) => ({ ...d, identifier: syncIdentifier({ device: 'xDrip-DexcomG6', date: d.date as number }), srvModified: i }));
@@ -112,7 +112,7 @@ describe('Nightscout source: API v3 reads with the JWT', () => {
     const { driver } = driverFor({ token: TOKEN });
     const batch = await frame(driver, 'entries', await sessionOf(driver));
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.query).toEqual({ date$gt: String(WINDOW.fromMs), date$lte: String(WINDOW.toMs), sort: 'date', limit: '500' });
+    expect(seen[0]!.query).toEqual({ date$gt: String(WINDOW.fromMs), sort: 'date', limit: '500' });
     expect(seen[0]!.headers.authorization).toBe(`Bearer ${JWT}`);
     expect(seen[0]!.headers['api-secret']).toBeUndefined();
     expect(batch.entries.map((e) => e.sgv)).toEqual([100, 101, 102]);
@@ -131,7 +131,18 @@ describe('Nightscout source: API v3 reads with the JWT', () => {
     expect(batch.entries).toHaveLength(8);
     expect(new Set(batch.entries.map((e) => e.identifier)).size).toBe(8);
     expect(seen.length).toBeGreaterThanOrEqual(3);
-    expect(seen[1]!.query).toMatchObject({ date$gte: expect.any(String), date$lte: String(WINDOW.toMs), sort: 'date', limit: '3' });
+    expect(seen[1]!.query).toEqual({ date$gte: expect.any(String), skip: expect.any(String), sort: 'date', limit: '3' });
+  });
+
+  it('stops at the window end: a document dated past it (a wrong clock) is not read, and the pages before it arrive whole', async () => {
+    mockJwt();
+    mockVersion(true);
+    const docs = [...readings(7), { ...readings(1)[0]!, _id: 'from-the-future', date: WINDOW.toMs + 30 * 24 * 60 * MINUTE, sgv: 111 }];
+    const seen = serve('/api/v3/entries', (q) => ({ status: 200, result: searchV3(docs, q) }));
+    const { driver } = driverFor({ token: TOKEN }, 3);
+    const batch = await frame(driver, 'entries', await sessionOf(driver));
+    expect(batch.entries.map((e) => e.date)).toEqual(docs.slice(0, 7).map((d) => d.date));
+    expect(seen.length).toBeLessThanOrEqual(3);
   });
 
   it('finds treatments written through v1 (no `date`) by created_at, each treatment once', async () => {
@@ -145,8 +156,8 @@ describe('Nightscout source: API v3 reads with the JWT', () => {
     const { driver } = driverFor({ token: TOKEN });
     const batch = await frame(driver, 'treatments', await sessionOf(driver));
     expect(seen.map((s) => s.query)).toEqual([
-      { date$gt: String(WINDOW.fromMs), date$lte: String(WINDOW.toMs), sort: 'date', limit: '500' },
-      { created_at$gt: at(WINDOW.fromMs), created_at$lte: at(WINDOW.toMs), sort: 'created_at', limit: '500' },
+      { date$gt: String(WINDOW.fromMs), sort: 'date', limit: '500' },
+      { created_at$gt: at(WINDOW.fromMs), sort: 'created_at', limit: '500' },
     ]);
     expect(batch.treatments.map((t) => t.eventType)).toEqual(['Correction Bolus', 'Carb Correction']);
     expect(batch.treatments[1]).toMatchObject({ date: NOW - 20 * MINUTE, device: 'nightscout', identifier: syncIdentifier({ device: 'nightscout', date: NOW - 20 * MINUTE, eventType: 'Carb Correction' }) });
