@@ -88,16 +88,16 @@ describe('createMetrics', () => {
   it('tells a backlog from an outage between frames: delivery state, time left, queue depth', async () => {
     const { send, scrape } = setup();
     const ns = { bridge: 'home', output: 'nightscout' };
-    const state = async (s: Sample[]) => Object.fromEntries(['current', 'backlog', 'unavailable'].map((st) => [st, valueOf(s, 'gluco_hub_output_delivery_state', { ...ns, state: st })]));
-    expect(await state(await scrape())).toEqual({ current: 1, backlog: 0, unavailable: 0 });
+    const state = (s: Sample[]) => Object.fromEntries(['current', 'backlog', 'unavailable'].map((st) => [st, valueOf(s, 'gluco_hub_output_delivery_state', { ...ns, state: st })]));
+    expect(state(await scrape())).toEqual({ current: 1, backlog: 0, unavailable: 0 });
     send({ type: 'output.delivery', bridgeId: 'home', report: { output: 'nightscout', state: 'backlog', waiting: 12_885, delivered: 4_395, etaMs: 70_000 } });
     let s = await scrape();
-    expect(await state(s)).toEqual({ current: 0, backlog: 1, unavailable: 0 });
+    expect(state(s)).toEqual({ current: 0, backlog: 1, unavailable: 0 });
     expect(valueOf(s, 'gluco_hub_output_backlog_eta_seconds', ns)).toBe(70);
     expect(valueOf(s, 'gluco_hub_dead_letter_documents', ns)).toBe(12_885);
     send({ type: 'output.delivery', bridgeId: 'home', report: { output: 'nightscout', state: 'unavailable', waiting: 12_886, error: new Error('NS009') } });
     s = await scrape();
-    expect(await state(s)).toEqual({ current: 0, backlog: 0, unavailable: 1 });
+    expect(state(s)).toEqual({ current: 0, backlog: 0, unavailable: 1 });
     expect(valueOf(s, 'gluco_hub_output_backlog_eta_seconds', ns)).toBe(0);
   });
 
