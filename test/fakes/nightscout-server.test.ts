@@ -112,7 +112,8 @@ describe('access tokens and JWT (§1.1)', () => {
     expect(res.body).toEqual({
       token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       sub: 'Gluco Hub Uploader',
-      permissionGroups: [ROLES.uploader],
+      // The subject's roles, then AUTH_DEFAULT_ROLES (readable), as the real server lists them.
+      permissionGroups: [ROLES.uploader, ['*:*:read']],
       iat: T0 / 1000,
       exp: T0 / 1000 + 8 * 3600,
     });
@@ -579,7 +580,7 @@ describe('API v1 authentication (§1.2–1.3)', () => {
     expect(reader.body.message).toMatchObject({ canRead: true, message: 'OK', rolefound: 'FOUND', permissions: 'ROLE' });
     const wrong = await call(ns, 'GET', '/api/v1/verifyauth', { headers: { 'api-secret': 'nope' } });
     expect(wrong.status).toBe(200);
-    expect(wrong.body.message).toMatchObject({ canRead: false, message: 'UNAUTHORIZED' });
+    expect(wrong.body.message).toMatchObject({ canRead: false, message: 'UNAUTHORIZED', permissions: 'ROLE' });
   });
 
   it('status.json reports the server and a JWT for ?token=', async () => {

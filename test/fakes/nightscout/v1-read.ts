@@ -76,7 +76,7 @@ export function statusJson(ctx: NsContext, req: NsRequest): Reply {
     apiEnabled: true,
     careportalEnabled: true,
     boluscalcEnabled: false,
-    settings: { units: 'mg/dl', timeFormat: 12, authDefaultRoles: 'readable', enable: ['careportal', 'iob', 'cob', 'basal'] },
+    settings: { units: 'mg/dl', timeFormat: 12, authDefaultRoles: ctx.auth.defaultRolesSetting(), enable: ['careportal', 'iob', 'cob', 'basal'] },
     extendedSettings: {},
     authorized: token ? ctx.auth.issueJwt(token) : null,
     runtimeState: 'loaded',
@@ -88,7 +88,8 @@ export function verifyAuth(grant: Grant): Reply {
   const canRead = ok && permits(grant.permissions, '*:*:read');
   const canWrite = ok && permits(grant.permissions, '*:*:write');
   const isAdmin = ok && permits(grant.permissions, '*:*:admin');
-  const defaults = grant.kind === 'none' || grant.failed;
+  // A wrong credential resolves to nothing at all: not the default roles, and not "DEFAULT" either.
+  const defaults = grant.kind === 'none' && !grant.failed;
   return json(200, {
     status: 200,
     message: {
