@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDENTIALS, READABLE } from './nightscout-conformance/credentials.js';
-import { expected, play, startFake, startReal, type Block, type Target, type TargetOptions } from './nightscout-conformance/harness.js';
+import { expected, play, startFake, startReal, type Site, type Target, type TargetOptions } from './nightscout-conformance/harness.js';
+import { V3_WRITE } from './nightscout-conformance/v3-write.js';
 import { realNightscoutOrSkip } from './real-nightscout.js';
 
 /**
@@ -8,10 +9,13 @@ import { realNightscoutOrSkip } from './real-nightscout.js';
  * (cgm-remote-monitor 15.0.7, when GLUCO_HUB_REAL_NIGHTSCOUT is set). The expected answers are
  * the real server's, so a green run with the real server proves the table, and a green run of
  * the fake proves the fake against it. Reality beats our fakes: where they differ, the fake is
- * corrected. Each block gets a fresh server; its scenarios run in order and share its data.
+ * corrected. Each site is one fresh server; its scenarios run in order and share its data.
  */
 
-const TABLE: Block[] = [CREDENTIALS, READABLE];
+const TABLE: Site[] = [
+  { name: 'AUTH_DEFAULT_ROLES=denied', blocks: [CREDENTIALS, V3_WRITE] },
+  { name: 'AUTH_DEFAULT_ROLES=readable', options: { defaultRoles: 'readable' }, blocks: [READABLE] },
+];
 
 interface Kind {
   name: Target['name'];
@@ -22,21 +26,25 @@ const KINDS: Kind[] = [{ name: 'fake', start: startFake }];
 if (realNightscoutOrSkip('the Nightscout conformance table against the real server')) KINDS.push({ name: 'real', start: startReal });
 
 for (const kind of KINDS) {
-  for (const block of TABLE) {
-    describe(`${kind.name} Nightscout: ${block.name}`, () => {
+  for (const site of TABLE) {
+    describe(`${kind.name} Nightscout, ${site.name}`, () => {
       let target: Target | undefined;
       beforeAll(async () => {
-        target = await kind.start({ defaultRoles: 'denied', ...block.options });
+        target = await kind.start({ defaultRoles: 'denied', ...site.options });
       }, 60_000);
       afterAll(async () => {
         await target?.close();
       });
 
-      for (const scenario of block.scenarios) {
-        it(scenario.name, async () => {
-          for (const [i, step] of scenario.steps.entries()) {
-            const label = `step ${i + 1}: ${step.method ?? 'GET'} ${step.path}`;
-            expect(await play(target!, step), label).toEqual(expected(step));
+      for (const block of site.blocks) {
+        describe(block.name, () => {
+          for (const scenario of block.scenarios) {
+            it(scenario.name, async () => {
+              for (const [i, step] of scenario.steps.entries()) {
+                const label = `step ${i + 1}: ${step.method ?? 'GET'} ${step.path}`;
+                expect(await play(target!, step), label).toEqual(expected(step));
+              }
+            });
           }
         });
       }

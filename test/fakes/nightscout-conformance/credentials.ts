@@ -11,11 +11,11 @@ const jwtView = (body: unknown): unknown => {
 const unauthorizedV1 = { status: 401, body: { status: 401, message: 'Unauthorized', description: 'Invalid/Missing' } } as const;
 const missingToken = { status: 401, body: { status: 401, message: 'Missing or bad access token or JWT' } } as const;
 const badToken = { status: 401, body: { status: 401, message: 'Bad access token or JWT' } } as const;
-const ENTRY = { type: 'sgv', sgv: 120, date: 1705320000000, device: 'conformance', app: 'gluco-hub' };
+const ENTRY = { type: 'sgv', sgv: 120, date: 1705320000000, device: 'credentials', app: 'gluco-hub' };
 const v1Entries = '/api/v1/entries.json?count=1&find[date][$gt]=0';
 /** The v3-written entry as v1 shows it: the stored document. */
 const anEntry = [
-  { ...ENTRY, _id: OID, identifier: '6e0d4b4a-d04d-568a-82c6-3053a479d1d1', utcOffset: 0, created_at: '2024-01-15T12:00:00.000Z', srvModified: NOW, srvCreated: NOW, subject: 'creator' },
+  { ...ENTRY, _id: OID, identifier: '61751afd-4b7c-5ad5-acd9-a62673441e2c', utcOffset: 0, created_at: '2024-01-15T12:00:00.000Z', srvModified: NOW, srvCreated: NOW, subject: 'creator' },
 ];
 
 /** The storage version is the database's (ours is a stand-in), not Nightscout's. */
@@ -93,7 +93,7 @@ export const CREDENTIALS: Block = {
       name: 'a v3 role without create/update/read is a 403 naming the permission, also on a dedup POST',
       steps: [
         { method: 'POST', path: '/api/v3/treatments', as: 'creator', send: { eventType: 'Note', date: 1705320000000, app: 'gluco-hub' }, status: 403, body: { status: 403, message: 'Missing permission api:treatments:create' } },
-        { method: 'POST', path: '/api/v3/entries', as: 'creator', send: ENTRY, status: 201, body: { status: 201, identifier: '6e0d4b4a-d04d-568a-82c6-3053a479d1d1', lastModified: NOW } },
+        { method: 'POST', path: '/api/v3/entries', as: 'creator', send: ENTRY, status: 201, body: { status: 201, identifier: '61751afd-4b7c-5ad5-acd9-a62673441e2c', lastModified: NOW } },
         { method: 'POST', path: '/api/v3/entries', as: 'creator', send: ENTRY, status: 403, body: { status: 403, message: 'Missing permission api:entries:update' } },
         get('/api/v3/devicestatus', { as: 'creator', status: 403, body: { status: 403, message: 'Missing permission api:devicestatus:read' } }),
         get('/api/v3/entries?fields=sgv', { as: 'creator', status: 200, body: { status: 200, result: [{ sgv: 120 }] } }),
@@ -169,7 +169,6 @@ export const CREDENTIALS: Block = {
 /** The fake's own default and most sites': anonymous v1 reads work, and show up in the JWT. */
 export const READABLE: Block = {
   name: 'credentials (AUTH_DEFAULT_ROLES=readable)',
-  options: { defaultRoles: 'readable' },
   scenarios: [
     {
       name: 'default roles join every JWT and let anonymous v1 reads through, but not writes or v3',

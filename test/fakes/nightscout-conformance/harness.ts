@@ -115,10 +115,17 @@ export interface Scenario {
   steps: Step[];
 }
 
+/** Scenarios about one area; they run in order and see each other's data. */
 export interface Block {
   name: string;
-  options?: Partial<TargetOptions>;
   scenarios: Scenario[];
+}
+
+/** One server per kind (fake, real) for these blocks, started once: a real start and stop costs seconds. */
+export interface Site {
+  name: string;
+  options?: Partial<TargetOptions>;
+  blocks: Block[];
 }
 
 async function fill(text: string, target: Target): Promise<string> {
