@@ -20,6 +20,7 @@ const read = (collection: string, identifier: string, result: Record<string, unk
 
 const E1 = '6e0d4b4a-d04d-568a-82c6-3053a479d1d1';
 const NOTE = { eventType: 'Note', date: 1705330000000, device: DEVICE, app: APP };
+const TEMP_BASAL = { eventType: 'Temp Basal', date: 1705331000000, duration: 30, absolute: 0, device: DEVICE, app: APP };
 const FIXED = { identifier: 'conformance-fixed-1', eventType: 'Note', date: 1705330060000, device: DEVICE, app: APP };
 
 export const V3_WRITE: Block = {
@@ -54,7 +55,7 @@ export const V3_WRITE: Block = {
       steps: [
         post('entries', { type: 'sgv', sgv: 100, device: DEVICE, app: APP }, bad('Bad or missing date field')),
         post('entries', sgv('garbage', 100), bad('Bad or missing date field')),
-        post('entries', sgv({ $gt: 0 }, 100), bad('Bad or missing date field')),
+        post('entries', sgv({ value: 1 }, 100), bad('Bad or missing date field')),
         post('entries', sgv(1, 100), bad('Bad or missing date field')),
         post('entries', sgv(null, 100), bad('Bad or missing date field')),
         post('entries', { type: 'sgv', sgv: 100, date: T0 + 60_000, device: DEVICE }, bad('Bad or missing app field')),
@@ -98,6 +99,21 @@ export const V3_WRITE: Block = {
       ],
     },
     {
+      name: 'a dedup replace (not an insert) adds endmills and durationInMilliseconds when there is a duration',
+      steps: [
+        post('treatments', TEMP_BASAL, created('2903c0b7-3801-51ba-b22d-71b4e6c5db82')),
+        read('treatments', '2903c0b7-3801-51ba-b22d-71b4e6c5db82', { ...TEMP_BASAL, utcOffset: 0, created_at: '2024-01-15T15:03:20.000Z' }),
+        post('treatments', TEMP_BASAL, dedup('2903c0b7-3801-51ba-b22d-71b4e6c5db82')),
+        read('treatments', '2903c0b7-3801-51ba-b22d-71b4e6c5db82', {
+          ...TEMP_BASAL,
+          utcOffset: 0,
+          created_at: '2024-01-15T15:03:20.000Z',
+          endmills: 1705331000000 + 30 * 60_000,
+          durationInMilliseconds: 30 * 60_000,
+        }),
+      ],
+    },
+    {
       name: 'devicestatus: the identifier is device + date; a dedup replaces the whole document',
       steps: [
         post('devicestatus', { device: DEVICE, date: 1705330000000, app: APP, uploaderBattery: 50, pump: { reservoir: 100 } }, created('fe1a850c-d09d-5408-b91a-f2a792f6654e')),
@@ -122,6 +138,15 @@ export const V3_WRITE: Block = {
         post('entries', { type: 'sgv', sgv: 111, date: 1705360300000, device: 'xdrip', app: APP }, dedup('8f8df0f1-53c1-5f2c-987e-1c1f7197cf94', { deduplicatedIdentifier: OID })),
         { method: 'POST', path: '/api/v1/treatments', as: 'secret', send: [{ eventType: 'Note', created_at: '2024-01-15T16:00:00.000Z', notes: 'v1' }], status: 200 },
         post('treatments', { eventType: 'Note', created_at: '2024-01-15T16:00:00.000Z', app: APP, notes: 'v3' }, bad('Field date cannot be modified by the client')),
+      ],
+    },
+    {
+      // Hostile input: the body's values go into the lookup filter as they are.
+      name: 'a `$` operator in identifier or a fallback field reaches the dedup query and matches documents it does not equal',
+      steps: [
+        post('entries', { type: 'sgv', sgv: 1, date: { $gt: 0 }, device: 'xdrip', app: APP }, bad('Field date cannot be modified by the client')),
+        post('entries', { type: { $ne: null }, sgv: 1, date: 1705360000000, device: 'xdrip', app: APP }, bad('Field app cannot be modified by the client')),
+        post('treatments', { ...FIXED, identifier: { $regex: '^conformance-fixed-1$' }, eventType: 'Meal Bolus' }, bad('Field eventType cannot be modified by the client')),
       ],
     },
     {
