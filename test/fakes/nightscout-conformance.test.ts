@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDENTIALS, READABLE } from './nightscout-conformance/credentials.js';
 import { expected, play, startFake, startReal, type Site, type Target, type TargetOptions } from './nightscout-conformance/harness.js';
+import { V1 } from './nightscout-conformance/v1.js';
 import { V3_SEARCH } from './nightscout-conformance/v3-search.js';
 import { V3_WRITE } from './nightscout-conformance/v3-write.js';
 import { realNightscoutOrSkip } from './real-nightscout.js';
@@ -14,7 +15,7 @@ import { realNightscoutOrSkip } from './real-nightscout.js';
  */
 
 const TABLE: Site[] = [
-  { name: 'AUTH_DEFAULT_ROLES=denied', blocks: [CREDENTIALS, V3_WRITE] },
+  { name: 'AUTH_DEFAULT_ROLES=denied', blocks: [CREDENTIALS, V1, V3_WRITE] },
   { name: 'reads (AUTH_DEFAULT_ROLES=denied)', blocks: [V3_SEARCH] },
   { name: 'AUTH_DEFAULT_ROLES=readable', options: { defaultRoles: 'readable' }, blocks: [READABLE] },
 ];
