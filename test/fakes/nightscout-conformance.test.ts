@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDENTIALS, READABLE } from './nightscout-conformance/credentials.js';
 import { expected, play, startFake, startReal, type Site, type Target, type TargetOptions } from './nightscout-conformance/harness.js';
+import { FUTURE_DATED } from './nightscout-conformance/future.js';
 import { V1 } from './nightscout-conformance/v1.js';
 import { V3_SEARCH } from './nightscout-conformance/v3-search.js';
 import { V3_WRITE } from './nightscout-conformance/v3-write.js';
@@ -16,7 +17,7 @@ import { realNightscoutOrSkip } from './real-nightscout.js';
 
 const TABLE: Site[] = [
   { name: 'AUTH_DEFAULT_ROLES=denied', blocks: [CREDENTIALS, V1, V3_WRITE] },
-  { name: 'reads (AUTH_DEFAULT_ROLES=denied)', blocks: [V3_SEARCH] },
+  { name: 'reads (AUTH_DEFAULT_ROLES=denied)', blocks: [V3_SEARCH, FUTURE_DATED] },
   { name: 'AUTH_DEFAULT_ROLES=readable', options: { defaultRoles: 'readable' }, blocks: [READABLE] },
 ];
 

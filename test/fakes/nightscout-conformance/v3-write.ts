@@ -20,6 +20,18 @@ const read = (collection: string, identifier: string, result: Record<string, unk
 
 const E1 = '6e0d4b4a-d04d-568a-82c6-3053a479d1d1';
 const NOTE = { eventType: 'Note', date: 1705330000000, device: DEVICE, app: APP };
+/** As outputs/nightscout/documents.ts prepares them for either API. */
+const SWITCH_ENTRY = { type: 'sgv', sgv: 140, date: 1705361000000, dateString: '2024-01-15T23:23:20.000Z', device: 'gh-switch', app: APP, utcOffset: 0, identifier: '6829d556-e74a-5618-9237-597239744c45' };
+const SWITCH_BOLUS = {
+  eventType: 'Correction Bolus',
+  insulin: 1.5,
+  date: 1705361000000,
+  created_at: '2024-01-15T23:23:20.000Z',
+  device: 'gh-switch',
+  app: APP,
+  utcOffset: 0,
+  identifier: '67c0374a-1813-5bf3-8944-e4c6ba9dbbba',
+};
 const TEMP_BASAL = { eventType: 'Temp Basal', date: 1705331000000, duration: 30, absolute: 0, device: DEVICE, app: APP };
 const FIXED = { identifier: 'conformance-fixed-1', eventType: 'Note', date: 1705330060000, device: DEVICE, app: APP };
 
@@ -138,6 +150,15 @@ export const V3_WRITE: Block = {
         post('entries', { type: 'sgv', sgv: 111, date: 1705360300000, device: 'xdrip', app: APP }, dedup('8f8df0f1-53c1-5f2c-987e-1c1f7197cf94', { deduplicatedIdentifier: OID })),
         { method: 'POST', path: '/api/v1/treatments', as: 'secret', send: [{ eventType: 'Note', created_at: '2024-01-15T16:00:00.000Z', notes: 'v1' }], status: 200 },
         post('treatments', { eventType: 'Note', created_at: '2024-01-15T16:00:00.000Z', app: APP, notes: 'v3' }, bad('Field date cannot be modified by the client')),
+      ],
+    },
+    {
+      name: 'a document gluco-hub wrote through v1 (with identifier, app, utcOffset) is the same document to v3',
+      steps: [
+        { method: 'POST', path: '/api/v1/entries', as: 'secret', send: [SWITCH_ENTRY], status: 200 },
+        post('entries', SWITCH_ENTRY, dedup('6829d556-e74a-5618-9237-597239744c45')),
+        { method: 'POST', path: '/api/v1/treatments', as: 'secret', send: [SWITCH_BOLUS], status: 200 },
+        post('treatments', SWITCH_BOLUS, dedup('67c0374a-1813-5bf3-8944-e4c6ba9dbbba')),
       ],
     },
     {
