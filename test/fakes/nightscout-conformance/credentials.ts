@@ -130,9 +130,10 @@ export const CREDENTIALS: Block = {
           method: 'POST',
           path: '/api/v1/entries',
           as: 'creator',
-          send: [{ ...ENTRY, sgv: 121 }],
+          // An hour later: a v1 entry at the v3 writes' time would be their fallback-dedup match.
+          send: [{ ...ENTRY, sgv: 121, date: ENTRY.date + 3600_000 }],
           status: 200,
-          body: [{ ...ENTRY, sgv: 121, utcOffset: 0, sysTime: '2024-01-15T12:00:00.000Z', _id: OID }],
+          body: [{ ...ENTRY, sgv: 121, date: ENTRY.date + 3600_000, utcOffset: 0, sysTime: '2024-01-15T13:00:00.000Z', _id: OID }],
         },
         { method: 'POST', path: '/api/v1/treatments', as: 'creator', send: [{ eventType: 'Note', created_at: '2024-01-15T12:00:00.000Z' }], ...unauthorizedV1 },
         get('/api/v1/devicestatus.json', { as: 'creator', ...unauthorizedV1 }),
