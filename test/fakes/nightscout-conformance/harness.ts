@@ -76,7 +76,10 @@ export async function startReal(options: TargetOptions): Promise<Target> {
     }
     const tokens: Record<string, string> = {};
     for (const [subject, role] of Object.entries(SUBJECT_ROLES)) tokens[subject] = await ns.token(subject, role);
-    return withJwtCache({ name: 'real', url: ns.url, secretSha1: ns.apiSecretSha1, token: (s) => tokens[s]!, close: () => ns.close() });
+    const close = async (): Promise<void> => {
+      await ns.close();
+    };
+    return withJwtCache({ name: 'real', url: ns.url, secretSha1: ns.apiSecretSha1, token: (s) => tokens[s]!, close });
   } catch (error) {
     await ns.close();
     throw error;
