@@ -112,7 +112,8 @@ describe('access tokens and JWT (§1.1)', () => {
     expect(res.body).toEqual({
       token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       sub: 'Gluco Hub Uploader',
-      permissionGroups: [ROLES.uploader],
+      // The subject's roles, then AUTH_DEFAULT_ROLES (readable), as the real server lists them.
+      permissionGroups: [ROLES.uploader, ['*:*:read']],
       iat: T0 / 1000,
       exp: T0 / 1000 + 8 * 3600,
     });
@@ -579,7 +580,7 @@ describe('API v1 authentication (§1.2–1.3)', () => {
     expect(reader.body.message).toMatchObject({ canRead: true, message: 'OK', rolefound: 'FOUND', permissions: 'ROLE' });
     const wrong = await call(ns, 'GET', '/api/v1/verifyauth', { headers: { 'api-secret': 'nope' } });
     expect(wrong.status).toBe(200);
-    expect(wrong.body.message).toMatchObject({ canRead: false, message: 'UNAUTHORIZED' });
+    expect(wrong.body.message).toMatchObject({ canRead: false, message: 'UNAUTHORIZED', permissions: 'ROLE' });
   });
 
   it('status.json reports the server and a JWT for ?token=', async () => {
@@ -653,7 +654,8 @@ describe('API v1 entries (§3.1, §3.4)', () => {
     expect(sgvs(await call(ns, 'GET', '/api/v1/entries.json?find[sgv][$gte]=112&find[sgv][$lt]=114'))).toEqual([112, 113]);
     expect(sgvs(await call(ns, 'GET', '/api/v1/entries.json?count=2&find[type][$in][]=mbg&find[type][$in][]=none'))).toEqual([undefined]);
     const tsv = await call(ns, 'GET', '/api/v1/entries?count=1', { headers: { Accept: 'text/plain' } });
-    expect(tsv.text).toBe(`""\t${T0}\t100\t""\t""`);
+    // Each field JSON-encoded; a missing one (no dateString, direction or device here) is empty.
+    expect(tsv.text).toBe(`\t${T0}\t100\t\t`);
   });
 });
 
@@ -723,7 +725,7 @@ describe('API v1 treatments and devicestatus (§3.2–3.4)', () => {
     expect(ns.counters.created.devicestatus).toBe(2);
     expect((await call(ns, 'GET', '/api/v1/devicestatus.json?count=1')).body).toHaveLength(1);
     const bad = await call(ns, 'POST', '/api/v1/devicestatus', { headers, body: { _id: 'not-hex', device: 'x' } });
-    expect(bad.body).toEqual({ status: 400, message: 'Invalid _id format' });
+    expect(bad.body).toEqual({ status: 400, message: 'Invalid _id format', description: 'Must be 24-character hex string or omit for auto-generation. Got: not-hex' });
   });
 });
 

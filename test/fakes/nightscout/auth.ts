@@ -119,14 +119,22 @@ export class NsAuth {
     return this.rolePermissions(parseRoleList(this.config.defaultRoles));
   }
 
+  /** The subject's roles and then the default roles, each once, as the server lists them; direct permissions last. */
   permissionGroups(subject: Subject): string[][] {
-    const groups = subject.roles.map((r) => this.rolePermissions([r]));
+    const roles = [...new Set([...subject.roles, ...parseRoleList(this.config.defaultRoles)])];
+    const groups = roles.map((r) => this.rolePermissions([r]));
     if (subject.permissions.length > 0) groups.push([...subject.permissions]);
     return groups;
   }
 
+  /** `AUTH_DEFAULT_ROLES` as the server echoes it in `status.json` settings. */
+  defaultRolesSetting(): string {
+    const d = this.config.defaultRoles;
+    return typeof d === 'string' ? d : d.join(' ');
+  }
+
   private subjectGrant(kind: AuthKind, subject: Subject): Grant {
-    const permissions = [...this.permissionGroups(subject).flat(), ...this.defaultPermissions()];
+    const permissions = this.permissionGroups(subject).flat();
     return { kind, failed: false, subject, admin: false, permissions };
   }
 

@@ -48,13 +48,17 @@ export function header(req: NsRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'malformed' };
+export type Body = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'malformed' } | { kind: 'too-large' };
+
+/** body-parser's size limits: `50Mb` for v3 and v1 entries/treatments, `1Mb` for v1 devicestatus. */
+export const MB = 1024 * 1024;
 
 /**
  * body-parser's `json()`: only `application/json` bodies are read (anything else leaves `{}`),
- * gzip/deflate are inflated, and strict mode accepts only objects and arrays.
+ * gzip/deflate are inflated, the inflated size is held to `limit`, and strict mode accepts only
+ * objects and arrays.
  */
-export function parseJsonBody(req: NsRequest): Body {
+export function parseJsonBody(req: NsRequest, limit = 50 * MB): Body {
   const type = header(req, 'content-type') ?? '';
   if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) return { kind: 'none' };
   let raw = req.rawBody;
@@ -65,6 +69,7 @@ export function parseJsonBody(req: NsRequest): Body {
   } catch {
     return { kind: 'malformed' };
   }
+  if (raw.length > limit) return { kind: 'too-large' };
   const text = raw.toString('utf8');
   if (text.trim() === '') return { kind: 'none' };
   if (!/^[\s]*[[{]/.test(text)) return { kind: 'malformed' };
@@ -75,9 +80,18 @@ export function parseJsonBody(req: NsRequest): Body {
   }
 }
 
-/** Express' default error page for a body-parser failure (v1 routes). */
-export const badRequestHtml = (): Reply => ({
-  status: 400,
-  text: '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>SyntaxError: Unexpected token in JSON</pre>\n</body>\n</html>\n',
+const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The error page an Express error handler renders for v1: a parser failure, an oversized body, a throw. */
+export const errorPage = (status: number, error: string): Reply => ({
+  status,
+  text: `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>${escapeHtml(error)}</pre>\n</body>\n</html>\n`,
   contentType: 'text/html; charset=utf-8',
 });
+
+/** What a v1 route answers for a body it could not read. */
+export function unreadableBody(body: Body): Reply | undefined {
+  if (body.kind === 'malformed') return errorPage(400, 'SyntaxError: Unexpected token in JSON');
+  if (body.kind === 'too-large') return errorPage(413, 'PayloadTooLargeError: request entity too large');
+  return undefined;
+}

@@ -33,9 +33,12 @@ export function fallbackKey(col: CollectionName, doc: Record<string, unknown>): 
   return values.some((v) => v === undefined) ? undefined : key(values);
 }
 
-/** v1 upsert keys: entries `{sysTime,type}`, treatments `{created_at,eventType}` (undefined matches missing, as Mongo's null). */
+/**
+ * v1 upsert keys: entries `{sysTime,type}` when both are truthy (otherwise the server queries by
+ * the whole document), treatments `{created_at,eventType}` (undefined matches missing, as Mongo's null).
+ */
 export function v1Key(col: CollectionName, doc: Record<string, unknown>): string | undefined {
-  if (col === 'entries') return doc.sysTime !== undefined && doc.type !== undefined ? key([doc.sysTime, doc.type]) : undefined;
+  if (col === 'entries') return doc.sysTime && doc.type ? key([doc.sysTime, doc.type]) : undefined;
   if (col === 'treatments') return key([doc.created_at ?? null, doc.eventType ?? null]);
   return undefined;
 }

@@ -21,12 +21,24 @@ export function wantsJson(req: NsRequest): boolean {
   return req.path.endsWith('.json') || /json/i.test(header(req, 'accept') ?? '');
 }
 
-/** The v1 text format: `"dateString"\tdate\tsgv\t"direction"\t"device"` per line. */
-function tsv(docs: Doc[]): Reply {
-  const text = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : `${v as string}`);
-  const line = (d: Doc): string =>
-    [`"${text(d.dateString)}"`, text(d.date), text(d.sgv ?? d.mbg), `"${text(d.direction)}"`, `"${text(d.device)}"`].join('\t');
-  return { status: 200, text: docs.map(line).join('\n'), contentType: 'text/plain; charset=utf-8' };
+/** The v1 text format: each of dateString, date, sgv, direction, device JSON-encoded (null as `""`, missing as nothing), tab-separated, CRLF between lines. */
+function tsv(docs: Doc[]): string {
+  const field = (v: unknown): string => (v === undefined ? '' : v === null ? '""' : JSON.stringify(v));
+  return docs.map((d) => [d.dateString, d.date, d.sgv, d.direction, d.device].map(field).join('\t')).join('\r\n');
+}
+
+/** `Last-Modified` is the newest listed entry's date; `If-Modified-Since` at or after it is a 304. */
+function entriesReply(req: NsRequest, docs: Doc[]): Reply {
+  const headers: Record<string, string> = {};
+  const newest = docs[0]?.date;
+  if (newest !== undefined && newest !== null && newest !== '' && newest !== 0) {
+    const lastModified = new Date(newest as number | string);
+    headers['Last-Modified'] = lastModified.toUTCString();
+    const since = header(req, 'if-modified-since');
+    if (since !== undefined && lastModified.getTime() <= new Date(since).getTime()) return { status: 304, text: '', headers };
+  }
+  if (wantsJson(req)) return json(200, docs, headers);
+  return { status: 200, text: tsv(docs), contentType: 'text/plain; charset=utf-8', headers };
 }
 
 /** `/entries`, `/entries/<type>`, `/entries/current`, `/entries/<_id>`. */
@@ -42,8 +54,7 @@ export function listEntries(ctx: NsContext, req: NsRequest, spec?: string): Repl
     extra.push({ path: 'type', op: '$eq', value: spec });
   }
   const conditions = buildFind(req.query, { walker: ENTRIES_WALKER, dateField: 'date', useEpoch: true, now: ctx.now(), extra });
-  const docs = list(ctx.store.col('entries'), conditions, 'date', count);
-  return wantsJson(req) ? json(200, docs) : tsv(docs);
+  return entriesReply(req, list(ctx.store.col('entries'), conditions, 'date', count));
 }
 
 export function listTreatments(ctx: NsContext, req: NsRequest): Reply {
@@ -76,7 +87,7 @@ export function statusJson(ctx: NsContext, req: NsRequest): Reply {
     apiEnabled: true,
     careportalEnabled: true,
     boluscalcEnabled: false,
-    settings: { units: 'mg/dl', timeFormat: 12, authDefaultRoles: 'readable', enable: ['careportal', 'iob', 'cob', 'basal'] },
+    settings: { units: 'mg/dl', timeFormat: 12, authDefaultRoles: ctx.auth.defaultRolesSetting(), enable: ['careportal', 'iob', 'cob', 'basal'] },
     extendedSettings: {},
     authorized: token ? ctx.auth.issueJwt(token) : null,
     runtimeState: 'loaded',
@@ -88,7 +99,8 @@ export function verifyAuth(grant: Grant): Reply {
   const canRead = ok && permits(grant.permissions, '*:*:read');
   const canWrite = ok && permits(grant.permissions, '*:*:write');
   const isAdmin = ok && permits(grant.permissions, '*:*:admin');
-  const defaults = grant.kind === 'none' || grant.failed;
+  // A wrong credential resolves to nothing at all: not the default roles, and not "DEFAULT" either.
+  const defaults = grant.kind === 'none' && !grant.failed;
   return json(200, {
     status: 200,
     message: {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { NsContext } from './context.js';
-import { parseV1Date } from './dates.js';
+import { parseV1Date, type ParsedDate } from './dates.js';
+import { purifyObject } from './purify.js';
 import { v1Key, type Collection, type Doc } from './store.js';
 
 /** v1 write paths and their normalization/dedup rules (nightscout-api.md §3.1–3.3). */
@@ -19,20 +20,35 @@ function normalizeId(ctx: NsContext, doc: Rec): void {
   }
 }
 
-/** Body → entries to store: an object counts only if it has a `date` key; arrays are taken whole. */
+/** Body → entries to store: an object counts only if it has a `date` key; arrays are taken whole. Strings are purified. */
 export function incomingEntries(body: unknown): Rec[] {
   let incoming: unknown[] = [];
   if (isRecord(body) && 'date' in body) incoming.push(body);
   if (Array.isArray(body) && body.length > 0) incoming = incoming.concat(body);
-  return incoming.filter(isRecord).map((d) => structuredClone(d));
+  const docs = incoming.filter(isRecord).map((d) => structuredClone(d));
+  docs.forEach(purifyObject);
+  return docs;
+}
+
+const MOMENT_UNITS = /^(y|years?|M|months?|d|days?|dates?|D|h|hours?|m|minutes?|s|seconds?|ms|milliseconds?)$/;
+
+/**
+ * `moment(date)`: an object is read as date units; one with none of them (a hostile
+ * `{"$gt": 0}`) is today's midnight on the server (UTC here). Units themselves are not modelled.
+ */
+function entryDate(ctx: NsContext, date: unknown): ParsedDate | null {
+  if (!isRecord(date)) return parseV1Date(date);
+  if (Object.keys(date).some((k) => MOMENT_UNITS.test(k))) return null;
+  const now = ctx.now();
+  return { ms: now - (now % 86_400_000), offset: 0 };
 }
 
 /** `sysTime`/`utcOffset` from `dateString` (zone kept), else `date`, else now; `dateString` rewritten to UTC. */
 export function prepareEntry(ctx: NsContext, doc: Rec): Rec {
   normalizeId(ctx, doc);
-  let parsed: { ms: number; offset: number } | null;
+  let parsed: ParsedDate | null;
   if (doc.dateString) parsed = parseV1Date(doc.dateString);
-  else if (doc.date) parsed = parseV1Date(doc.date);
+  else if (doc.date) parsed = entryDate(ctx, doc.date);
   else parsed = { ms: ctx.now(), offset: 0 };
   // An unparseable date gives moment's invalid date: NaN offset, null ISO string.
   doc.utcOffset = parsed ? parsed.offset : NaN;
@@ -45,10 +61,10 @@ function sameFields(stored: Doc, doc: Rec): boolean {
   return Object.entries(doc).every(([k, v]) => isDeepStrictEqual(stored[k], v));
 }
 
-/** Upsert keyed on `{sysTime, type}` ($set-merge in 15.0.7, replace before); without `type` the whole doc is the key. */
+/** Upsert keyed on `{sysTime, type}` ($set-merge in 15.0.7, replace before); unless both are truthy the whole doc is the key. */
 export function storeEntry(ctx: NsContext, col: Collection, doc: Rec): Rec {
-  const key = doc.type !== undefined ? v1Key('entries', doc) : undefined;
-  const match = key !== undefined ? col.lookup('v1key', key)[0] : doc.type === undefined ? col.all().find((d) => sameFields(d, doc)) : undefined;
+  const key = v1Key('entries', doc);
+  const match = key !== undefined ? col.lookup('v1key', key)[0] : col.all().find((d) => sameFields(d, doc));
   if (match) {
     if (ctx.mode.version === '15') col.merge(match, doc);
     else col.replace(match, doc);
@@ -62,7 +78,7 @@ export function storeEntry(ctx: NsContext, col: Collection, doc: Rec): Rec {
 
 /** `prepareData`: created_at (default now) to UTC ISO + utcOffset, numeric coercion, falsy deletions. */
 export function prepareTreatment(ctx: NsContext, obj: Rec): { created_at: string; preBolusCarbs: unknown } {
-  const d = obj.created_at === undefined ? { ms: ctx.now(), offset: 0 } : (parseV1Date(obj.created_at) ?? { ms: ctx.now(), offset: 0 });
+  const d = (obj.created_at ? parseV1Date(obj.created_at) : null) ?? { ms: ctx.now(), offset: 0 };
   const results: { created_at: string; preBolusCarbs: unknown } = { created_at: new Date(d.ms).toISOString(), preBolusCarbs: '' };
   obj.utcOffset = d.offset;
   for (const f of ['glucose', 'targetTop', 'targetBottom', 'carbs', 'insulin', 'duration', 'percent', 'absolute', 'relative', 'preBolus']) {
@@ -118,6 +134,7 @@ export function storeTreatments(ctx: NsContext, col: Collection, body: unknown):
   const list = (Array.isArray(body) ? body : [body]).filter(isRecord).map((d) => structuredClone(d));
   const out: Rec[] = [];
   for (const obj of list) {
+    purifyObject(obj);
     normalizeId(ctx, obj);
     const results = prepareTreatment(ctx, obj);
     out.push(upsertTreatment(ctx, col, obj));
@@ -150,19 +167,23 @@ export function saveTreatment(ctx: NsContext, col: Collection, body: Rec): Rec {
   return upsertTreatment(ctx, col, obj);
 }
 
-/** Plain inserts, never deduplicated; `_id` must be 24-hex when sent (15.0.7). */
-export function storeDeviceStatus(ctx: NsContext, col: Collection, body: unknown): Rec[] | 'invalid-id' {
+const isValidObjectId = (id: unknown): boolean => id === undefined || id === null || (typeof id === 'string' && OBJECT_ID_HEX.test(id));
+
+/** Plain inserts, never deduplicated; `_id` must be 24-hex (or null) when sent (15.0.7); strings are purified. */
+export function storeDeviceStatus(ctx: NsContext, col: Collection, body: unknown): { docs: Rec[] } | { invalidId: unknown } {
   const list = (Array.isArray(body) ? body : [body]).filter(isRecord).map((d) => structuredClone(d));
-  if (ctx.mode.version === '15' && list.some((d) => d._id !== undefined && !(typeof d._id === 'string' && OBJECT_ID_HEX.test(d._id)))) {
-    return 'invalid-id';
-  }
-  return list.map((obj) => {
+  const invalid = ctx.mode.version === '15' ? list.find((d) => !isValidObjectId(d._id)) : undefined;
+  if (invalid) return { invalidId: invalid._id };
+  list.forEach(purifyObject);
+  const docs = list.map((obj) => {
     const d = obj.created_at === undefined ? null : parseV1Date(obj.created_at);
     const when = d ?? { ms: ctx.now(), offset: 0 };
     obj.created_at = new Date(when.ms).toISOString();
     obj.utcOffset = when.offset;
+    if (obj._id === null) delete obj._id;
     const stored = col.insert(obj);
     ctx.counters.created.devicestatus++;
     return { ...obj, _id: stored._id };
   });
+  return { docs };
 }

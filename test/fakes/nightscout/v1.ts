@@ -1,5 +1,5 @@
 import type { NsContext } from './context.js';
-import { badRequestHtml, cannot, json, parseJsonBody, v1Status, type NsRequest, type Reply } from './http.js';
+import { cannot, errorPage, json, MB, parseJsonBody, unreadableBody, v1Status, type NsRequest, type Reply } from './http.js';
 import { listDeviceStatus, listEntries, listTreatments, statusJson, verifyAuth } from './v1-read.js';
 import { requireV1, resolveV1 } from './v1-auth.js';
 import { incomingEntries, prepareEntry, saveTreatment, storeDeviceStatus, storeEntry, storeTreatments } from './v1-write.js';
@@ -18,8 +18,10 @@ export async function handleV1(req: NsRequest, ctx: NsContext): Promise<Reply> {
 
   let body: unknown;
   if (method === 'POST' || method === 'PUT') {
-    const parsed = parseJsonBody(req);
-    if (parsed.kind === 'malformed') return badRequestHtml();
+    // devicestatus has the shared 1 MB JSON parser; entries and treatments their own 50 MB one.
+    const parsed = parseJsonBody(req, base === 'devicestatus' ? MB : 50 * MB);
+    const unreadable = unreadableBody(parsed);
+    if (unreadable) return unreadable;
     body = parsed.kind === 'json' ? parsed.value : {};
   }
 
@@ -53,8 +55,14 @@ export async function handleV1(req: NsRequest, ctx: NsContext): Promise<Reply> {
       if (isGrantReply(g)) return g;
       const col = ctx.store.col('treatments');
       if (method === 'GET') return listTreatments(ctx, req);
-      if (method === 'POST') return json(200, storeTreatments(ctx, col, body));
-      return json(200, saveTreatment(ctx, col, (body ?? {}) as Record<string, unknown>));
+      try {
+        if (method === 'POST') return json(200, storeTreatments(ctx, col, body));
+        return json(200, saveTreatment(ctx, col, (body ?? {}) as Record<string, unknown>));
+      } catch (error) {
+        // e.g. an invalid eventTime: `toISOString()` throws before storage, into Express' error page.
+        if (error instanceof RangeError) return errorPage(500, `${error.name}: ${error.message}`);
+        throw error;
+      }
     }
   }
 
@@ -64,7 +72,10 @@ export async function handleV1(req: NsRequest, ctx: NsContext): Promise<Reply> {
     if (isGrantReply(g)) return g;
     if (method === 'GET') return listDeviceStatus(ctx, req);
     const stored = storeDeviceStatus(ctx, ctx.store.col('devicestatus'), body);
-    return stored === 'invalid-id' ? v1Status(400, 'Invalid _id format') : json(200, stored);
+    if ('invalidId' in stored) {
+      return v1Status(400, 'Invalid _id format', `Must be 24-character hex string or omit for auto-generation. Got: ${String(stored.invalidId)}`);
+    }
+    return json(200, stored.docs);
   }
 
   return cannot(method, req.path);

@@ -29,8 +29,12 @@ export function parseValue(field: string, raw: string): unknown {
   return value;
 }
 
+/**
+ * The server builds its Mongo filter as an object keyed by field, so a second condition on the
+ * same field replaces the first: `date$gt=a&date$lte=b` filters by `date$lte=b` alone.
+ */
 function parseFilter(req: NsRequest): Condition[] | Reply {
-  const conditions: Condition[] = [];
+  const conditions = new Map<string, Condition>();
   for (const param of new Set(req.query.keys())) {
     if (RESERVED.includes(param)) continue;
     let field = param;
@@ -42,15 +46,16 @@ function parseFilter(req: NsRequest): Condition[] | Reply {
       if (!OPERATORS.includes(operator)) return v3Status(400, `Unsupported filter operator ${operator}`);
     }
     const value = parseValue(field, req.query.getAll(param).at(-1)!);
+    conditions.delete(field);
     if (operator === 'in' || operator === 'nin') {
-      conditions.push({ path: field, op: `$${operator}`, value: String(value).split('|') });
+      conditions.set(field, { path: field, op: `$${operator}`, value: String(value).split('|') });
     } else if (operator === 're') {
-      conditions.push({ path: field, op: '$regex', value: String(value) });
+      conditions.set(field, { path: field, op: '$regex', value: String(value) });
     } else {
-      conditions.push({ path: field, op: `$${operator}` as Op, value });
+      conditions.set(field, { path: field, op: `$${operator}` as Op, value });
     }
   }
-  return conditions;
+  return [...conditions.values()];
 }
 
 function parseSort(req: NsRequest): SortSpec | Reply {
@@ -87,8 +92,10 @@ function demandRead(ctx: NsContext, grant: Grant, col: Collection): Reply | unde
 export function search(ctx: NsContext, req: NsRequest, grant: Grant, col: Collection): Reply {
   const denied = demandRead(ctx, grant, col);
   if (denied) return denied;
-  const filter = parseFilter(req);
-  if (isReplyValue(filter)) return filter;
+  const parsed = parseFilter(req);
+  if (isReplyValue(parsed)) return parsed;
+  // The server then sets its own `isValid: {$ne: false}`, over any isValid filter of the client.
+  const filter = parsed.filter((c) => c.path !== 'isValid');
   const sort = parseSort(req);
   if (isReplyValue(sort)) return sort;
   const limit = parseLimit(req);

@@ -2,7 +2,9 @@ import type { Grant } from './auth.js';
 import type { NsContext } from './context.js';
 import { floorSeconds, httpDate } from './dates.js';
 import { header, json, v3Status, type NsRequest, type Reply } from './http.js';
-import { fallbackKey, type Collection, type Doc } from './store.js';
+import { normalizeTreatmentDuration } from './duration.js';
+import { matches, sortDocs, type Condition, type Op } from './query.js';
+import { DEDUP_FALLBACK_FIELDS, fallbackKey, type Collection, type Doc } from './store.js';
 import {
   demand,
   findByIdentifier,
@@ -57,11 +59,14 @@ function replace(w: WriteCtx, doc: Record<string, unknown>, stored: Doc, isDedup
   doc.srvModified = now;
   doc.srvCreated = storageDoc.srvCreated || now;
   if (w.grant.subject) doc.subject = w.grant.subject.name;
+  normalizeTreatmentDuration(doc);
   w.col.replace(stored, doc);
   if (isDeduplication) w.ctx.counters.deduplicated[w.col.name]++;
   const headers: Record<string, string> = { 'Last-Modified': httpDate(now) };
   const body: Record<string, unknown> = { status: 200, lastModified: now };
   if (storageDoc.identifier !== doc.identifier || isDeduplication) {
+    // The Location path is joined from the identifier; a non-string one throws after the replace.
+    if (typeof doc.identifier !== 'string') return v3Status(500, 'Database error');
     headers.Location = location(w, String(doc.identifier));
     body.identifier = doc.identifier;
     body.isDeduplication = true;
@@ -70,8 +75,46 @@ function replace(w: WriteCtx, doc: Record<string, unknown>, stored: Doc, isDedup
   return json(200, body, headers);
 }
 
+const MONGO_OPS: readonly string[] = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$regex', '$exists'];
+
+const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$'));
+
+/** `{path: value}` as Mongo reads a filter: an object of `$` operators is a condition, anything else equality. */
+function conditionsFor(path: string, value: unknown): Condition[] {
+  if (!isOperatorObject(value)) return [{ path, op: '$eq', value }];
+  return Object.entries(value).map(([op, v]) => {
+    // Mongo refuses the query: the create answers its generic storage 500.
+    if (!MONGO_OPS.includes(op)) throw new Error(`unknown operator: ${op}`);
+    return { path, op: op as Op, value: v };
+  });
+}
+
+/**
+ * `identifyingFilter`, as a scan: the body's identifier and fallback fields go into the filter
+ * unchanged, so an object value there (`{"$ne": null}`) is a query operator. Documents with an
+ * identifier come first, as the server sorts them.
+ */
+function findByFilter(col: Collection, doc: Record<string, unknown>): Doc | undefined {
+  const alternatives: Condition[][] = [];
+  if (doc.identifier) {
+    alternatives.push(conditionsFor('identifier', doc.identifier));
+    if (typeof doc.identifier === 'string' && /^[0-9a-fA-F]{24}$/.test(doc.identifier)) {
+      alternatives.push([{ path: 'identifier', op: '$exists', value: false }, { path: '_id', op: '$eq', value: doc.identifier }]);
+    }
+  }
+  const fields = DEDUP_FALLBACK_FIELDS[col.name];
+  if (fields.length > 0 && fields.every((f) => doc[f] !== undefined)) {
+    alternatives.push([...fields.flatMap((f) => conditionsFor(f, doc[f])), { path: 'identifier', op: '$exists', value: false }]);
+  }
+  return sortDocs(col.all().filter((d) => alternatives.some((a) => matches(d, a))), [['identifier', -1]])[0];
+}
+
 /** Existing doc by identifier, by v1 `_id`, then fallback dedup against identifier-less docs only. */
 function findExisting(col: Collection, doc: Record<string, unknown>): Doc | undefined {
+  const keys = [doc.identifier, ...DEDUP_FALLBACK_FIELDS[col.name].map((f) => doc[f])];
+  // Plain values use the indexes; an object (hostile, or a Mongo operator) needs the query's semantics.
+  if (keys.some((v) => typeof v === 'object' && v !== null)) return findByFilter(col, doc);
   const direct = findByIdentifier(col, doc.identifier);
   if (direct) return direct;
   const k = fallbackKey(col.name, doc);
@@ -127,6 +170,7 @@ export function patch(w: WriteCtx, identifier: string, body: unknown): Reply {
   const now = w.ctx.now();
   doc.srvModified = now;
   if (w.grant.subject) doc.modifiedBy = w.grant.subject.name;
+  normalizeTreatmentDuration(doc, storageDoc);
   w.col.merge(stored, doc);
   return json(200, { status: 200 }, { 'Last-Modified': httpDate(now) });
 }

@@ -22,7 +22,8 @@ export async function handleV3(req: NsRequest, ctx: NsContext): Promise<Reply> {
   let body: unknown = {};
   if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
     const parsed = parseJsonBody(req);
-    if (parsed.kind === 'malformed') return v3Status(500, 'Internal Server Error');
+    // The v3 app maps every body-parser error (broken JSON, over 50 MiB) to this 500.
+    if (parsed.kind === 'malformed' || parsed.kind === 'too-large') return v3Status(500, 'Internal Server Error');
     if (parsed.kind === 'json') body = parsed.value;
   }
 
