@@ -76,6 +76,9 @@ interface Watch {
   settled: () => void;
 }
 
+/** 17280 → "17,280": counts a person reads in a log line. */
+const count = (n: number): string => n.toLocaleString('en-US');
+
 function farFuture(collection: Collection, doc: NightscoutDocument, nowMs: number): GlucoHubError {
   return new GlucoHubError('DLQ005', `a ${collection} document is dated ${describeAhead(doc.date, nowMs)}: more than a day ahead, so it is not held for later`, {
     hint: "check the clock of the device or vendor account that wrote it; `gluco-hub dlq list` shows it",
@@ -214,8 +217,9 @@ class ReliableOutput implements Output {
     watch.duplicates = routed.dropped + known;
     watch.rejected = tooFar.length;
     if (tooFar.length > 0) await this.#setAside(tooFar, 'DLQ005');
-    // While the output is down, new documents join the queue without another doomed request.
-    if (this.#down === undefined && !signal.aborted && watch.keys.size > 0) {
+    // While the output is down, new documents join the queue without another doomed request, unless
+    // a retry is in flight: if it gets through, they go with it.
+    if ((this.#down === undefined || this.#pumping !== undefined) && !signal.aborted && watch.keys.size > 0) {
       this.#kick();
       await this.#until(watch, signal);
     }
@@ -298,7 +302,11 @@ class ReliableOutput implements Output {
         const slice = this.#queue.take(this.#sliceSize, now);
         if (slice.length === 0) break;
         const more = this.#queue.dueCount(now) > slice.length;
-        if (this.#backlog === undefined && more) this.#backlog = startBacklog(now, this.#queue.size);
+        if (this.#backlog === undefined && more) {
+          this.#backlog = startBacklog(now, this.#queue.size);
+          // A backlog an output takes in seconds is not worth a line: the first comes after PROGRESS_LOG_MS.
+          this.#progressLoggedMs = now;
+        }
         // Out of order (newest first, retries last) only once the rest is on disk: after a crash the
         // destination's newest would otherwise say "everything before is there" while it is not.
         if (more && this.#unsaved > 0) await this.#save(false);
@@ -499,14 +507,16 @@ class ReliableOutput implements Output {
     const backlog = this.#backlog;
     if (backlog && due === 0) {
       const seconds = Math.round((now - backlog.startedMs) / 1000);
-      this.#o.log.info({ output: this.name, delivered: backlog.delivered, seconds }, `${this.name}: backlog delivered: ${backlog.delivered} documents in ${seconds} s`);
+      const said = this.#progressLoggedMs > backlog.startedMs;
+      if (said) this.#o.log.info({ output: this.name, delivered: backlog.delivered, seconds }, `${this.name}: backlog delivered: ${count(backlog.delivered)} documents in ${seconds} s`);
+      else this.#o.log.debug({ output: this.name, delivered: backlog.delivered, seconds }, `${this.name}: backlog delivered: ${backlog.delivered} documents in ${seconds} s`);
       this.#backlog = undefined;
     } else if (backlog && now - this.#progressLoggedMs >= PROGRESS_LOG_MS) {
       this.#progressLoggedMs = now;
       const total = backlog.delivered + due;
       this.#o.log.info(
         { output: this.name, delivered: backlog.delivered, total, waiting },
-        `${this.name}: delivering a backlog: ${backlog.delivered} of ${total}, ${describeEta(etaMs(backlog, due, now))}`,
+        `${this.name}: delivering a backlog: ${count(backlog.delivered)} of ${count(total)}, ${describeEta(etaMs(backlog, due, now))}`,
       );
     }
     const state = this.#down !== undefined ? 'unavailable' : due > 0 ? 'backlog' : 'current';

@@ -121,7 +121,7 @@ describe('a backlog drains at the destination pace', () => {
     expect([...site.stored.values()].every((n) => n === 1)).toBe(true);
     expect(state.data.get('output-nightscout-queue.jsonl')).toEqual([]);
     const text = captured.text();
-    expect(text).toMatch(/delivering a backlog: \d+ of \d+, ~\d+ s left/);
+    expect(text).toMatch(/delivering a backlog: [\d,]+ of 5,76\d, ~\d+ s left/);
     expect(text).not.toMatch(/unavailable/);
     expect(reports.some((r) => r.state === 'backlog' && r.etaMs !== undefined)).toBe(true);
     expect(reports.at(-1)).toMatchObject({ state: 'current', waiting: 0 });
