@@ -1,7 +1,8 @@
 /**
- * Benchmarks (not tests): `npm run bench` runs all four, `npm run bench -- fleet` one of them.
+ * Benchmarks (not tests): `npm run bench` runs them all, `npm run bench -- fleet` one of them.
  * Each prints a table and writes `bench/results/<name>.json`; nothing here asserts.
  */
+import { backlogBenchmark } from './backlog.js';
 import { cycleBenchmark } from './cycle.js';
 import { fleetBenchmark } from './fleet.js';
 import { freshnessBenchmark } from './freshness.js';
@@ -12,6 +13,7 @@ const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   memory: memoryBenchmark,
   fleet: fleetBenchmark,
   freshness: freshnessBenchmark,
+  backlog: backlogBenchmark,
 };
 
 async function main(): Promise<void> {

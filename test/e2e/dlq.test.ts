@@ -117,6 +117,7 @@ describe('one process per state folder', () => {
     await first.exit;
     const again = forever(cwd, { ...env(stateDir), CONNECT_SIMULATOR_INTERVAL: '60', GLUCO_HUB__LOG__FORMAT: 'json' });
     await again.until((o) => o.stderr.includes('running the built-in simulator'), 30_000);
-    expect(await stop(again)).toBe(0);
+    const code = await stop(again);
+    expect(code, `signal ${String(again.child.signalCode)}; ${again.output().stderr}`).toBe(0);
   }, 90_000);
 });

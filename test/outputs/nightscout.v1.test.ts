@@ -128,6 +128,26 @@ describe('Nightscout output, API v1: documents', () => {
     expect(refused[0]!.identifier).toBe(poison);
   });
 
+  it('an array answered with a 5xx is halved too: the document at fault fails alone, the others are stored and told', async () => {
+    const { output } = await startedV1WithSecret();
+    const docs = everyFiveMinutes(T0, 6);
+    const poison = docs[4]!.identifier;
+    nock(SERVER)
+      .post('/api/v1/entries')
+      .times(20)
+      .reply((_u, b) => {
+        const body = b as { identifier: string }[];
+        return body.some((d) => d.identifier === poison) ? [500, { status: 500, message: 'Mongo Error' }] : [200, body];
+      });
+    const told = new Map<string, string>();
+    const error: unknown = await output
+      .store(batchOf({ entries: docs }), signal(), (_c, ds, outcome) => ds.forEach((d) => told.set(d.identifier, outcome.result)))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NS007' });
+    expect(told.get(poison)).toBe('failed');
+    expect(docs.slice(0, 4).map((d) => told.get(d.identifier))).toEqual(['stored', 'stored', 'stored', 'stored']);
+  });
+
   it('a 404 (a wrong path prefix) is thrown, never taken as every document being bad', async () => {
     const { output } = await startedV1WithSecret();
     nock(SERVER).post('/api/v1/entries').reply(404, 'Cannot POST /api/v1/entries');

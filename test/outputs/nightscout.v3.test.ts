@@ -110,6 +110,31 @@ describe('Nightscout output, API v3: storing', () => {
     expect(rejected[0]!.identifier).toBe(docs[1]!.identifier);
   });
 
+  it('tells each document as the site answers for it, so what was stored before a failure stays stored', async () => {
+    const { output } = await startedV3({ concurrency: 1 });
+    const docs = everyFiveMinutes(T0, 4);
+    nock(SERVER)
+      .post('/api/v3/entries')
+      .reply((_u, b) => created(b as Record<string, unknown>))
+      .post('/api/v3/entries')
+      .reply((_u, b) => deduplicated(b as Record<string, unknown>))
+      .post('/api/v3/entries')
+      .reply(400, { status: 400, message: 'Bad or missing utcOffset field' })
+      .post('/api/v3/entries')
+      .reply(500, { status: 500, message: 'Database error' });
+    const told: [string, string][] = [];
+    const error: unknown = await output
+      .store(batchOf({ entries: docs }), signal(), (_c, ds, outcome) => ds.forEach((d) => told.push([d.identifier, outcome.result])))
+      .catch((e: unknown) => e);
+    expect((error as UpstreamError).code).toBe('NS007');
+    expect(told).toEqual([
+      [docs[0]!.identifier, 'stored'],
+      [docs[1]!.identifier, 'duplicate'],
+      [docs[2]!.identifier, 'rejected'],
+      [docs[3]!.identifier, 'failed'],
+    ]);
+  });
+
   it('a 404 is a wrong URL, not a bad document: thrown (retried), nothing counted as rejected', async () => {
     const { output } = await startedV3();
     nock(SERVER).post('/api/v3/entries').reply(404, { status: 404, message: 'Bad operation or collection' });
