@@ -22,6 +22,8 @@ import { reliable } from '../outputs/reliable/index.js';
 import { numberFlag, publish, round } from './report.js';
 
 const INTERVAL_MS = 15_000;
+/** A day at 15 s. */
+const DEFAULT_DOCUMENTS = 5_760;
 const DEVICE = 'gluco-hub-bench';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -70,7 +72,7 @@ export async function backlogBenchmark(args: readonly string[]): Promise<void> {
     return;
   }
   const { startRealNightscout } = await import('../test/fakes/real-nightscout.js');
-  const n = numberFlag(args, 'documents', 5_760);
+  const n = numberFlag(args, 'documents', DEFAULT_DOCUMENTS);
   const log = createLogger({ level: 'silent', format: 'json' });
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-backlog-'));
   const rows = [];
@@ -122,7 +124,8 @@ export async function backlogBenchmark(args: readonly string[]): Promise<void> {
       }
     }
     publish({
-      benchmark: 'backlog',
+      // Another size gets its own file, so the default run's numbers stay where the README cites them.
+      benchmark: n === DEFAULT_DOCUMENTS ? 'backlog' : `backlog-${n}`,
       targets: { 'site current': 'within one reading interval (15 s) while the history fills in', 'whole backlog': "at the site's own pace, never restarting from the oldest" },
       rows,
       details: { server: 'cgm-remote-monitor 15.0.7 with mini-mongod (in-memory), API v3, one document per POST', intervalMs: INTERVAL_MS },
