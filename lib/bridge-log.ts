@@ -39,7 +39,7 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
           futureSeen.delete(id);
         }
         const newest = fresh.reduce((a, b) => (b.doc.date > a.doc.date ? b : a));
-        const what = fresh.length === 1 ? `a ${newest.collection} document` : `${fresh.length} documents, the newest a ${newest.collection} document,`;
+        const what = fresh.length === 1 ? `a document in ${newest.collection}` : `${fresh.length} documents, the newest in ${newest.collection},`;
         log.warn(
           { code: 'DLQ004', loop: event.loop, count: fresh.length, date: new Date(newest.doc.date).toISOString() },
           `[DLQ004] ${event.loop}: the source sent ${what} dated ${describeAhead(newest.doc.date, event.nowMs)}; no output stores it before its time, and none counts it as newest`,

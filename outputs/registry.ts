@@ -1,6 +1,7 @@
 import type { BridgeConfig } from '../lib/config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { StateStore } from '../lib/state-store.js';
+import { presentOnly } from './present-only.js';
 import { reliable } from './reliable/index.js';
 import { DEFAULT_HORIZON_MS } from './reliable/router.js';
 import type { DeliveryReport, Output } from './types.js';
@@ -59,7 +60,7 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
     }
   }
   const { state } = deps;
-  if (!state) return outputs;
+  if (!state) return outputs.map((o) => presentOnly(o, deps.now));
   const horizonMs = Math.max(DEFAULT_HORIZON_MS, deps.lateArrivalMs ?? 0);
   const { onDelivery } = deps;
   return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs, ...(onDelivery ? { onDelivery } : {}) }));

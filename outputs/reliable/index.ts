@@ -80,7 +80,7 @@ interface Watch {
 const count = (n: number): string => n.toLocaleString('en-US');
 
 function farFuture(collection: Collection, doc: NightscoutDocument, nowMs: number): GlucoHubError {
-  return new GlucoHubError('DLQ005', `a ${collection} document is dated ${describeAhead(doc.date, nowMs)}: more than a day ahead, so it is not held for later`, {
+  return new GlucoHubError('DLQ005', `a document in ${collection} is dated ${describeAhead(doc.date, nowMs)}: more than a day ahead, so it is not held for later`, {
     hint: "check the clock of the device or vendor account that wrote it; `gluco-hub dlq list` shows it",
   });
 }
@@ -420,7 +420,7 @@ class ReliableOutput implements Output {
       const attempts = item.attempts + 1;
       const firstFailedMs = item.firstFailedMs ?? now;
       if (attempts >= POISON_ATTEMPTS && now - firstFailedMs >= POISON_AGE_MS) {
-        const err = new GlucoHubError('DLQ007', `a ${item.collection} document failed ${attempts} times since ${new Date(firstFailedMs).toISOString()} while the ${this.name} output took others: ${describeError(error)}`, {
+        const err = new GlucoHubError('DLQ007', `a document in ${item.collection} failed ${attempts} times since ${new Date(firstFailedMs).toISOString()} while the ${this.name} output took others: ${describeError(error)}`, {
           hint: 'see `gluco-hub dlq list`; `gluco-hub dlq retry` sends it again once the cause is fixed',
         });
         this.#queue.remove(keyOf(item.collection, item.document));
@@ -449,7 +449,7 @@ class ReliableOutput implements Output {
     for (const line of lines) {
       this.#o.log.warn(
         { output: this.name, code, collection: line.collection, date: new Date(line.document.date).toISOString(), identifier: line.document.identifier },
-        `[${code}] ${this.name}: a ${line.collection} document dated ${new Date(line.document.date).toISOString()} is set aside in ${this.#keys.rejected}.jsonl (${line.reason}); the rest flows — see \`gluco-hub dlq list\``,
+        `[${code}] ${this.name}: a document in ${line.collection} dated ${new Date(line.document.date).toISOString()} is set aside in ${this.#keys.rejected}.jsonl (${line.reason}); the rest flows — see \`gluco-hub dlq list\``,
       );
     }
   }

@@ -41,3 +41,18 @@ describe('the frame summary line', () => {
     expect(line.level).toBe(40);
   });
 });
+
+describe('documents from the future', () => {
+  it('warns once per document with DLQ004, its collection and its date, however often the vendor repeats it', () => {
+    const { lines, log } = capture();
+    const toLog = bridgeLogger(log);
+    const now = Date.UTC(2026, 11, 6, 12);
+    const ahead = now + 30 * 24 * 3600_000;
+    const doc = { date: ahead, device: 'phone', identifier: '00000000-0000-5000-8000-000000000001', type: 'sgv' as const, dateString: new Date(ahead).toISOString() };
+    for (let i = 0; i < 3; i += 1) toLog({ type: 'frame.future', bridgeId: 'b', loop: 'entries', documents: [{ collection: 'entries', doc }], nowMs: now });
+    const warned = lines.filter((l) => l.msg.startsWith('[DLQ004]'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]!.msg).toBe('[DLQ004] entries: the source sent a document in entries dated 2027-01-05T12:00:00.000Z (30 d ahead); no output stores it before its time, and none counts it as newest');
+    expect(warned[0]!.level).toBe(40);
+  });
+});

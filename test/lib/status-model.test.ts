@@ -34,6 +34,13 @@ describe('status model: readings', () => {
     expect(model.latest()).toBeUndefined();
   });
 
+  it('never shows a reading dated in the future as the latest (a wrong clock, DLQ004)', () => {
+    const { model } = setup();
+    model.observe(transformed([entry(T0 - 5 * MINUTE, 100), entry(T0 + 30 * 24 * 60 * MINUTE, 300), entry(T0 + 5 * MINUTE, 105)]));
+    expect(model.latest()).toMatchObject({ date: T0 + 5 * MINUTE, sgv: 105 });
+    expect(model.readings().map((r) => r.sgv)).toEqual([105, 100]);
+  });
+
   it('answers count and since (after, exclusive)', () => {
     const { model } = setup();
     model.observe(transformed([0, 5, 10, 15, 20].map((m) => entry(T0 - m * MINUTE, 100 + m))));

@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import { expect, it } from 'vitest';
 import { errorCode } from '../../lib/errors.js';
 import { reliable } from '../../outputs/reliable/index.js';
@@ -61,6 +62,26 @@ export function brokerBehaviour(protocolVersion: 4 | 5, broker: () => TestBroker
     expect(await again.newest(signal())).toEqual({ entries: T0 + 35 * MIN });
     await again.store(readings([T0 + 15 * MIN]), signal());
     expect((await retained(broker().url, topic('glucose'))).json).toMatchObject({ dateMs: T0 + 35 * MIN });
+    await again.stop();
+    await watcher.close();
+  });
+
+  it('a retained glucose dated a month ahead (a wrong clock, a forged message) is not taken as the newest: the next reading replaces it', async () => {
+    const { s, watcher, output, topic } = await setup();
+    await output.start();
+    await output.store(readings([T0]), signal());
+    await output.stop();
+    const real = (await retained(broker().url, topic('glucose'))).json as Record<string, unknown>;
+    const month = Date.now() + 30 * 24 * 60 * MIN;
+    const forger = await mqtt.connectAsync(broker().url, { protocolVersion });
+    await forger.publishAsync(topic('glucose'), JSON.stringify({ ...real, dateMs: month, date: new Date(month).toISOString() }), { retain: true, qos: 1 });
+    await forger.endAsync();
+
+    const again = outputFor(s).output;
+    await again.start();
+    expect(await again.newest(signal())).toEqual({});
+    await again.store(readings([T0 + 5 * MIN]), signal());
+    expect((await retained(broker().url, topic('glucose'))).json).toMatchObject({ dateMs: T0 + 5 * MIN });
     await again.stop();
     await watcher.close();
   });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COLLECTIONS, type Batch, type NightscoutDocument } from '../../lib/domain.js';
 import { NetworkError, UpstreamError } from '../../lib/errors.js';
+import { presentOnly } from '../../outputs/present-only.js';
 import { reliable, POISON_AGE_MS, POISON_ATTEMPTS, STORE_BUDGET_MS } from '../../outputs/reliable/index.js';
 import { confirm, emptyRouterState } from '../../outputs/reliable/router.js';
 import type { DeliveryReport, Output, StoreProgress, StoreResult } from '../../outputs/types.js';
@@ -277,6 +278,13 @@ describe('dates from the future', () => {
     expect(await output.newest(signal())).toEqual({});
     expect(await output.store(batchOf([NOW - 5 * MIN, NOW]), signal())).toMatchObject({ stored: 2 });
     expect(captured.lines().filter((l) => l.code === 'DLQ009')).toHaveLength(1);
+  });
+
+  it('a bare output (capture --persist, no queue) leaves a document from the future out and counts it as held', async () => {
+    const site = fakeSite();
+    const bare = presentOnly(site, () => Date.now());
+    expect(await bare.store(batchOf([NOW - 5 * MIN, NOW + 2 * HOUR]), signal())).toEqual({ stored: 1, duplicates: 0, held: 1 });
+    expect(site.order).toEqual([NOW - 5 * MIN]);
   });
 
   it('a saved watermark ahead of now is repaired at start with one warning (DLQ008)', async () => {
