@@ -1,4 +1,4 @@
-import { COLLECTIONS, emptyBatch, type Batch, type NightscoutDocument } from '../lib/domain.js';
+import { COLLECTIONS, emptyBatch, type NightscoutDocument } from '../lib/domain.js';
 import { isFuture } from '../lib/future.js';
 import type { Output } from './types.js';
 
@@ -24,7 +24,7 @@ export function presentOnly(output: Output, now: () => number): Output {
           else (present[collection] as NightscoutDocument[]).push(doc);
         }
       }
-      const result = await output.store(present as Batch, signal, progress);
+      const result = await output.store(present, signal, progress);
       return held > 0 ? { ...result, held } : result;
     },
   };
