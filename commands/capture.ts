@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { captureOnce, type Capture } from '../lib/capture.js';
 import { StorageError } from '../lib/errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/file-mode.js';
 import { formatCapture } from './capture-print.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 
@@ -19,10 +20,15 @@ async function saveCapture(dir: string, captures: Capture[]): Promise<string> {
   try {
     for (const c of captures) {
       const bridgeDir = join(base, c.bridge);
-      await mkdir(bridgeDir, { recursive: true });
+      // A vendor's answer is health data (and may name the followed person): the owner's alone.
+      await mkdir(bridgeDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       for (const loop of c.loops) {
-        await writeFile(join(bridgeDir, `${loop.loop}.raw.json`), `${JSON.stringify(loop.raw ?? null, null, 2)}\n`);
-        await writeFile(join(bridgeDir, `${loop.loop}.documents.json`), `${JSON.stringify(loop.batch ?? null, null, 2)}\n`);
+        for (const [name, value] of [[`${loop.loop}.raw.json`, loop.raw], [`${loop.loop}.documents.json`, loop.batch]] as const) {
+          const file = join(bridgeDir, name);
+          await writeFile(file, `${JSON.stringify(value ?? null, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
+          // An earlier capture's file keeps its mode through a rewrite: set it.
+          await chmod(file, PRIVATE_FILE_MODE);
+        }
       }
     }
   } catch (cause) {

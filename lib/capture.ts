@@ -7,6 +7,7 @@ import { createDriver } from '../sources/registry.js';
 import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from './config/schema.js';
 import { driverContext } from './driver-context.js';
+import { lockHolder, lockStateDir } from './state-lock.js';
 import { ensureWritableDir } from './state-store.js';
 import type { Batch } from './domain.js';
 import type { Logger } from './logger.js';
@@ -43,7 +44,24 @@ export async function captureOnce(
 ): Promise<Capture> {
   const now = deps.now ?? Date.now;
   ensureWritableDir(config.stateDir);
-  const driver = await createDriver(bridge.source, driverContext(config, bridge, deps.log, now));
+  // A running bridge owns the folder: read its sessions, change nothing (its CareLink login would die of a refresh here).
+  const owner = lockHolder(config.stateDir);
+  if (owner) {
+    deps.log.warn(
+      { pid: owner.pid, command: owner.command },
+      `another gluco-hub process (pid ${owner.pid}, "${owner.command}") uses the state folder ${config.stateDir}: capture uses its saved sessions as they are, saves nothing and never refreshes a rotating login`,
+    );
+  }
+  const lock = owner ? undefined : lockStateDir(config.stateDir, 'capture');
+  try {
+    return await captureWith(config, bridge, deps, now, owner !== undefined);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Logger; persist: boolean }, now: () => number, shared: boolean): Promise<Capture> {
+  const driver = await createDriver(bridge.source, driverContext(config, bridge, deps.log, now, undefined, { sharedState: shared }));
   const outputs: Output[] = deps.persist ? await createOutputs(bridge, { now, log: deps.log.child({ bridge: bridge.id }) }) : [];
   for (const o of outputs) await o.start();
   const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));

@@ -2,14 +2,40 @@ import { join } from 'node:path';
 import type { BridgeConfig, Config } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { RequestGate } from './request-budget.js';
-import { createStateStore } from './state-store.js';
+import { createStateStore, type StateStore } from './state-store.js';
 import type { DriverContext } from '../sources/types.js';
 
 /**
  * What a bridge's driver gets from the process: clock, its logger, its own state folder, and its
  * share of the fleet's request budget.
  */
-export function driverContext(config: Config, bridge: BridgeConfig, log: Logger, now: () => number = Date.now, requests?: RequestGate): DriverContext {
+export function driverContext(
+  config: Config,
+  bridge: BridgeConfig,
+  log: Logger,
+  now: () => number = Date.now,
+  requests?: RequestGate,
+  options: { sharedState?: boolean } = {},
+): DriverContext {
   const bridgeLog = log.child({ bridge: bridge.id, source: bridge.source.kind });
-  return { now, log: bridgeLog, state: createStateStore(join(config.stateDir, bridge.id), bridgeLog), requests };
+  const state = createStateStore(join(config.stateDir, bridge.id), bridgeLog);
+  if (!options.sharedState) return { now, log: bridgeLog, state, requests };
+  return { now, log: bridgeLog, state: readOnly(state, bridgeLog), requests, sharedState: true };
+}
+
+/** Reads what the owner saved; writes nothing over it (said once at debug level). */
+function readOnly(state: StateStore, log: Logger): StateStore {
+  let said = false;
+  const skip = (key: string): Promise<void> => {
+    if (!said) log.debug({ key }, 'another gluco-hub owns the state folder: not saving');
+    said = true;
+    return Promise.resolve();
+  };
+  return {
+    read: (key) => state.read(key),
+    readLines: (key) => state.readLines(key),
+    write: (key) => skip(key),
+    writeLines: (key) => skip(key),
+    remove: (key) => skip(key),
+  };
 }

@@ -106,12 +106,30 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
     for (const name of names.filter((n) => TEMP.test(n))) await disk.unlink(join(dir, name)).catch(() => undefined);
   }
 
+  /**
+   * A corrupt copy may still hold a ticket or a refresh token: only the newest one per key stays,
+   * for a person to look at; a disk that corrupts a file every day does not pile up secrets.
+   */
+  async function dropOlderCopies(key: string, keep: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await disk.readdir(dir);
+    } catch {
+      return;
+    }
+    const prefix = `${key}.json.corrupt-`;
+    for (const name of names) {
+      if (name.startsWith(prefix) && join(dir, name) !== keep) await disk.unlink(join(dir, name)).catch(() => undefined);
+    }
+  }
+
   /** A file that is not JSON is set aside for a person to look at; the caller carries on without it. */
   async function setAside(key: string, cause: unknown): Promise<undefined> {
     if (stuck.has(key)) return undefined;
     const aside = `${file(key)}.corrupt-${now()}`;
     try {
       await disk.rename(file(key), aside);
+      await dropOlderCopies(key, aside);
       const error = new StorageError('STATE004', `state file ${file(key)} was corrupt; moved it to ${aside}`, { cause, hint: CORRUPT_HINT });
       log.warn({ err: error, file: aside }, 'state file was corrupt; moved aside, carrying on without it');
     } catch (renameError) {

@@ -77,4 +77,9 @@ export interface DriverContext {
   state: StateStore;
   /** The fleet's shared per-host request budget, seen as this bridge; absent = no limit (tests, capture). */
   requests?: RequestGate | undefined;
+  /**
+   * Another gluco-hub process owns this state folder (`capture` while `forever` runs): `state`
+   * writes nothing, and a driver never rotates a saved login (CareLink's refresh token).
+   */
+  sharedState?: boolean | undefined;
 }

@@ -114,9 +114,10 @@ function normaliseBridge(bridge: unknown, cwd: string, embedded = false): unknow
   if (isObject(out.source)) out.source = { ...out.source, kind: canonicalKind(out.source.kind) };
   if (isObject(out.source) && out.source.kind === 'nightscout') out.source = splitToken(out.source);
   if (isObject(out.nightscout)) out.nightscout = splitToken(out.nightscout);
-  if (!embedded && out.filesystem === undefined && out.nightscout === undefined && out.mqtt === undefined) {
+  const noDir = out.filesystem === undefined || (isObject(out.filesystem) && out.filesystem.dir === undefined);
+  if (!embedded && noDir && out.nightscout === undefined && out.mqtt === undefined) {
     // The filesystem output runs when nothing else is configured, so a fresh install shows data.
-    out.filesystem = { dir: `${DEFAULT_DATA_DIR}/${typeof out.id === 'string' ? out.id : 'default'}` };
+    out.filesystem = { ...(isObject(out.filesystem) ? out.filesystem : {}), dir: `${DEFAULT_DATA_DIR}/${typeof out.id === 'string' ? out.id : 'default'}` };
   }
   if (isObject(out.filesystem) && typeof out.filesystem.dir === 'string' && out.filesystem.dir.trim() !== '') {
     out.filesystem = { ...out.filesystem, dir: resolve(cwd, out.filesystem.dir) };

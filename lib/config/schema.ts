@@ -1,3 +1,4 @@
+import { parseFileMode } from '../file-mode.js';
 import { DEFAULT_BUDGET } from '../request-budget.js';
 import { z } from 'zod';
 import { Secret } from '../secret.js';
@@ -204,6 +205,18 @@ export const nightscoutOutputSchema = z.object({
 export const filesystemOutputSchema = z.object({
   /** Directory for `<collection>/<YYYY-MM-DD>.jsonl`. */
   dir: text,
+  /** New files' permissions, octal (`600` default: the owner's alone); directories get the matching search bits. */
+  mode: z
+    .union([z.string(), z.number()])
+    .default('600')
+    .transform((v, ctx) => {
+      const mode = parseFileMode(String(v));
+      if (mode === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be an octal file mode such as 600 or 640, got "${String(v)}"` });
+        return z.NEVER;
+      }
+      return mode;
+    }),
 });
 
 /** `mqtt://`, `mqtts://`, `ws://` or `wss://` with a host. */

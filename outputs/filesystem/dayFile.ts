@@ -32,8 +32,9 @@ export async function openDayForAppend(disk: Disk, file: string): Promise<Record
  * append created is removed again. Should the undo fail too, the torn tail is cut off when the day
  * is next read (`openDayForAppend`), and complete lines that stayed are counted as stored.
  */
-export async function appendDurably(disk: Disk, file: string, text: string): Promise<void> {
-  const handle = await disk.open(file, 'a');
+export async function appendDurably(disk: Disk, file: string, text: string, mode?: number): Promise<void> {
+  // `mode` applies when the append creates the file; the umask cannot widen it, only narrow it.
+  const handle = await disk.open(file, 'a', mode);
   let before: number | undefined;
   try {
     before = await handle.size();

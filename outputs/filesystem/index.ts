@@ -1,3 +1,4 @@
+import { dirModeFor, PRIVATE_FILE_MODE } from '../../lib/file-mode.js';
 import path from 'node:path';
 import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import { nodeDisk, type Disk } from '../../lib/disk.js';
@@ -12,6 +13,8 @@ import { LruMap } from './lru.js';
 export interface FilesystemSettings {
   /** Directory the JSON-lines archive lives in; created at start. */
   dir: string;
+  /** New files' permissions (default 0600; directories the matching 0700, `lib/file-mode.ts`). */
+  mode?: number;
 }
 
 export interface FilesystemDeps {
@@ -42,6 +45,8 @@ function newestOf(docs: readonly NightscoutDocument[], previous: number | undefi
 class FilesystemOutput implements Output {
   readonly name = 'filesystem';
   readonly #dir: string;
+  readonly #fileMode: number;
+  readonly #dirMode: number;
   readonly #now: () => number;
   readonly #disk: Disk;
   readonly #identifiers = new LruMap<string, Set<string>>(CACHED_DAY_FILES);
@@ -50,6 +55,8 @@ class FilesystemOutput implements Output {
 
   constructor(settings: FilesystemSettings, deps: FilesystemDeps) {
     this.#dir = path.resolve(settings.dir);
+    this.#fileMode = settings.mode ?? PRIVATE_FILE_MODE;
+    this.#dirMode = dirModeFor(this.#fileMode);
     this.#now = deps.now ?? Date.now;
     this.#disk = deps.disk ?? nodeDisk;
   }
@@ -90,7 +97,7 @@ class FilesystemOutput implements Output {
   async #checkWritable(): Promise<void> {
     const probe = path.join(this.#dir, `.probe-${process.pid}-${this.#now()}`);
     try {
-      await this.#disk.mkdir(this.#dir);
+      await this.#disk.mkdir(this.#dir, this.#dirMode);
       const handle = await this.#disk.open(probe, 'w');
       try {
         await handle.write('probe');
@@ -163,7 +170,7 @@ class FilesystemOutput implements Output {
       return true;
     });
     if (fresh.length > 0) {
-      await appendDurably(this.#disk, dayFilePath(this.#dir, collection, day), toLines(fresh));
+      await appendDurably(this.#disk, dayFilePath(this.#dir, collection, day), toLines(fresh), this.#fileMode);
       for (const id of seen) ids.add(id);
     }
     return { stored: fresh.length, duplicates: docs.length - fresh.length };
@@ -174,7 +181,7 @@ class FilesystemOutput implements Output {
     const key = `${collection}/${day}`;
     const cached = this.#identifiers.get(key);
     if (cached) return cached;
-    await this.#disk.mkdir(collectionDir(this.#dir, collection));
+    await this.#disk.mkdir(collectionDir(this.#dir, collection), this.#dirMode);
     const ids = identifiersOf(await openDayForAppend(this.#disk, dayFilePath(this.#dir, collection, day)));
     this.#identifiers.set(key, ids);
     return ids;

@@ -307,9 +307,9 @@ class ReliableOutput implements Output {
           // A backlog an output takes in seconds is not worth a line: the first comes after PROGRESS_LOG_MS.
           this.#progressLoggedMs = now;
         }
-        // Out of order (newest first, retries last) only once the rest is on disk: after a crash the
-        // destination's newest would otherwise say "everything before is there" while it is not.
-        if (more && this.#unsaved > 0) await this.#save(false);
+        // Newest first only once the rest is on disk: after a crash the destination's newest would
+        // otherwise say "everything before is there" while it is not.
+        if (more && this.#unsaved > 0 && this.#queue.newestFirst) await this.#save(false);
         const ok = await this.#sendOne(slice);
         this.#settleWatches();
         if (!ok) break;

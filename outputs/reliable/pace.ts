@@ -6,7 +6,8 @@
 
 export const SLICE_TARGET_MS = 2_000;
 export const MIN_SLICE = 10;
-export const MAX_SLICE = 1_000;
+/** A local output (files, a broker) takes a day of 1-second readings in one or two slices. */
+export const MAX_SLICE = 50_000;
 export const FIRST_SLICE = 100;
 
 export function nextSliceSize(sent: number, elapsedMs: number): number {

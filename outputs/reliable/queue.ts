@@ -49,6 +49,11 @@ export class DocumentQueue {
     return this.#items.size;
   }
 
+  /** Some collection goes newest first: sending then runs ahead of the oldest waiting document. */
+  get newestFirst(): boolean {
+    return this.#newestFirst.size > 0;
+  }
+
   has(key: string): boolean {
     return this.#items.has(key);
   }

@@ -126,6 +126,11 @@ export const CL_ERRORS = {
     message: '{reason}',
     hint: 'run `gluco-hub login carelink --help`',
   },
+  CL024: {
+    kind: 'auth',
+    message: 'another gluco-hub process owns this CareLink login and its access token has run out; refreshing it here would revoke that process\'s login',
+    hint: 'run capture again once the running bridge has refreshed it (within minutes), or stop the bridge first',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ClCode = keyof typeof CL_ERRORS;

@@ -27,7 +27,7 @@ export function createCareLinkDriver(settings: CareLinkSettings, ctx: DriverCont
   const where = placement(settings.server);
   const client = createCareLinkClient(where.via, ctx.requests);
   const now = (): number => ctx.now();
-  const tokens = createTokens({ client, state: ctx.state, now, log: ctx.log });
+  const tokens = createTokens({ client, state: ctx.state, now, log: ctx.log, shared: ctx.sharedState });
   const call = authorizedCall(client, tokens, now);
   return {
     kind: 'minimedcarelink',

@@ -27,6 +27,11 @@ export interface TokensOptions {
   state: StateStore;
   now: () => number;
   log: Logger;
+  /**
+   * Another process owns the login (`capture` while `forever` runs): use the saved access token while
+   * it is valid and never refresh — CareLink rotates the refresh token, so the loser's login dies (CL024).
+   */
+  shared?: boolean | undefined;
 }
 
 export interface Tokens {
@@ -106,6 +111,7 @@ export function createTokens(options: TokensOptions): Tokens {
   }
 
   function refreshOnce(record: LoginRecord): Promise<LoginRecord> {
+    if (options.shared) return Promise.reject(clError('CL024'));
     inFlight ??= refresh(record).finally(() => {
       inFlight = undefined;
     });
@@ -118,6 +124,8 @@ export function createTokens(options: TokensOptions): Tokens {
       if (signal.aborted) throw signal.reason;
       const record = await load();
       if (record.expiresAt - now() > REFRESH_MARGIN_MS) return new Secret(record.accessToken);
+      // The owner refreshes it when it is due; until it has run out, the saved one still works.
+      if (options.shared && record.expiresAt > now()) return new Secret(record.accessToken);
       return new Secret((await refreshOnce(record)).accessToken);
     },
     async renew(used) {

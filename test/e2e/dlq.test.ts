@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { syncIdentifier } from '../../lib/identity.js';
@@ -102,6 +102,12 @@ describe('one process per state folder', () => {
     expect(change.stderr).toMatch(/^\[STATE005\]/);
     expect((await runCli(['dlq', 'list'], { cwd, env: env(stateDir) })).code).toBe(0);
 
+    // capture beside it reads the saved sessions, saves nothing, and says so.
+    const capture = await runCli(['capture', '--json'], { cwd, env: env(stateDir), timeoutMs: 30_000 });
+    expect(capture.code, capture.stderr).toBe(0);
+    expect(capture.stderr).toContain(`another gluco-hub process (pid ${first.child.pid}`);
+    expect(capture.stderr).toContain('saves nothing and never refreshes a rotating login');
+
     expect(first.child.exitCode).toBeNull();
     expect(await stop(first)).toBe(0);
     // Stopped: the folder is free again.
@@ -119,5 +125,25 @@ describe('one process per state folder', () => {
     await again.until((o) => o.stderr.includes('running the built-in simulator'), 30_000);
     const code = await stop(again);
     expect(code, `signal ${String(again.child.signalCode)}; ${again.output().stderr}`).toBe(0);
+  }, 90_000);
+});
+
+describe('health data on disk', () => {
+  it("the filesystem output's files and capture --out files are the owner's alone (0600, directories 0700)", async () => {
+    const cwd = tempDir('gh-modes-');
+    const data = join(cwd, 'data');
+    const run = forever(cwd, { GLUCO_HUB__STATE_DIR: join(cwd, 'state'), GLUCO_HUB__FILESYSTEM__DIR: data, CONNECT_SIMULATOR_INTERVAL: '60', GLUCO_HUB__LOG__FORMAT: 'json' });
+    await run.until((o) => o.stderr.includes('"loop":"entries","outcome":"success"'), 30_000);
+    expect(await stop(run)).toBe(0);
+    const modeOf = (p: string): string => (statSync(p).mode & 0o777).toString(8);
+    const day = readdirSync(join(data, 'entries'))[0]!;
+    expect(modeOf(join(data, 'entries', day))).toBe('600');
+    expect([modeOf(data), modeOf(join(data, 'entries'))]).toEqual(['700', '700']);
+
+    const out = join(cwd, 'capture');
+    const capture = await runCli(['capture', '--out', out], { cwd, env: { GLUCO_HUB__STATE_DIR: join(cwd, 'state') }, timeoutMs: 30_000 });
+    expect(capture.code, capture.stderr).toBe(0);
+    expect(modeOf(join(out, 'simulator'))).toBe('700');
+    for (const file of readdirSync(join(out, 'simulator'))) expect(modeOf(join(out, 'simulator', file)), file).toBe('600');
   }, 90_000);
 });

@@ -45,7 +45,7 @@ describe('secrets never reach logs, stdout or stderr', () => {
       env: { GLUCO_HUB__LOG__LEVEL: 'trace', CONNECT_NIGHTSCOUT_URL: `${site.url}/?token=${TOKEN}`, CONNECT_API_SECRET: SECRET },
       cwd,
     });
-    const bridge = { ...config.bridges[0]!, filesystem: { dir: join(cwd, 'data') } };
+    const bridge = { ...config.bridges[0]!, filesystem: { dir: join(cwd, 'data'), mode: 0o600 } };
     const log = createLogger({ level: 'trace', format: 'json', destination });
     const done: string[] = [];
     const hub = new Hub({

@@ -20,6 +20,13 @@ describe('configuration with nothing set', () => {
     expect(config.stateDir).toBe(join(cwd, '.gluco-hub'));
   });
 
+  it('writes files for the owner alone unless GLUCO_HUB__FILESYSTEM__MODE says otherwise (octal), alone or with a directory', () => {
+    expect(load({}).bridges[0]?.filesystem?.mode).toBe(0o600);
+    expect(load({ GLUCO_HUB__FILESYSTEM__MODE: '640' }).bridges[0]?.filesystem).toEqual({ dir: join(cwd, 'gluco-hub-data', 'simulator'), mode: 0o640 });
+    expect(load({ GLUCO_HUB__FILESYSTEM__MODE: '0644', GLUCO_HUB__FILESYSTEM__DIR: 'out' }).bridges[0]?.filesystem).toEqual({ dir: join(cwd, 'out'), mode: 0o644 });
+    expect(failure(() => load({ GLUCO_HUB__FILESYSTEM__MODE: 'rw-r-----' })).message).toMatch(/^\[CFG006\].*filesystem\.mode.*octal file mode/);
+  });
+
   it('keeps state under $XDG_STATE_HOME when set, or GLUCO_HUB__STATE_DIR', () => {
     expect(load({ XDG_STATE_HOME: '/var/lib/me' }).stateDir).toBe('/var/lib/me/gluco-hub');
     expect(load({ XDG_STATE_HOME: '/var/lib/me', GLUCO_HUB__STATE_DIR: 'state' }).stateDir).toBe(join(cwd, 'state'));

@@ -64,6 +64,22 @@ describe('state store', () => {
     expect(lines.join('')).toContain('corrupt');
   });
 
+  it('keeps only the newest corrupt copy of a file: an old one may hold a ticket or a refresh token', async () => {
+    const dir = tempDir();
+    let now = 1_000;
+    const { log } = capturingLog();
+    const store = createStateStore(dir, log, { now: () => now });
+    for (let i = 0; i < 3; i += 1) {
+      writeFileSync(join(dir, 'session.json'), `{"refresh_token": "secret-${i}`);
+      expect(await store.read('session')).toBeUndefined();
+      now += 1_000;
+    }
+    writeFileSync(join(dir, 'other.json'), '{');
+    expect(await store.read('other')).toBeUndefined();
+    expect(readdirSync(dir).filter((f) => f.includes('.corrupt-')).sort()).toEqual(['other.json.corrupt-4000', 'session.json.corrupt-3000']);
+    expect(readFileSync(join(dir, 'session.json.corrupt-3000'), 'utf8')).toContain('secret-2');
+  });
+
   it('an unwritable state directory is a coded start-up error', () => {
     const dir = tempDir();
     const blocker = join(dir, 'file');

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile, appendFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile, appendFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,22 @@ describe('filesystem output', () => {
     const lines = await readLines(path.join(dir, 'entries', '2025-03-10.jsonl'));
     expect(lines).toEqual(docs.map((doc) => JSON.stringify(doc)));
     expect(await readLines(path.join(dir, 'treatments', '2025-03-10.jsonl'))).toEqual([JSON.stringify(treatment(MAR_10))]);
+  });
+
+  it('creates its files for the owner alone (0600, directories 0700) unless a mode is set', async () => {
+    const output = await startOutput();
+    await output.store(batchOf({ entries: everyFiveMinutes(MAR_10, 1) }), signal());
+    const modeOf = async (p: string) => ((await stat(p)).mode & 0o777).toString(8);
+    expect(await modeOf(path.join(dir, 'entries', '2025-03-10.jsonl'))).toBe('600');
+    expect(await modeOf(path.join(dir, 'entries'))).toBe('700');
+
+    const shared = path.join(dir, 'shared');
+    const group = createFilesystemOutput({ dir: shared, mode: 0o640 }, { now: () => MAR_10 });
+    await group.start();
+    started.push(group);
+    await group.store(batchOf({ entries: everyFiveMinutes(MAR_10, 1) }), signal());
+    expect(await modeOf(path.join(shared, 'entries', '2025-03-10.jsonl'))).toBe('640');
+    expect(await modeOf(path.join(shared, 'entries'))).toBe('750');
   });
 
   it('writes nothing for documents it already has and counts them as duplicates', async () => {

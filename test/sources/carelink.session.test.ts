@@ -195,6 +195,24 @@ describe('CareLink token refresh', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('capture beside a running bridge (shared state): the saved access token while it lasts, never a refresh (CL024 once it has run out)', async () => {
+    const h = harness({}, savedLogin({ expiresAt: NOW + 2 * 60_000 }), { sharedState: true });
+    discovery();
+    carePartner();
+    await establish(h.driver);
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(login(h)).toMatchObject({ refreshToken: REFRESH, expiresAt: NOW + 2 * 60_000 });
+
+    const expired = harness({}, savedLogin({ expiresAt: NOW - 1 }), { sharedState: true });
+    discovery();
+    const refresh = nock(LOGIN_HOST).post('/oauth/token').reply(200, { access_token: NEW_ACCESS, refresh_token: ROTATED, expires_in: 3600 });
+    const error = await rejection(establish(expired.driver));
+    expect(error).toMatchObject({ code: 'CL024' });
+    expect(refresh.isDone()).toBe(false);
+    expect(login(expired)).toMatchObject({ refreshToken: REFRESH });
+    nock.cleanAll();
+  });
+
   it('keeps the refresh token when the answer does not rotate it', async () => {
     const h = harness({}, savedLogin({ expiresAt: 0 }));
     discovery();
