@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, tempDir, type Running } from './cli.js';
 import { call } from '../fakes/http-call.js';
@@ -88,6 +90,22 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect(second.stderr).not.toMatch(/\n\s+at /);
     });
   }, 120_000);
+
+  it('a port already in use exits 2 with HTTP001 before any bridge starts: no reading fetched, nothing written', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const cwd = tempDir();
+    try {
+      const run = await runCli(['forever', '--http', `127.0.0.1:${port}`, '--data-dir', join(cwd, 'data')], { cwd, env: SIM });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('[HTTP001]');
+      expect(existsSync(join(cwd, 'data'))).toBe(false);
+      expect(run.stderr).not.toMatch(/entries:|treatments:/);
+    } finally {
+      blocker.close();
+    }
+  });
 
   it('with a bearer token, /glucose/latest needs it and the token never appears in the logs', async () => {
     const port = await freePort();
