@@ -92,13 +92,15 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     const http = config.http.enabled
       ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics, units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' })
       : undefined;
+    // Bind first: a port clash (HTTP001, exit 2) must cost no vendor call and no write, however
+    // often a supervisor restarts us. The status model follows once the hub has built the bridges.
+    await http?.start();
     const hub = new Hub({ log, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
-    await hub.start(config);
     try {
-      await http?.start();
+      await hub.start(config);
     } catch (err) {
-      // HTTP001/HTTP002: a set-up error (exit 2), so nothing keeps running half-started.
-      await hub.stop();
+      // A bridge that cannot start (a coded set-up error): the port is released before exiting.
+      await http?.stop();
       throw err;
     }
     announce(config, log, http?.url());

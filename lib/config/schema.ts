@@ -315,10 +315,15 @@ export const httpSchema = z.object({
   bind: text
     .default('127.0.0.1:8080')
     .refine((v) => BIND.test(v) && Number(BIND.exec(v)?.[1]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080'),
-  /** When set, `/` and `/glucose*` require `Authorization: Bearer <token>`. */
+  /** When set, `/` and `/glucose*` require `Authorization: Bearer <token>`, and `/readyz` shows details only with it. */
   bearerToken: secret.optional(),
+  /** `/metrics` requires the bearer token too; off by default, since Prometheus scrapes without one unless told. */
+  metricsAuth: flag.default(false),
   /** The status page's unit: `mgdl` or `mmol` (the JSON endpoints always carry both). */
   unit: glucoseUnit,
+}).refine((http) => !http.metricsAuth || http.bearerToken !== undefined, {
+  path: ['metricsAuth'],
+  message: 'needs a bearer token to check: set GLUCO_HUB__HTTP__BEARER_TOKEN (or …_FILE) too',
 });
 export type HttpConfig = z.infer<typeof httpSchema>;
 
@@ -341,7 +346,7 @@ export const configSchema = z
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .default({ level: 'info', format: 'auto' }),
-    http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080', unit: 'mgdl' }),
+    http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080', metricsAuth: false, unit: 'mgdl' }),
     /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
     stateDir: text,
     vendorBudget: vendorBudgetSchema.default({ ...DEFAULT_BUDGET }),

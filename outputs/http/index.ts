@@ -4,8 +4,9 @@ import type { Logger } from '../../lib/logger.js';
 import type { Metrics, MetricsOptions } from '../../lib/metrics/types.js';
 import { createStatusModel } from '../../lib/status/model.js';
 import type { BridgeInfo, StatusModel } from '../../lib/status/types.js';
-import { createHttpServer, type HttpServer } from './server.js';
-import type { PageInput, Units } from './routes.js';
+import { HTTP_OPEN_BIND_WARNING } from './errors.js';
+import { createHttpServer, type HttpServer, type HttpTimeouts } from './server.js';
+import { isLoopback, type PageInput, type Units } from './routes.js';
 
 export interface HttpActorOptions {
   config: HttpConfig;
@@ -17,11 +18,15 @@ export interface HttpActorOptions {
   /** Builds the Prometheus metrics once the bridges are known; absent: `/metrics` answers 404. */
   createMetrics?: ((options: MetricsOptions) => Metrics) | undefined;
   units?: Units;
+  /** Tests shorten them. */
+  timeouts?: HttpTimeouts;
 }
 
 /**
- * The HTTP actor as the composition root sees it: `build` when the hub has built its bridges
- * (before any event), `observe` for every bridge event, then `start` / `stop`.
+ * The HTTP actor as the composition root sees it: `start` binds the port first (so a port clash
+ * stops start-up before any bridge calls a vendor), `build` when the hub has built its bridges
+ * (before any event), `observe` for every bridge event, `stop` last. Until `build`, `/readyz`
+ * answers not ready and the page shows no bridges.
  */
 export interface HttpActor {
   build: (bridges: BridgeInfo[]) => void;
@@ -47,17 +52,24 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       metrics?.observe(event);
     },
     async start() {
-      server = createHttpServer({
+      const s = createHttpServer({
         bind: options.config.bind,
-        model,
-        metrics,
+        model: () => model,
+        metrics: () => metrics,
         renderPage: options.renderPage,
         bearerToken: options.config.bearerToken,
+        metricsAuth: options.config.metricsAuth,
         now: options.now,
         log: options.log,
         ...(options.units ? { units: options.units } : {}),
+        ...(options.timeouts ? { timeouts: options.timeouts } : {}),
       });
-      await server.start();
+      await s.start();
+      server = s;
+      const { host, url } = s.address();
+      if (!options.config.bearerToken && !isLoopback(host)) {
+        options.log.warn({ code: HTTP_OPEN_BIND_WARNING.code, bind: options.config.bind }, HTTP_OPEN_BIND_WARNING.message(url));
+      }
     },
     async stop() {
       await server?.stop();

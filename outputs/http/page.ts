@@ -1,5 +1,5 @@
 import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
-import { chartStats, renderChart, type ChartInput } from './page-chart.js';
+import { byDate, chartStats, renderChart, type ChartInput } from './page-chart.js';
 import { AGE_SCRIPT, REFRESH_SECONDS } from './page-script.js';
 import {
   DEFAULT_TARGET_HIGH,
@@ -41,7 +41,7 @@ export function renderStatusPage(input: StatusPageInput): string {
   const { snapshot, units } = input;
   const targetLow = input.targetLow ?? DEFAULT_TARGET_LOW;
   const targetHigh = input.targetHigh ?? DEFAULT_TARGET_HIGH;
-  const readings = [...input.readings].sort((a, b) => b.date - a.date);
+  const readings = byDate(input.readings, 'newest first');
   const chartInput: ChartInput = { readings, nowMs: snapshot.nowMs, units, targetLow, targetHigh };
   const latest = readings[0];
 
@@ -87,7 +87,7 @@ function renderTop(snapshot: StatusSnapshot): string {
   return `<header class="top"><b>gluco-hub</b><span data-testid="ready">${badge}</span></header>`;
 }
 
-function renderNow(readings: Reading[], nowMs: number, units: PageUnits, targetLow: number, targetHigh: number): string {
+function renderNow(readings: readonly Reading[], nowMs: number, units: PageUnits, targetLow: number, targetHigh: number): string {
   const latest = readings[0];
   if (!latest) {
     return `<section class="card now none" data-state="none" aria-label="Current glucose">

@@ -18,13 +18,19 @@ export interface PageInput {
 }
 
 export interface RouteDeps {
-  model: StatusModel;
-  /** Absent: `/metrics` answers 404. */
-  metrics?: Metrics | undefined;
+  /**
+   * The status model, read on every request: the port is bound before the hub builds its bridges,
+   * and the model is rebuilt then (`outputs/http/index.ts`).
+   */
+  model: () => StatusModel;
+  /** Absent or undefined: `/metrics` answers 404. */
+  metrics?: (() => Metrics | undefined) | undefined;
   /** Renders `/`; may load the renderer lazily. */
   renderPage: (input: PageInput) => string | Promise<string>;
-  /** When set, `/` and `/glucose*` need `Authorization: Bearer <token>`. */
+  /** When set, `/` and `/glucose*` need `Authorization: Bearer <token>`, and `/readyz` shows details only with it. */
   bearerToken?: Secret | undefined;
+  /** `/metrics` needs the token too (`GLUCO_HUB__HTTP__METRICS_AUTH`). */
+  metricsAuth?: boolean | undefined;
   units?: Units;
   now: () => number;
   log: Logger;
@@ -79,48 +85,65 @@ export function parseGlucoseQuery(params: URLSearchParams): Query {
   return out;
 }
 
+/** What a route may know about the request beyond its query. */
+interface RequestInfo {
+  params: URLSearchParams;
+  /** `/readyz` may show each bridge's state and errors (which can name a followed patient). */
+  details: boolean;
+}
+
 interface Route {
   /** Needs the bearer token when one is configured. */
-  private: boolean;
-  handle: (url: URL, deps: RouteDeps) => Reply | Promise<Reply>;
+  private: (deps: RouteDeps) => boolean;
+  handle: (request: RequestInfo, deps: RouteDeps) => Reply | Promise<Reply>;
+}
+
+const always = (): boolean => true;
+const never = (): boolean => false;
+
+function readiness({ details }: RequestInfo, { model }: RouteDeps): Reply {
+  const snapshot = model().snapshot();
+  const status = snapshot.ready ? 'ready' : 'not ready';
+  // Without the details only counts: errors can carry a followed patient's name or id.
+  const body = details
+    ? { status, ...snapshot }
+    : { status, ready: snapshot.ready, bridgesReady: snapshot.bridges.filter((b) => b.ready).length, bridgesTotal: snapshot.bridges.length };
+  if (snapshot.ready) return json(200, body);
+  return json(503, { code: 'HTTP008', message: HTTP_RESPONSE_ERRORS.HTTP008.message, ...body });
 }
 
 /** Every endpoint, as data: path → whether it is private and how it answers. */
 const ROUTES: Record<string, Route> = {
-  '/healthz': { private: false, handle: () => json(200, { status: 'ok' }) },
-  '/readyz': {
-    private: false,
-    handle: (_url, { model }) => {
-      const snapshot = model.snapshot();
-      if (snapshot.ready) return json(200, { status: 'ready', ...snapshot });
-      return json(503, { code: 'HTTP008', message: HTTP_RESPONSE_ERRORS.HTTP008.message, status: 'not ready', ...snapshot });
-    },
-  },
+  '/healthz': { private: never, handle: () => json(200, { status: 'ok' }) },
+  '/readyz': { private: never, handle: readiness },
   '/glucose/latest': {
-    private: true,
-    handle: (_url, { model, now }) => {
-      const latest = model.latest();
+    private: always,
+    handle: (_request, { model, now }) => {
+      const latest = model().latest();
       return latest ? json(200, glucoseJson(latest, now())) : refuse('HTTP003');
     },
   },
   '/glucose': {
-    private: true,
-    handle: (url, { model, now }) => {
-      const query = parseGlucoseQuery(url.searchParams);
+    private: always,
+    handle: ({ params }, { model, now }) => {
+      const query = parseGlucoseQuery(params);
       if ('error' in query) return refuse('HTTP004', query.error);
       const nowMs = now();
-      return json(200, model.readings(query).map((r) => glucoseJson(r, nowMs)));
+      return json(200, model().readings(query).map((r) => glucoseJson(r, nowMs)));
     },
   },
   '/metrics': {
-    private: false,
-    handle: async (_url, { metrics }) => (metrics ? { status: 200, body: await metrics.render(), type: metrics.contentType } : refuse('HTTP006')),
+    private: (deps) => deps.metricsAuth === true,
+    handle: async (_request, deps) => {
+      const metrics = deps.metrics?.();
+      return metrics ? { status: 200, body: await metrics.render(), type: metrics.contentType } : refuse('HTTP006');
+    },
   },
   '/': {
-    private: true,
-    handle: async (_url, { model, renderPage, units }) => {
-      const snapshot = model.snapshot();
-      const body = await renderPage({ snapshot, readings: model.readings(), units: units ?? 'mg/dL' });
+    private: always,
+    handle: async (_request, { model, renderPage, units }) => {
+      const current = model();
+      const body = await renderPage({ snapshot: current.snapshot(), readings: current.readings(), units: units ?? 'mg/dL' });
       return {
         status: 200,
         body,
@@ -134,37 +157,84 @@ const ROUTES: Record<string, Route> = {
 
 const ALLOW = 'GET, HEAD';
 
+/**
+ * The path and query of a request target, read by hand: `new URL(target, base)` throws on
+ * `//[` (and reads `//healthz` as a host named healthz). Origin form (`/path?query`) and absolute
+ * form (`http://host/path`, which HTTP/1.1 servers must accept) are understood; anything else
+ * (`*`, garbage) is undefined. Nothing is decoded, so `%` or `%zz` is just an unknown path.
+ */
+export function parseTarget(target: string): { path: string; params: URLSearchParams } | undefined {
+  let rest = target;
+  if (!rest.startsWith('/')) {
+    const absolute = /^https?:\/\/[^/?#]*(.*)$/is.exec(rest);
+    if (!absolute) return undefined;
+    rest = absolute[1] ?? '';
+  }
+  const end = rest.search(/[?#]/);
+  const rawPath = end === -1 ? rest : rest.slice(0, end);
+  const query = end === -1 || rest[end] === '#' ? '' : (rest.slice(end + 1).split('#')[0] ?? '');
+  const trimmed = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
+  return { path: trimmed === '' ? '/' : trimmed, params: new URLSearchParams(query) };
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.replace(/^::ffff:/i, '');
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
 async function answer(req: IncomingMessage, deps: RouteDeps): Promise<Reply> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const target = parseTarget(req.url ?? '/');
+  if (!target) return refuse('HTTP010', 'the request target must be a path such as /glucose/latest');
+  const { path, params } = target;
   const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (!route) return refuse('HTTP006');
   if (req.method !== 'GET' && req.method !== 'HEAD') return refuse('HTTP007', `${path} answers ${ALLOW}`, { Allow: ALLOW });
-  if (route.private && deps.bearerToken && !hasBearer(req.headers, deps.bearerToken)) {
+  const token = deps.bearerToken;
+  const authorized = token === undefined || hasBearer(req.headers, token);
+  if (route.private(deps) && !authorized) {
     return refuse('HTTP005', undefined, { 'WWW-Authenticate': 'Bearer realm="gluco-hub"' });
   }
-  try {
-    return await route.handle(url, deps);
-  } catch (err) {
-    deps.log.error({ err, path }, `HTTP ${path} failed`);
-    return refuse('HTTP009');
-  }
+  // No token configured: details only to this machine, as before the token existed.
+  const details = token === undefined ? isLoopback(req.socket.remoteAddress) : authorized;
+  return route.handle({ params, details }, deps);
 }
 
-/** The request handler: routing, auth and JSON errors. Never throws. */
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.writableEnded || res.destroyed) return;
+  res.writeHead(reply.status, {
+    'Content-Type': reply.type,
+    'Content-Length': Buffer.byteLength(reply.body),
+    // Glucose goes stale in minutes: never serve it from a cache.
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...reply.headers,
+  });
+  res.end(req.method === 'HEAD' ? undefined : reply.body);
+}
+
+/**
+ * The request handler: routing, auth and JSON errors. Nothing it does can reject unhandled or
+ * throw into Node's `http`: a failure answers 500 `HTTP009` and is logged once.
+ */
 export function createHandler(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    void answer(req, deps).then((reply) => {
-      if (res.writableEnded || res.destroyed) return;
-      res.writeHead(reply.status, {
-        'Content-Type': reply.type,
-        'Content-Length': Buffer.byteLength(reply.body),
-        // Glucose goes stale in minutes: never serve it from a cache.
-        'Cache-Control': 'no-store',
-        'X-Content-Type-Options': 'nosniff',
-        ...reply.headers,
+    void answer(req, deps)
+      .catch((err: unknown) => {
+        deps.log.error({ err, code: 'HTTP009', method: req.method }, `[HTTP009] HTTP ${describeTarget(req.url)} failed`);
+        return refuse('HTTP009');
+      })
+      .then((reply) => send(req, res, reply))
+      .catch((err: unknown) => {
+        deps.log.error({ err, code: 'HTTP009' }, `[HTTP009] HTTP ${describeTarget(req.url)}: the answer could not be sent`);
+        res.destroy();
       });
-      res.end(req.method === 'HEAD' ? undefined : reply.body);
-    });
   };
+}
+
+/** The request's path for a log line: known routes as they are, anything else cut short (it is the client's text). */
+function describeTarget(url: string | undefined): string {
+  const path = parseTarget(url ?? '/')?.path;
+  return path !== undefined && Object.hasOwn(ROUTES, path) ? path : JSON.stringify((url ?? '').slice(0, 60));
 }

@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { httpStartError } from './errors.js';
+import type { Duplex } from 'node:stream';
+import { HTTP_RESPONSE_ERRORS, httpStartError, type HttpResponseCode } from './errors.js';
 import { createHandler, type RouteDeps } from './routes.js';
 
 /** A slow or silent client cannot hold a socket longer than these. */
@@ -43,6 +44,32 @@ export interface HttpServer {
   stop(): Promise<void>;
 }
 
+/** Node's own reasons for refusing a request before it reaches the routes; any other is HTTP010 (400). */
+const CLIENT_ERRORS: Record<string, HttpResponseCode> = {
+  HPE_HEADER_OVERFLOW: 'HTTP011',
+  ERR_HTTP_REQUEST_TIMEOUT: 'HTTP012',
+};
+
+/**
+ * A request Node cannot parse (a malformed request line, huge headers, too slow): the same answer
+ * Node gives without a listener (400, 431 or 408, then close), with our JSON body and code. It
+ * answers only while no response has started on the socket, as Node does, so nothing is corrupted.
+ */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Node keeps the response in flight on the socket as `_httpMessage` (lib/_http_server.js socketOnError).
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const code = CLIENT_ERRORS[err.code ?? ''] ?? 'HTTP010';
+    const { status, message } = HTTP_RESPONSE_ERRORS[code];
+    const body = `${JSON.stringify({ code, message })}\n`;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 export function splitBind(bind: string): { host: string; port: number } {
   const i = bind.lastIndexOf(':');
   return { host: bind.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(bind.slice(i + 1)) };
@@ -61,6 +88,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     s.keepAliveTimeout = t.keepAliveMs;
     // A socket that sends nothing at all is closed too.
     s.setTimeout(t.requestMs, (socket) => socket.destroy());
+    s.on('clientError', onClientError);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         const params = { bind: options.bind, reason: err.code ?? err.message };

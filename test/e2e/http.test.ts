@@ -1,4 +1,6 @@
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, tempDir, type Running } from './cli.js';
 import { call } from '../fakes/http-call.js';
@@ -20,6 +22,17 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, tim
     if (Date.now() > until) throw new Error(`not reached in time; last: ${JSON.stringify(v)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** One raw request (no client library to tidy it up), and what came back before the server closed. */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(got));
+  });
 }
 
 /** SIGTERM, and the exit code (drained: 0). */
@@ -66,6 +79,10 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect((await call(`${base}/glucose?count=zero`)).status).toBe(400);
       expect((await call(`${base}/`)).status).toBe(200);
 
+      // This one request used to end the whole process (an unhandled rejection from `new URL`).
+      expect(await rawRequest(port, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 [\s\S]*"code":"HTTP006"/);
+      expect((await call(`${base}/healthz`)).status).toBe(200);
+
       const second = await runCli(['forever', '--http', `127.0.0.1:${port}`], { cwd: tempDir(), env: SIM, timeoutMs: 45_000 });
       expect(second.code).toBe(2);
       expect(second.stderr).toContain('[HTTP001]');
@@ -73,6 +90,22 @@ describe('gluco-hub forever serves the HTTP API', () => {
       expect(second.stderr).not.toMatch(/\n\s+at /);
     });
   }, 120_000);
+
+  it('a port already in use exits 2 with HTTP001 before any bridge starts: no reading fetched, nothing written', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const cwd = tempDir();
+    try {
+      const run = await runCli(['forever', '--http', `127.0.0.1:${port}`, '--data-dir', join(cwd, 'data')], { cwd, env: SIM });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('[HTTP001]');
+      expect(existsSync(join(cwd, 'data'))).toBe(false);
+      expect(run.stderr).not.toMatch(/entries:|treatments:/);
+    } finally {
+      blocker.close();
+    }
+  });
 
   it('with a bearer token, /glucose/latest needs it and the token never appears in the logs', async () => {
     const port = await freePort();

@@ -9,7 +9,7 @@ const { cwd, load } = configLoader('gh-config-http-');
 
 describe('HTTP API settings', () => {
   it('are on, on 127.0.0.1:8080, without a token, in mg/dL, when nothing is set', () => {
-    expect(load({}).http).toEqual({ enabled: true, bind: '127.0.0.1:8080', unit: 'mgdl' });
+    expect(load({}).http).toEqual({ enabled: true, bind: '127.0.0.1:8080', metricsAuth: false, unit: 'mgdl' });
   });
 
   it('take the status page unit as users write it', () => {
@@ -42,6 +42,15 @@ describe('HTTP API settings', () => {
     expect(err.code).toBe('CFG006');
     expect(err.message).toContain('http.bind');
     expect(err.message).toContain('GLUCO_HUB__HTTP__BIND (or --http)');
+  });
+
+  it('put /metrics behind the token with GLUCO_HUB__HTTP__METRICS_AUTH, and refuse it without a token to check', () => {
+    expect(load({ GLUCO_HUB__HTTP__METRICS_AUTH: 'true', GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-1' }).http.metricsAuth).toBe(true);
+    expect(load({ GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-1' }).http.metricsAuth).toBe(false);
+    const err = failure(() => load({ GLUCO_HUB__HTTP__METRICS_AUTH: 'true' }));
+    expect(err.code).toBe('CFG006');
+    expect(err.message).toContain('GLUCO_HUB__HTTP__METRICS_AUTH');
+    expect(err.message).toContain('GLUCO_HUB__HTTP__BEARER_TOKEN');
   });
 
   it('name the variable for a bad enabled flag', () => {

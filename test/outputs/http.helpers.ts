@@ -26,6 +26,7 @@ export interface ApiOptions {
   bridges?: BridgeInfo[];
   bind?: string;
   timeouts?: HttpTimeouts;
+  metricsAuth?: boolean;
 }
 
 /** A real server on a free port, with a status model on a hand-driven clock. */
@@ -37,8 +38,8 @@ export async function startApi(options: ApiOptions = {}) {
   const server = createHttpServer({
     bind: options.bind ?? '127.0.0.1:0',
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
-    model,
-    metrics: options.metrics,
+    model: () => model,
+    metrics: () => options.metrics,
     renderPage:
       options.renderPage ??
       ((input) => {
@@ -46,6 +47,7 @@ export async function startApi(options: ApiOptions = {}) {
         return `<p>page with ${input.readings.length} readings</p>`;
       }),
     bearerToken: options.token === undefined ? undefined : new Secret(options.token),
+    metricsAuth: options.metricsAuth,
     now,
     log: createLogger({ level: 'silent', format: 'json' }),
   });

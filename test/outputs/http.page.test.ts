@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderStatusPage } from '../../outputs/http/page.js';
 import { escapeHtml, formatAge, formatDelta, formatGlucose, trendOf } from '../../outputs/http/page-format.js';
 import type { Direction } from '../../lib/domain.js';
+import type { Reading } from '../../lib/status/types.js';
 import { NOW, dayOfReadings, healthyBridge, reading, snapshot, troubledBridge } from '../fakes/status-data.js';
 
 const MIN = 60_000;
@@ -130,6 +131,22 @@ describe('renderStatusPage', () => {
     expect(points(html)).toBe(readings.length);
     expect(html).toContain(`data-points="${readings.length}"`);
     expect(byTestId(html, 'stats')).toContain(`${readings.length} readings`);
+  });
+
+  it('stays small at a 1 s cadence: a day of 86,400 readings is thinned to what a screen shows, lows and highs still drawn', () => {
+    const readings: Reading[] = [];
+    for (let i = 0; i < 86_400; i++) readings.push(reading(NOW - i * 1_000, Math.round(140 + 50 * Math.sin(i / 700))));
+    readings[30_000] = reading(readings[30_000]!.date, 40);
+    readings[70_000] = reading(readings[70_000]!.date, 400);
+    const html = renderStatusPage({ snapshot: snapshot(), readings, units: 'mg/dL' });
+    expect(html.length).toBeLessThan(200_000);
+    expect(points(html)).toBeLessThanOrEqual(600);
+    expect(html).toMatch(/<title>40 mg\/dL, /);
+    expect(html).toMatch(/<title>400 mg\/dL, /);
+    // The newest is still the highlighted "now" point, and the stats count every reading.
+    expect(html).toContain(`<title>${readings[0]!.sgv} mg/dL, just now</title>`);
+    expect(byTestId(html, 'stats')).toContain('86400 readings');
+    expect(html).toContain('data-readings="86400"');
   });
 
   it('shades the target range, 70–180 by default', () => {
