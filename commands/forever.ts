@@ -103,8 +103,10 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       await http?.stop();
       throw err;
     }
+    // Signal handlers before the line that says we run: a SIGTERM right after it must drain, not kill.
+    const stopped = runUntilStopped(hub, http, log);
     announce(config, log, http?.url());
-    process.exitCode = await runUntilStopped(hub, http, log);
+    process.exitCode = await stopped;
     lock.release();
   },
 };
