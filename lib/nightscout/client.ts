@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { sharedHttpClient } from '../http.js';
+import { MiB, sharedHttpClient } from '../http.js';
 import { excerpt, responseCause, retryAfterMs, sendWire, type WireResponse } from '../wire.js';
 import { nsError } from './errors.js';
 import { createJwtSource, type Jwt } from './jwt.js';
@@ -40,6 +40,13 @@ export interface NightscoutClient {
  * queue's 16 s of silence (DLQ003), so one slow document fails on its own while the others go on.
  */
 export const NIGHTSCOUT_REQUEST_DEADLINE_MS = 10_000;
+
+/**
+ * The largest body sent to or read from a site (WIRE002 / WIRE001). A page of 500 device statuses
+ * from a closed loop (predictions, IOB, COB: several KB each) can be a few MB, and so can a v1
+ * POST of 500 documents; four times the vendors' cap.
+ */
+export const NIGHTSCOUT_MAX_BODY_BYTES = 16 * MiB;
 
 const messageSchema = z.object({ message: z.string() });
 
@@ -92,6 +99,7 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
         body: request.body,
         signal,
         deadlineMs: options.deadlineMs ?? NIGHTSCOUT_REQUEST_DEADLINE_MS,
+        maxBytes: NIGHTSCOUT_MAX_BODY_BYTES,
       },
       (failure) => nsError('NS009', { params: { site: names.site, host: failure.host, reason: failure.reason }, cause: failure.cause }),
     );
