@@ -42,11 +42,11 @@ export interface NightscoutClient {
 export const NIGHTSCOUT_REQUEST_DEADLINE_MS = 10_000;
 
 /**
- * The largest body sent to or read from a site (WIRE002 / WIRE001). A page of 500 device statuses
- * from a closed loop (predictions, IOB, COB: several KB each) can be a few MB, and so can a v1
- * POST of 500 documents; four times the vendors' cap.
+ * The largest body sent to or read from a site (WIRE002 / WIRE001). A source page is 500
+ * documents, and a closed loop's device status (predictions, IOB, COB, its reasoning) runs to
+ * tens of KB: 500 of them at 64 KB fit.
  */
-export const NIGHTSCOUT_MAX_BODY_BYTES = 16 * MiB;
+export const NIGHTSCOUT_MAX_BODY_BYTES = 32 * MiB;
 
 const messageSchema = z.object({ message: z.string() });
 

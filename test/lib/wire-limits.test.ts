@@ -147,8 +147,8 @@ describe('an answer too large to read', () => {
     }
   });
 
-  it('the Nightscout source reads up to 16 MiB (pages of 500 loop device statuses), and fails beyond it with WIRE001', async () => {
-    expect(NIGHTSCOUT_MAX_BODY_BYTES).toBe(16 * MiB);
+  it('the Nightscout source reads up to 32 MiB (pages of 500 loop device statuses), and fails beyond it with WIRE001', async () => {
+    expect(NIGHTSCOUT_MAX_BODY_BYTES).toBe(32 * MiB);
     const { seen, answer } = endless(Buffer.alloc(64 * 1024, 0x20));
     const server = await serve(answer);
     try {
@@ -156,7 +156,7 @@ describe('an answer too large to read', () => {
       const session = await driver.session.authorize(await driver.session.authenticate(signal()), signal());
       const error = await rejection(driver.loops[0]!.fetch(session, { fromMs: T0 - 3_600_000, toMs: T0 }, signal()));
       expect(error.code).toBe('WIRE001');
-      expect(error.message).toContain('more than 16 MiB');
+      expect(error.message).toContain('more than 32 MiB');
       await expect.poll(() => seen.closed).toBe(true);
     } finally {
       await server.close();
