@@ -5,7 +5,7 @@ import { backoffMs, clampDelay, DEFAULT_BACKOFF } from '../lib/time.js';
 import type { Output, StoreResult } from '../outputs/types.js';
 import type { FetchWindow, SourceLoop } from '../sources/types.js';
 import type { FrameResult } from './contract.js';
-import { frameStopped, OutputsFailedError, sessionWaitTimeout } from './errors.js';
+import { fetchTimeout, frameStopped, OutputsFailedError, sessionWaitTimeout } from './errors.js';
 import type { SessionReply, SessionRequestRef, StopEvent } from './events.js';
 import type { Settled } from './fanout.js';
 import { askNewest, fetchRaw, storeBatch, transformRaw } from './frame-actors.js';
@@ -15,6 +15,17 @@ import type { Notify } from './notify.js';
 /** Longer than two session calls at their own timeout, so this only catches a lost answer. */
 export const SESSION_WAIT_MS = 5 * 60_000;
 export const DEFAULT_OUTPUT_TIMEOUT_MS = 30_000;
+/**
+ * A loop's whole fetch, unless it declares its own (`SourceLoop.fetchDeadlineMs`): every request
+ * has its own deadline (lib/wire.ts), but a fetch of several requests, or a driver promise that
+ * never settles, must not hold the loop either. Ten times a vendor request's 30 s.
+ */
+export const DEFAULT_FETCH_DEADLINE_MS = 5 * 60_000;
+
+/** How long `loop` may take to fetch. */
+export function fetchDeadlineMs(loop: SourceLoop): number {
+  return loop.fetchDeadlineMs ?? DEFAULT_FETCH_DEADLINE_MS;
+}
 
 export interface FrameInput {
   bridgeId: string;
@@ -75,6 +86,7 @@ export const fetchMachine = setup({
   delays: {
     retryDelay: ({ context }) => clampDelay(context.retryInMs),
     sessionWait: ({ context }) => clampDelay(context.sessionWaitMs),
+    fetchDeadline: ({ context }) => clampDelay(fetchDeadlineMs(context.loop)),
   },
   guards: {
     stopRequested: ({ context }) => context.stopRequested,
@@ -200,6 +212,16 @@ export const fetchMachine = setup({
         input: ({ context }) => ({ loop: context.loop, session: context.session, window: context.window }),
         onDone: { target: 'transforming', actions: [assign({ raw: ({ event }) => event.output }), 'notifyFetched'] },
         onError: failWith('fetch'),
+      },
+      // Leaving the state stops the fetch actor, whose signal aborts the request still running.
+      after: {
+        fetchDeadline: {
+          target: 'deciding',
+          actions: {
+            type: 'recordFailure',
+            params: ({ context }) => ({ error: fetchTimeout(context.loop.name, fetchDeadlineMs(context.loop)), phase: 'fetch' as const }),
+          },
+        },
       },
     },
     transforming: {
