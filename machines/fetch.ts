@@ -1,6 +1,7 @@
 import { assign, enqueueActions, sendTo, setup } from 'xstate';
 import { batchSize, emptyBatch, type Batch } from '../lib/domain.js';
 import type { Decision } from '../lib/errors.js';
+import type { ScreenedBatch } from '../lib/glucose-range.js';
 import { backoffMs, clampDelay, DEFAULT_BACKOFF } from '../lib/time.js';
 import type { Output, StoreResult } from '../outputs/types.js';
 import type { FetchWindow, SourceLoop } from '../sources/types.js';
@@ -93,7 +94,7 @@ export const fetchMachine = setup({
     shouldReauthenticate: ({ context }) => context.failure?.decision.action === 'reauthenticate' && !context.reauthenticated,
     shouldRetry: ({ context }) => context.failure?.decision.action === 'retry' && context.retries < context.loop.maxRetries,
     sessionRejected: ({ context }) => context.failure?.decision.action === 'reauthenticate',
-    hasDocuments: (_, params: { batch: Batch }) => batchSize(params.batch) > 0,
+    hasDocuments: (_, params: { screened: ScreenedBatch }) => batchSize(params.screened.batch) > 0,
   },
   actions: {
     requestSession: sendTo(
@@ -137,11 +138,13 @@ export const fetchMachine = setup({
         window: context.window,
         raw: context.raw,
       }),
-    keepBatch: enqueueActions(({ context, enqueue }, params: { batch: Batch }) => {
-      context.notify({ type: 'frame.transformed', bridgeId: context.bridgeId, loop: context.loop.name, batch: params.batch });
-      const future = futureDocuments(params.batch, context.now());
+    keepBatch: enqueueActions(({ context, enqueue }, params: { screened: ScreenedBatch }) => {
+      const { batch, impossible } = params.screened;
+      if (impossible.length > 0) context.notify({ type: 'frame.impossible', bridgeId: context.bridgeId, loop: context.loop.name, readings: impossible });
+      context.notify({ type: 'frame.transformed', bridgeId: context.bridgeId, loop: context.loop.name, batch });
+      const future = futureDocuments(batch, context.now());
       if (future.length > 0) context.notify({ type: 'frame.future', bridgeId: context.bridgeId, loop: context.loop.name, documents: future, nowMs: context.now() });
-      enqueue.assign({ batch: params.batch });
+      enqueue.assign({ batch });
     }),
     succeed: assign(({ context }) => ({ result: successResult(context) })),
     fail: assign(({ context }) => ({ result: failureResult(context) })),
@@ -230,12 +233,12 @@ export const fetchMachine = setup({
         input: ({ context }) => ({ loop: context.loop, raw: context.raw, window: context.window }),
         onDone: [
           {
-            guard: { type: 'hasDocuments', params: ({ event }) => ({ batch: event.output }) },
+            guard: { type: 'hasDocuments', params: ({ event }) => ({ screened: event.output }) },
             target: 'persisting',
-            actions: { type: 'keepBatch', params: ({ event }) => ({ batch: event.output }) },
+            actions: { type: 'keepBatch', params: ({ event }) => ({ screened: event.output }) },
           },
           // Nothing new: no output needs a call.
-          { target: 'success', actions: { type: 'keepBatch', params: ({ event }) => ({ batch: event.output }) } },
+          { target: 'success', actions: { type: 'keepBatch', params: ({ event }) => ({ screened: event.output }) } },
         ],
         onError: failWith('transform'),
       },
