@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import nock from 'nock';
 import { CookieJar } from 'tough-cookie';
 import { describe, expect, it } from 'vitest';
 import { classify, UpstreamError } from '../../lib/errors.js';
@@ -17,7 +16,6 @@ import { createNightscoutSourceDriver } from '../../sources/nightscout/index.js'
 import type { WireResponse } from '../../lib/wire.js';
 import { testDriverContext } from '../fakes/driver-context.js';
 import { listenLocal, type Listening } from '../fakes/local-server.js';
-import { localNetworkOnly } from '../fakes/per-test.js';
 import { rejection, signal } from '../fakes/settle.js';
 
 /**
@@ -26,7 +24,8 @@ import { rejection, signal } from '../fakes/settle.js';
  * frame retries, never in a process that grows without bound or a call that never returns.
  */
 
-localNetworkOnly(nock);
+// No nock here: its stand-in for Node's http times sockets out by the clock, which would hide
+// what axios' own idle timeout does against a real server (nothing, while bytes keep coming).
 
 const TOKEN = 'tok-1f2e3d4c5b6a';
 const PASSWORD = new Secret('hunter2-very-secret');
