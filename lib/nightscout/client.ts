@@ -83,7 +83,8 @@ export interface NightscoutClientOptions {
 
 export function createNightscoutClient(site: Site, options: NightscoutClientOptions): NightscoutClient {
   const http = options.http ?? sharedHttpClient();
-  const jwt = site.token ? createJwtSource(http, site, options.now) : undefined;
+  const limits = { deadlineMs: options.deadlineMs ?? NIGHTSCOUT_REQUEST_DEADLINE_MS, maxBytes: NIGHTSCOUT_MAX_BODY_BYTES };
+  const jwt = site.token ? createJwtSource(http, site, options.now, limits) : undefined;
   const secretHash = site.apiSecret ? hashApiSecret(site.apiSecret) : undefined;
   const names = site.names;
 
@@ -98,8 +99,7 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
         headers: { accept: 'application/json', ...headers },
         body: request.body,
         signal,
-        deadlineMs: options.deadlineMs ?? NIGHTSCOUT_REQUEST_DEADLINE_MS,
-        maxBytes: NIGHTSCOUT_MAX_BODY_BYTES,
+        ...limits,
       },
       (failure) => nsError('NS009', { params: { site: names.site, host: failure.host, reason: failure.reason }, cause: failure.cause }),
     );
