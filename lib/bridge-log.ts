@@ -1,9 +1,24 @@
 import type { BridgeEvent } from '../machines/contract.js';
 import { describeAhead } from './future.js';
+import { impossibleWarning } from './glucose-range.js';
 import type { Logger } from './logger.js';
 
-/** Future-dated identifiers already warned about; a vendor that repeats one every frame gets one line. */
-const FUTURE_REMEMBERED = 1_000;
+/**
+ * Identifiers already warned about (future-dated, impossible glucose): a vendor that repeats one
+ * every frame — LibreLink Up resends 12 h each minute — gets one line, not one a frame.
+ */
+const WARNED_REMEMBERED = 1_000;
+
+/** The ones of `ids` not warned about yet, now remembered; the oldest are forgotten past the bound. */
+function unwarned(seen: Set<string>, ids: readonly string[]): Set<string> {
+  const fresh = new Set(ids.filter((id) => !seen.has(id)));
+  for (const id of fresh) seen.add(id);
+  for (const id of seen) {
+    if (seen.size <= WARNED_REMEMBERED) break;
+    seen.delete(id);
+  }
+  return fresh;
+}
 
 function formatDelay(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -28,16 +43,23 @@ const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0, queued:
 export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = {}): (event: BridgeEvent) => void {
   const stored = new Map<string, Counts>();
   const futureSeen = new Set<string>();
+  const impossibleSeen = new Set<string>();
   return (event) => {
     switch (event.type) {
-      case 'frame.future': {
-        const fresh = event.documents.filter(({ doc }) => !futureSeen.has(doc.identifier));
+      case 'frame.impossible': {
+        const ids = unwarned(impossibleSeen, event.readings.map((r) => r.identifier));
+        const fresh = event.readings.filter((r) => ids.has(r.identifier));
         if (fresh.length === 0) return;
-        for (const { doc } of fresh) futureSeen.add(doc.identifier);
-        for (const id of futureSeen) {
-          if (futureSeen.size <= FUTURE_REMEMBERED) break;
-          futureSeen.delete(id);
-        }
+        const warning = impossibleWarning(event.loop, fresh);
+        log.warn({ code: warning.code, loop: event.loop, count: fresh.length }, warning.toUserLine());
+        // Glucose values only at debug, like every document.
+        log.debug({ loop: event.loop, readings: fresh.map((r) => ({ date: new Date(r.date).toISOString(), mgdl: r.mgdl })) }, 'readings kept out of sgv');
+        return;
+      }
+      case 'frame.future': {
+        const ids = unwarned(futureSeen, event.documents.map(({ doc }) => doc.identifier));
+        const fresh = event.documents.filter(({ doc }) => ids.has(doc.identifier));
+        if (fresh.length === 0) return;
         const newest = fresh.reduce((a, b) => (b.doc.date > a.doc.date ? b : a));
         const what = fresh.length === 1 ? `a document in ${newest.collection}` : `${fresh.length} documents, the newest in ${newest.collection},`;
         log.warn(

@@ -9,8 +9,22 @@ import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** Request timeout unless a driver sets its own: a hung vendor must not hold a frame forever. */
+/**
+ * Request timeout unless a driver sets its own: a hung vendor must not hold a frame forever. It is
+ * also every request's overall deadline, answer included (lib/wire.ts), since axios' `timeout`
+ * only measures silence and a server that trickles bytes never goes silent.
+ */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+
+export const MiB = 1024 * 1024;
+
+/**
+ * The largest body sent or received unless a caller sets its own (`WireRequest.maxBytes`): a
+ * vendor answer is kilobytes (a LibreLink Up graph ~40 KB, a day of Dexcom Share ~30 KB); a
+ * server that sends hundreds of megabytes is broken or hostile, and reading it all would cost the
+ * process its memory. Counted after decompression, so a compressed bomb stops here too.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 4 * MiB;
 
 let shared: AxiosInstance | undefined;
 
@@ -22,6 +36,8 @@ export function sharedHttpClient(): AxiosInstance {
 export function createHttpClient(defaults: CreateAxiosDefaults): AxiosInstance {
   return axios.create({
     timeout: DEFAULT_HTTP_TIMEOUT_MS,
+    maxContentLength: DEFAULT_MAX_BODY_BYTES,
+    maxBodyLength: DEFAULT_MAX_BODY_BYTES,
     httpAgent,
     httpsAgent,
     // Drivers read the status themselves; vendors put errors in 200 bodies and HTML in 4xx.

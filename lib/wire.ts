@@ -1,5 +1,7 @@
 import type { AxiosInstance } from 'axios';
+import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, MiB } from './http.js';
 import type { RequestGate } from './request-budget.js';
+import { wireError } from './wire-errors.js';
 
 /**
  * HTTP as the drivers and outputs see it: a request goes out, the answer comes back unread
@@ -37,8 +39,14 @@ export interface WireRequest {
   /**
    * The whole request, answer included, ends within this many ms (a coded transport failure), not
    * only while bytes keep coming: a server that trickles its answer cannot hold a caller longer.
+   * Default: the client's `timeout` (30 s for the shared client), so no request is unbounded.
    */
   deadlineMs?: number;
+  /**
+   * Neither the request body nor the answer may be larger than this (WIRE002 / WIRE001); an answer
+   * that grows past it is cut off, not read. Default: the client's `maxContentLength` (4 MiB).
+   */
+  maxBytes?: number;
 }
 
 /** The request never got an answer; `reason` is safe to log (no request config inside). */
@@ -85,8 +93,7 @@ export function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (
 }
 
 /** The caller's signal, aborted too when the deadline passes; `expired` tells which happened. */
-function withDeadline(signal: AbortSignal, deadlineMs: number | undefined): { signal: AbortSignal; expired: () => boolean; done: () => void } {
-  if (deadlineMs === undefined) return { signal, expired: () => false, done: () => undefined };
+function withDeadline(signal: AbortSignal, deadlineMs: number): { signal: AbortSignal; expired: () => boolean; done: () => void } {
   const controller = new AbortController();
   let expired = false;
   const forward = (): void => controller.abort(signal.reason);
@@ -105,9 +112,28 @@ function withDeadline(signal: AbortSignal, deadlineMs: number | undefined): { si
   };
 }
 
+/** A positive number from a client's defaults, else `fallback` (axios uses 0 and -1 for "none"). */
+function positive(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function sizeText(bytes: number): string {
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+}
+
+/** axios says a body was too large only in its message; `undefined` for every other failure. */
+function oversize(error: unknown): 'answer' | 'request' | undefined {
+  const message = error instanceof Error ? error.message : '';
+  if (message.startsWith('maxContentLength size of')) return 'answer';
+  if (message.includes('maxBodyLength')) return 'request';
+  return undefined;
+}
+
 async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
   if (request.signal.aborted) throw request.signal.reason;
-  const deadline = withDeadline(request.signal, request.deadlineMs);
+  const deadlineMs = request.deadlineMs ?? positive(http.defaults.timeout, DEFAULT_HTTP_TIMEOUT_MS);
+  const maxBytes = request.maxBytes ?? positive(http.defaults.maxContentLength, DEFAULT_MAX_BODY_BYTES);
+  const deadline = withDeadline(request.signal, deadlineMs);
   let response;
   try {
     response = await http.request<string>({
@@ -116,14 +142,21 @@ async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (fa
       headers: { ...contentType(request), ...request.headers },
       data: encodedBody(request),
       signal: deadline.signal,
+      maxContentLength: maxBytes,
+      maxBodyLength: maxBytes,
       responseType: 'text',
       // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
       transformResponse: [(data: unknown) => data],
     });
   } catch (error) {
     if (request.signal.aborted) throw request.signal.reason;
-    const reason = deadline.expired() ? `no complete answer within ${(request.deadlineMs ?? 0) / 1000} s` : transportReason(error);
-    throw onFailure({ host: new URL(request.url).host, reason, cause: new Error(reason) });
+    const host = new URL(request.url).host;
+    const tooLarge = oversize(error);
+    const params = { host, what: request.what, limit: sizeText(maxBytes) };
+    if (tooLarge === 'answer') throw wireError('WIRE001', { params, cause: new Error(`answer larger than ${maxBytes} bytes`) });
+    if (tooLarge === 'request') throw wireError('WIRE002', { params, cause: new Error(`request body larger than ${maxBytes} bytes`) });
+    const reason = deadline.expired() ? `no complete answer within ${deadlineMs / 1000} s` : transportReason(error);
+    throw onFailure({ host, reason, cause: new Error(reason) });
   } finally {
     deadline.done();
   }

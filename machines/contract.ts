@@ -1,4 +1,5 @@
 import type { Batch, Collection, NightscoutDocument } from '../lib/domain.js';
+import type { ImpossibleReading } from '../lib/glucose-range.js';
 import type { DeliveryReport, Output, StoreResult } from '../outputs/types.js';
 import type { FetchWindow, SourceDriver, SourceLoop } from '../sources/types.js';
 import type { Freshness } from './freshness.js';
@@ -61,6 +62,8 @@ export type BridgeEvent =
   | { type: 'session.failed'; bridgeId: string; error: unknown }
   | { type: 'session.expired'; bridgeId: string }
   | { type: 'frame.fetched'; bridgeId: string; loop: string; window: FetchWindow; raw: unknown }
+  /** Entries whose sgv no sensor can report (SGV001): kept out of the batch; `mgdl` only for the debug log. */
+  | { type: 'frame.impossible'; bridgeId: string; loop: string; readings: ImpossibleReading[] }
   | { type: 'frame.transformed'; bridgeId: string; loop: string; batch: Batch }
   /** Documents dated in the future (DLQ004): outputs hold them until their time, the cache never shows them. */
   | { type: 'frame.future'; bridgeId: string; loop: string; documents: { collection: Collection; doc: NightscoutDocument }[]; nowMs: number }

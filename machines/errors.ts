@@ -30,6 +30,11 @@ export class OutputsFailedError extends GlucoHubError {
   }
 }
 
+/** HUB007: a loop's fetch (every request of it, paging included) did not finish in time; aborted and retried. */
+export function fetchTimeout(loop: string, ms: number): NetworkError {
+  return new NetworkError('HUB007', `loop "${loop}" did not finish fetching within ${Math.round(ms / 1000)} s; stopped`);
+}
+
 /** HUB005: a session call (authenticate, authorize, refresh) took too long and was aborted. */
 export function sessionCallTimeout(step: string, ms: number): NetworkError {
   return new NetworkError('HUB005', `session ${step} did not finish within ${ms} ms`);

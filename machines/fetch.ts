@@ -1,11 +1,12 @@
 import { assign, enqueueActions, sendTo, setup } from 'xstate';
 import { batchSize, emptyBatch, type Batch } from '../lib/domain.js';
 import type { Decision } from '../lib/errors.js';
+import type { ScreenedBatch } from '../lib/glucose-range.js';
 import { backoffMs, clampDelay, DEFAULT_BACKOFF } from '../lib/time.js';
 import type { Output, StoreResult } from '../outputs/types.js';
 import type { FetchWindow, SourceLoop } from '../sources/types.js';
 import type { FrameResult } from './contract.js';
-import { frameStopped, OutputsFailedError, sessionWaitTimeout } from './errors.js';
+import { fetchTimeout, frameStopped, OutputsFailedError, sessionWaitTimeout } from './errors.js';
 import type { SessionReply, SessionRequestRef, StopEvent } from './events.js';
 import type { Settled } from './fanout.js';
 import { askNewest, fetchRaw, storeBatch, transformRaw } from './frame-actors.js';
@@ -15,6 +16,17 @@ import type { Notify } from './notify.js';
 /** Longer than two session calls at their own timeout, so this only catches a lost answer. */
 export const SESSION_WAIT_MS = 5 * 60_000;
 export const DEFAULT_OUTPUT_TIMEOUT_MS = 30_000;
+/**
+ * A loop's whole fetch, unless it declares its own (`SourceLoop.fetchDeadlineMs`): every request
+ * has its own deadline (lib/wire.ts), but a fetch of several requests, or a driver promise that
+ * never settles, must not hold the loop either. Ten times a vendor request's 30 s.
+ */
+export const DEFAULT_FETCH_DEADLINE_MS = 5 * 60_000;
+
+/** How long `loop` may take to fetch. */
+export function fetchDeadlineMs(loop: SourceLoop): number {
+  return loop.fetchDeadlineMs ?? DEFAULT_FETCH_DEADLINE_MS;
+}
 
 export interface FrameInput {
   bridgeId: string;
@@ -75,13 +87,14 @@ export const fetchMachine = setup({
   delays: {
     retryDelay: ({ context }) => clampDelay(context.retryInMs),
     sessionWait: ({ context }) => clampDelay(context.sessionWaitMs),
+    fetchDeadline: ({ context }) => clampDelay(fetchDeadlineMs(context.loop)),
   },
   guards: {
     stopRequested: ({ context }) => context.stopRequested,
     shouldReauthenticate: ({ context }) => context.failure?.decision.action === 'reauthenticate' && !context.reauthenticated,
     shouldRetry: ({ context }) => context.failure?.decision.action === 'retry' && context.retries < context.loop.maxRetries,
     sessionRejected: ({ context }) => context.failure?.decision.action === 'reauthenticate',
-    hasDocuments: (_, params: { batch: Batch }) => batchSize(params.batch) > 0,
+    hasDocuments: (_, params: { screened: ScreenedBatch }) => batchSize(params.screened.batch) > 0,
   },
   actions: {
     requestSession: sendTo(
@@ -125,11 +138,13 @@ export const fetchMachine = setup({
         window: context.window,
         raw: context.raw,
       }),
-    keepBatch: enqueueActions(({ context, enqueue }, params: { batch: Batch }) => {
-      context.notify({ type: 'frame.transformed', bridgeId: context.bridgeId, loop: context.loop.name, batch: params.batch });
-      const future = futureDocuments(params.batch, context.now());
+    keepBatch: enqueueActions(({ context, enqueue }, params: { screened: ScreenedBatch }) => {
+      const { batch, impossible } = params.screened;
+      if (impossible.length > 0) context.notify({ type: 'frame.impossible', bridgeId: context.bridgeId, loop: context.loop.name, readings: impossible });
+      context.notify({ type: 'frame.transformed', bridgeId: context.bridgeId, loop: context.loop.name, batch });
+      const future = futureDocuments(batch, context.now());
       if (future.length > 0) context.notify({ type: 'frame.future', bridgeId: context.bridgeId, loop: context.loop.name, documents: future, nowMs: context.now() });
-      enqueue.assign({ batch: params.batch });
+      enqueue.assign({ batch });
     }),
     succeed: assign(({ context }) => ({ result: successResult(context) })),
     fail: assign(({ context }) => ({ result: failureResult(context) })),
@@ -201,6 +216,16 @@ export const fetchMachine = setup({
         onDone: { target: 'transforming', actions: [assign({ raw: ({ event }) => event.output }), 'notifyFetched'] },
         onError: failWith('fetch'),
       },
+      // Leaving the state stops the fetch actor, whose signal aborts the request still running.
+      after: {
+        fetchDeadline: {
+          target: 'deciding',
+          actions: {
+            type: 'recordFailure',
+            params: ({ context }) => ({ error: fetchTimeout(context.loop.name, fetchDeadlineMs(context.loop)), phase: 'fetch' as const }),
+          },
+        },
+      },
     },
     transforming: {
       invoke: {
@@ -208,12 +233,12 @@ export const fetchMachine = setup({
         input: ({ context }) => ({ loop: context.loop, raw: context.raw, window: context.window }),
         onDone: [
           {
-            guard: { type: 'hasDocuments', params: ({ event }) => ({ batch: event.output }) },
+            guard: { type: 'hasDocuments', params: ({ event }) => ({ screened: event.output }) },
             target: 'persisting',
-            actions: { type: 'keepBatch', params: ({ event }) => ({ batch: event.output }) },
+            actions: { type: 'keepBatch', params: ({ event }) => ({ screened: event.output }) },
           },
           // Nothing new: no output needs a call.
-          { target: 'success', actions: { type: 'keepBatch', params: ({ event }) => ({ batch: event.output }) } },
+          { target: 'success', actions: { type: 'keepBatch', params: ({ event }) => ({ screened: event.output }) } },
         ],
         onError: failWith('transform'),
       },

@@ -1,5 +1,6 @@
 import { fromPromise } from 'xstate';
 import type { Batch, NewestDates } from '../lib/domain.js';
+import { screenGlucose, type ScreenedBatch } from '../lib/glucose-range.js';
 import type { Output, StoreResult } from '../outputs/types.js';
 import type { FetchWindow, SourceLoop } from '../sources/types.js';
 import { fanOut, type Settled } from './fanout.js';
@@ -21,9 +22,12 @@ export const fetchRaw = fromPromise<unknown, { loop: SourceLoop; session: unknow
   ({ input, signal }) => input.loop.fetch(input.session, input.window, signal),
 );
 
-/** `transform` is synchronous; running it here turns a throw into `onError` instead of a crashed machine. */
-export const transformRaw = fromPromise<Batch, { loop: SourceLoop; raw: unknown; window: FetchWindow }>(
-  ({ input }) => new Promise<Batch>((resolve) => resolve(input.loop.transform(input.raw, input.window))),
+/**
+ * `transform` is synchronous; running it here turns a throw into `onError` instead of a crashed
+ * machine. Every source's batch then goes through the one glucose rule (lib/glucose-range.ts).
+ */
+export const transformRaw = fromPromise<ScreenedBatch, { loop: SourceLoop; raw: unknown; window: FetchWindow }>(
+  ({ input }) => new Promise<ScreenedBatch>((resolve) => resolve(screenGlucose(input.loop.transform(input.raw, input.window)))),
 );
 
 export interface StoreInput {

@@ -44,6 +44,11 @@ export interface SourceLoop<Session = unknown> {
   minIntervalMs?: number;
   /** Retries within one frame before the frame fails. */
   maxRetries: number;
+  /**
+   * The longest one `fetch` may take, every request and page of it together; past it the fetch is
+   * aborted and the attempt fails with HUB007 (retried). Default 5 min (machines/fetch.ts).
+   */
+  fetchDeadlineMs?: number;
   /** Backoff between attempts; defaults apply when absent. */
   backoff?: BackoffPolicy;
   /** HTTP only: returns the vendor's raw answer. */

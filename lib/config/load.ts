@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { canonicalKind, readEnv, type Env, type RawObject } from './env.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
-import { configSchema, sourceSchema, type Config } from './schema.js';
+import { configSchema, CREDENTIALS_IN_URL, sourceSchema, type Config } from './schema.js';
 
 /** Settings given as command-line flags; they win over everything else. */
 export interface CliSettings {
@@ -184,9 +184,26 @@ function describeSetting(s: Setting, secret: boolean): string {
   return alternatives.length > 0 ? `${first} (or ${alternatives.join(', ')})` : `${first}`;
 }
 
+/**
+ * A Nightscout URL with credentials in it: which settings they belong in instead. The message
+ * names the settings only, never the URL (its password).
+ */
+function credentialsLine(issue: z.core.$ZodIssue, setting: Setting, raw: RawObject, multi: boolean): string {
+  const sibling = (key: string): string => describeSetting(settingOf([...issue.path.slice(0, -1), key], raw, multi), true);
+  return (
+    `[CFG008] the URL in ${describeSetting(setting, false)} carries a user name or password (user:password@ or secret@ before the host); ` +
+    `remove it from the URL and put the access token in ${sibling('token')} or the API secret in ${sibling('apiSecret')}`
+  );
+}
+
+function hasCredentials(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'custom' && (issue.params as Record<string, unknown> | undefined)?.[CREDENTIALS_IN_URL] === true;
+}
+
 function toConfigError(error: z.ZodError, raw: RawObject, multi: boolean): ConfigError {
   const lines = error.issues.map((issue) => {
     const setting = settingOf(issue.path, raw, multi);
+    if (hasCredentials(issue)) return credentialsLine(issue, setting, raw, multi);
     const key = issue.path[issue.path.length - 1];
     const how = describeSetting(setting, typeof key === 'string' && SECRET_KEYS.has(key));
     const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');

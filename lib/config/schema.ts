@@ -34,12 +34,24 @@ function parseUrl(text: string): URL | undefined {
   }
 }
 
-/** An http(s) URL; `?token=` is allowed (Nightscout access tokens travel that way). */
+/** Marks the issue of a URL with a user name or password in it; load.ts turns it into CFG008. */
+export const CREDENTIALS_IN_URL = 'credentialsInUrl';
+
+/**
+ * An http(s) URL; `?token=` is allowed (Nightscout access tokens travel that way, and the loader
+ * moves them into the token setting). Credentials before the host (`https://user:pw@site`, or
+ * xDrip's `https://SECRET@site`) are refused: the URL is not a secret setting (it is logged and
+ * printed by check-config), and the token and API secret have their own, masked ones.
+ */
 export const httpUrl = z
   .string()
   .trim()
   .superRefine((v, ctx) => {
     const url = parseUrl(v);
+    if (url && (url.username !== '' || url.password !== '')) {
+      ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password', params: { [CREDENTIALS_IN_URL]: true } });
+      return;
+    }
     if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0) return;
     // `my.site.example` parses as nothing and `localhost:1337` as the scheme "localhost:": both lack one.
     const bare = /^[a-z0-9.-]+\.[a-z]{2,}(?::\d+)?(?:\/\S*)?$/i.test(v) || /^localhost(?::\d+)?(?:\/\S*)?$/i.test(v);

@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { sharedHttpClient } from '../http.js';
+import { MiB, sharedHttpClient } from '../http.js';
 import { excerpt, responseCause, retryAfterMs, sendWire, type WireResponse } from '../wire.js';
 import { nsError } from './errors.js';
 import { createJwtSource, type Jwt } from './jwt.js';
@@ -41,6 +41,13 @@ export interface NightscoutClient {
  */
 export const NIGHTSCOUT_REQUEST_DEADLINE_MS = 10_000;
 
+/**
+ * The largest body sent to or read from a site (WIRE002 / WIRE001). A source page is 500
+ * documents, and a closed loop's device status (predictions, IOB, COB, its reasoning) runs to
+ * tens of KB: 500 of them at 64 KB fit.
+ */
+export const NIGHTSCOUT_MAX_BODY_BYTES = 32 * MiB;
+
 const messageSchema = z.object({ message: z.string() });
 
 /** Nightscout's `message` (or a redacted excerpt of the body): safe to log. */
@@ -76,7 +83,8 @@ export interface NightscoutClientOptions {
 
 export function createNightscoutClient(site: Site, options: NightscoutClientOptions): NightscoutClient {
   const http = options.http ?? sharedHttpClient();
-  const jwt = site.token ? createJwtSource(http, site, options.now) : undefined;
+  const limits = { deadlineMs: options.deadlineMs ?? NIGHTSCOUT_REQUEST_DEADLINE_MS, maxBytes: NIGHTSCOUT_MAX_BODY_BYTES };
+  const jwt = site.token ? createJwtSource(http, site, options.now, limits) : undefined;
   const secretHash = site.apiSecret ? hashApiSecret(site.apiSecret) : undefined;
   const names = site.names;
 
@@ -91,7 +99,7 @@ export function createNightscoutClient(site: Site, options: NightscoutClientOpti
         headers: { accept: 'application/json', ...headers },
         body: request.body,
         signal,
-        deadlineMs: options.deadlineMs ?? NIGHTSCOUT_REQUEST_DEADLINE_MS,
+        ...limits,
       },
       (failure) => nsError('NS009', { params: { site: names.site, host: failure.host, reason: failure.reason }, cause: failure.cause }),
     );

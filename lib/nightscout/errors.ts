@@ -87,6 +87,11 @@ export const NS_ERRORS = {
     message: '{site} asked gluco-hub to slow down on {what} (HTTP {status}, Retry-After {seconds} s)',
     hint: 'gluco-hub waits as long as asked, then goes on by itself; if it repeats, another client may be polling the site too often or the server is overloaded',
   },
+  NS017: {
+    kind: 'config',
+    message: '{site} is reached over plain http:// at {host}: {what} unencrypted, for anyone on the way to read{reuse}',
+    hint: "use the site's https:// address; plain http:// is fine only to this machine (localhost)",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type NsCode = keyof typeof NS_ERRORS;

@@ -35,7 +35,13 @@ export interface JwtSource {
   invalidate(jwt: Jwt): void;
 }
 
-export function createJwtSource(http: AxiosInstance, site: Site, now: () => number): JwtSource {
+/** The same bounds as every other request to the site (client.ts). */
+export interface JwtLimits {
+  deadlineMs: number;
+  maxBytes: number;
+}
+
+export function createJwtSource(http: AxiosInstance, site: Site, now: () => number, limits: JwtLimits): JwtSource {
   let current: Jwt | undefined;
   let inFlight: Promise<Jwt> | undefined;
   const token = site.token;
@@ -44,7 +50,14 @@ export function createJwtSource(http: AxiosInstance, site: Site, now: () => numb
     if (!token) throw nsError('NS001', { params: { ...site.names } });
     const response = await sendWire(
       http,
-      { what: 'the token exchange', method: 'GET', url: `${site.baseUrl}/api/v2/authorization/request/${encodeURIComponent(token.reveal())}`, headers: { accept: 'application/json' }, signal },
+      {
+        what: 'the token exchange',
+        method: 'GET',
+        url: `${site.baseUrl}/api/v2/authorization/request/${encodeURIComponent(token.reveal())}`,
+        headers: { accept: 'application/json' },
+        signal,
+        ...limits,
+      },
       (failure) => {
         // The token is in the URL; some transport errors (proxies, mocks) quote the URL back.
         const reason = failure.reason.split(token.reveal()).join('***').split(encodeURIComponent(token.reveal())).join('***');

@@ -4,7 +4,7 @@ import { ConfigError, describeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { createNightscoutClient, type NightscoutClient } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
-import { siteFrom, type SiteNames } from '../../lib/nightscout/site.js';
+import { siteFrom, warnIfCleartext, type SiteNames } from '../../lib/nightscout/site.js';
 import type { Secret } from '../../lib/secret.js';
 import type { Output, StoreProgress, StoreResult } from '../types.js';
 import { planApi, probeApi, type ApiDecision, type ApiPlan, type ApiSetting } from './api-choice.js';
@@ -169,5 +169,6 @@ function tryPlan(plan: () => ApiPlan): ApiPlan | Error {
  * frame retries), other refusals are counted as `rejected` and logged with their code.
  */
 export function createNightscoutOutput(settings: NightscoutSettings, deps: NightscoutDeps): Output {
+  warnIfCleartext(siteFrom(settings, OUTPUT_SITE_NAMES), deps.log);
   return new NightscoutOutput(settings, deps);
 }

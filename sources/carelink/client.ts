@@ -1,4 +1,5 @@
-import { sharedHttpClient } from '../../lib/http.js';
+import type { AxiosInstance } from 'axios';
+import { MiB, sharedHttpClient } from '../../lib/http.js';
 import type { RequestGate } from '../../lib/request-budget.js';
 import type { Secret } from '../../lib/secret.js';
 import { packageVersion } from '../../lib/version.js';
@@ -28,9 +29,14 @@ export interface CareLinkClient {
   send(request: CareLinkRequest, signal: AbortSignal): Promise<WireResponse>;
 }
 
-/** `gate`: the fleet's shared per-host request budget. */
-export function createCareLinkClient(via: Via, gate?: RequestGate): CareLinkClient {
-  const http = sharedHttpClient();
+/**
+ * The largest CareLink answer read (WIRE001). A day of a pump (`display/message`: 288 sensor
+ * values, markers, alarms) is a few hundred KB; twice the others' cap leaves room for busy days.
+ */
+export const CARELINK_MAX_ANSWER_BYTES = 8 * MiB;
+
+/** `gate`: the fleet's shared per-host request budget; `http`: the shared client unless a test shortens its timeout. */
+export function createCareLinkClient(via: Via, gate?: RequestGate, http: AxiosInstance = sharedHttpClient()): CareLinkClient {
   return {
     send: (request, signal) =>
       sendWire(
@@ -47,6 +53,7 @@ export function createCareLinkClient(via: Via, gate?: RequestGate): CareLinkClie
           body: request.json,
           ...(request.form ? { form: request.form } : {}),
           signal,
+          maxBytes: CARELINK_MAX_ANSWER_BYTES,
         },
         (failure) => clError('CL020', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }),
         gate,

@@ -13,7 +13,7 @@ const ONE_LOGIN =
 export const CL_ERRORS = {
   CL001: {
     kind: 'config',
-    message: 'the CareLink server "{server}" is not a host[:port] or an http(s) URL',
+    message: 'the CareLink server "{server}" is not a host[:port] or an http(s) URL without a user name or password',
     hint: 'set CONNECT_CARELINK_SERVER to e.g. http://127.0.0.1:8080 (a proxy or test server), or remove it and set CONNECT_CARELINK_REGION',
   },
   CL002: {

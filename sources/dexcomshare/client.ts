@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import { sharedHttpClient } from '../../lib/http.js';
+import { MiB, sharedHttpClient } from '../../lib/http.js';
 import type { RequestGate } from '../../lib/request-budget.js';
 import type { Secret } from '../../lib/secret.js';
 import { packageVersion } from '../../lib/version.js';
@@ -33,11 +33,18 @@ function headers(): Record<string, string> {
   return { accept: 'application/json', 'content-type': 'application/json', 'user-agent': `gluco-hub/${packageVersion()}` };
 }
 
-/** `gate`: the fleet's shared request budget. */
-export function createShareClient(gate?: RequestGate): ShareClient {
-  const send = (http: AxiosInstance, request: WireRequest): Promise<WireResponse> =>
-    sendWire(http, request, (failure) => dexError('DEX013', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }), gate);
-  const http = sharedHttpClient();
+/** The largest Share answer read (WIRE001): 24 h of readings (288) is ~30 KB. */
+export const SHARE_MAX_ANSWER_BYTES = 4 * MiB;
+
+/** `gate`: the fleet's shared request budget; `http`: the shared client unless a test shortens its timeout. */
+export function createShareClient(gate?: RequestGate, http: AxiosInstance = sharedHttpClient()): ShareClient {
+  const send = (client: AxiosInstance, request: WireRequest): Promise<WireResponse> =>
+    sendWire(
+      client,
+      { ...request, maxBytes: SHARE_MAX_ANSWER_BYTES },
+      (failure) => dexError('DEX013', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }),
+      gate,
+    );
   return {
     authenticate: (endpoint, accountName, password, signal) =>
       send(http, {

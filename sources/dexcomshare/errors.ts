@@ -14,7 +14,7 @@ const PUBLISHER_HINT = "use the Dexcom account of the person wearing the sensor 
 export const DEX_ERRORS = {
   DEX001: {
     kind: 'config',
-    message: 'the Dexcom Share server "{server}" is not a host[:port] or an http(s) URL',
+    message: 'the Dexcom Share server "{server}" is not a host[:port] or an http(s) URL without a user name or password',
     hint: 'set CONNECT_SHARE_SERVER to e.g. shareous1.dexcom.com or http://127.0.0.1:8080, or remove it and set CONNECT_SHARE_REGION',
   },
   DEX002: {

@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import type { CookieJar } from 'tough-cookie';
-import { sharedHttpClient } from '../../lib/http.js';
+import { MiB, sharedHttpClient } from '../../lib/http.js';
 import type { RequestGate } from '../../lib/request-budget.js';
 import { createLimiter, type Limiter } from '../../lib/limiter.js';
 import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js';
@@ -16,6 +16,12 @@ import type { Endpoint } from './regions.js';
  */
 
 export type { WireResponse } from '../../lib/wire.js';
+
+/**
+ * The largest Glooko answer read (WIRE001). A feed page holds up to 500 records and the graph two
+ * days of every series asked for: hundreds of KB, so twice the others' cap.
+ */
+export const GLOOKO_MAX_ANSWER_BYTES = 8 * MiB;
 
 /** nightscout-connect 2026 caps an account at 3 concurrent resource fetches (§4.5). */
 export const MAX_CONCURRENT = 3;
@@ -61,7 +67,8 @@ export function createGlookoClient(http: AxiosInstance = sharedHttpClient(), gat
   function send(jar: CookieJar, request: WireRequest): Promise<WireResponse> {
     return limiter.run(async () => {
       const cookie = await jar.getCookieString(request.url);
-      const response = await sendWire(http, { ...request, headers: cookie ? { ...request.headers, cookie } : request.headers }, (failure) =>
+      const headers = cookie ? { ...request.headers, cookie } : request.headers;
+      const response = await sendWire(http, { ...request, headers, maxBytes: GLOOKO_MAX_ANSWER_BYTES }, (failure) =>
         glkError('GLK010', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }),
         gate,
       );

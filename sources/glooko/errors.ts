@@ -12,7 +12,7 @@ const REGION_HINT =
 export const GLK_ERRORS = {
   GLK001: {
     kind: 'config',
-    message: 'the Glooko server "{server}" is not a host[:port] or an http(s) URL',
+    message: 'the Glooko server "{server}" is not a host[:port] or an http(s) URL without a user name or password',
     hint: 'set CONNECT_GLOOKO_SERVER to e.g. eu.api.glooko.com or http://127.0.0.1:8080, or remove it and set CONNECT_GLOOKO_ENV',
   },
   GLK002: {

@@ -44,6 +44,13 @@ export function startCursor(window: FetchWindow): Cursor {
   return { lastUpdatedAt: new Date(window.fromMs - CURSOR_SLACK_MS).toISOString(), lastGuid: ZERO_GUID };
 }
 
+/**
+ * A first run pages through the whole look-back (up to 200 pages a feed, 3 requests at a time),
+ * which can take minutes against a slow Glooko; a fetch that is cut off stores nothing and would
+ * start over, so the bound is generous.
+ */
+export const GLOOKO_FETCH_DEADLINE_MS = 15 * 60_000;
+
 /** Both loops poll on the same cadence and reach back the same look-back. */
 function schedule(options: LoopOptions): Omit<SourceLoop<GlookoSession>, 'name' | 'collections' | 'fetch' | 'transform'> {
   return {
@@ -53,6 +60,7 @@ function schedule(options: LoopOptions): Omit<SourceLoop<GlookoSession>, 'name' 
     historyMs: options.lookbackDays * DAY_MS,
     maxRetries: GLOOKO_MAX_RETRIES,
     backoff: GLOOKO_BACKOFF,
+    fetchDeadlineMs: GLOOKO_FETCH_DEADLINE_MS,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { AxiosInstance } from 'axios';
-import { sharedHttpClient } from '../../lib/http.js';
+import { MiB, sharedHttpClient } from '../../lib/http.js';
 import type { RequestGate } from '../../lib/request-budget.js';
 import type { Secret } from '../../lib/secret.js';
 import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js';
@@ -29,11 +29,21 @@ export interface LluClient {
   graph(ticket: Ticket, patientId: string, signal: AbortSignal): Promise<WireResponse>;
 }
 
-/** The client for one driver; no I/O until a method is called. `gate`: the fleet's shared request budget. */
-export function createLluClient(app: AppIdentity, gate?: RequestGate): LluClient {
-  const send = (http: AxiosInstance, request: WireRequest): Promise<WireResponse> =>
-    sendWire(http, request, (failure) => lluError('LLU025', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }), gate);
-  const http = sharedHttpClient();
+/** The largest LibreLink Up answer read (WIRE001): a 12-h graph is ~40 KB, the connections list less. */
+export const LLU_MAX_ANSWER_BYTES = 4 * MiB;
+
+/**
+ * The client for one driver; no I/O until a method is called. `gate`: the fleet's shared request
+ * budget; `http`: the shared client unless a test shortens its timeout (every request's deadline).
+ */
+export function createLluClient(app: AppIdentity, gate?: RequestGate, http: AxiosInstance = sharedHttpClient()): LluClient {
+  const send = (client: AxiosInstance, request: WireRequest): Promise<WireResponse> =>
+    sendWire(
+      client,
+      { ...request, maxBytes: LLU_MAX_ANSWER_BYTES },
+      (failure) => lluError('LLU025', { params: { host: failure.host, reason: failure.reason }, cause: failure.cause }),
+      gate,
+    );
   const common = baseHeaders(app);
   return {
     login: (baseUrl, credentials, signal) =>

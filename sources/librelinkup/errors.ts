@@ -15,7 +15,7 @@ export const LLU_ERRORS = {
   LLU001: { kind: 'config', message: 'unknown LibreLink Up region "{region}"', hint: `set CONNECT_LINK_UP_REGION: ${REGIONS_HINT}` },
   LLU002: {
     kind: 'config',
-    message: 'the LibreLink Up server "{server}" is not a host[:port] or an http(s) URL',
+    message: 'the LibreLink Up server "{server}" is not a host[:port] or an http(s) URL without a user name or password',
     hint: 'set CONNECT_LINK_UP_SERVER to e.g. api-eu.libreview.io or http://127.0.0.1:8080, or remove it',
   },
   LLU003: { kind: 'auth', message: 'LibreLink Up refused the username or password ({reason})', hint: `${FOLLOWER_HINT}; gluco-hub will not try again until the username, password or region changes` },

@@ -2,7 +2,7 @@ import type { AxiosInstance } from 'axios';
 import type { SourceSettings } from '../../lib/config/schema.js';
 import { COLLECTIONS } from '../../lib/domain.js';
 import { createNightscoutClient } from '../../lib/nightscout/client.js';
-import { siteFrom, type SiteNames } from '../../lib/nightscout/site.js';
+import { siteFrom, warnIfCleartext, type SiteNames } from '../../lib/nightscout/site.js';
 import type { DriverContext, SourceDriver } from '../types.js';
 import { NSS_DEVICE } from './document.js';
 import { collectionLoop } from './loop.js';
@@ -42,6 +42,7 @@ export function createNightscoutSourceDriver(
   options: NightscoutSourceOptions = {},
 ): SourceDriver<NssAuth, NssSession> {
   const site = siteFrom(settings, SOURCE_SITE_NAMES);
+  warnIfCleartext(site, ctx.log);
   const client = createNightscoutClient(site, { now: () => ctx.now(), ...(options.http ? { http: options.http } : {}) });
   const read = { client, pageSize: options.pageSize ?? PAGE_SIZE };
   return {

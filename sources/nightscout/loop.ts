@@ -32,6 +32,11 @@ export const LOOP_TIMING: Record<Collection, LoopTiming> = {
 /** Nightscout has no rate limit; this floor only keeps a late-reading chase from hammering it. */
 export const MIN_INTERVAL_MS = MINUTE_MS;
 export const MAX_RETRIES = 3;
+/**
+ * A first run pages through 30 days (up to 200 pages of 500), which can take minutes against a
+ * slow site; a fetch that is cut off stores nothing and would start over, so the bound is generous.
+ */
+export const FETCH_DEADLINE_MS = 15 * MINUTE_MS;
 
 const REPORTED_REASONS = 3;
 
@@ -70,6 +75,7 @@ export function collectionLoop(collection: Collection, options: CollectionLoopOp
     ...LOOP_TIMING[collection],
     minIntervalMs: MIN_INTERVAL_MS,
     maxRetries: MAX_RETRIES,
+    fetchDeadlineMs: FETCH_DEADLINE_MS,
     fetch: (session: NssSession, window: FetchWindow, signal: AbortSignal) => readCollection(options.read, session.api, collection, window, signal),
     transform(raw: unknown, window: FetchWindow) {
       const report = transformAnswer(raw, window, options.device);

@@ -62,6 +62,31 @@ describe('bad input at start-up', () => {
     await expectConfigError({ GLUCO_HUB__FILESYSTEM__DIR: join(blocker, 'data') }, 'FS001', [blocker]);
   });
 
+  it('a password in a Nightscout URL: CFG008 names the token and secret settings, and neither forever nor check-config prints it', async () => {
+    const password = 's3cretpw-5e4d3c';
+    for (const args of [['forever'], ['check-config']]) {
+      const run = await expectConfigError({ CONNECT_NIGHTSCOUT_ENDPOINT: `https://alice:${password}@ns.example` }, 'CFG008', ['CONNECT_NIGHTSCOUT_TOKEN', 'CONNECT_API_SECRET'], args);
+      expect(run.stderr).not.toContain(password);
+    }
+    const source = await expectConfigError(
+      { CONNECT_SOURCE: 'nightscout', CONNECT_SOURCE_ENDPOINT: `https://${password}@their-site.example` },
+      'CFG008',
+      ['CONNECT_SOURCE_TOKEN', 'CONNECT_SOURCE_API_SECRET'],
+      ['check-config'],
+    );
+    expect(source.stderr).not.toContain(password);
+  });
+
+  it('a password in a vendor server URL is refused the same way, without printing it', async () => {
+    const run = await expectConfigError(
+      { CONNECT_SOURCE: 'linkup', CONNECT_LINK_UP_USERNAME: 'me@example.com', CONNECT_LINK_UP_PASSWORD: 'x', CONNECT_LINK_UP_SERVER: 'https://bob:pw-7a6b5c@llu.example' },
+      'LLU002',
+      ['without a user name or password'],
+      ['check-config'],
+    );
+    expect(run.stderr).not.toContain('pw-7a6b5c');
+  });
+
   it('check-config fails the same way', async () => {
     await expectConfigError({ CONNECT_SOURCE: 'linkup' }, 'CFG003', ['CONNECT_LINK_UP_USERNAME'], ['check-config']);
   });

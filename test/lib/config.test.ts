@@ -293,6 +293,42 @@ describe('Nightscout URLs', () => {
   });
 });
 
+describe('credentials in a Nightscout URL', () => {
+  const password = 's3cretpw-9f8e7d';
+
+  it('the target: refused with CFG008, which names the token and API-secret settings and never the password', () => {
+    for (const endpoint of [`https://alice:${password}@ns.example`, `https://${password}@ns.example/api/v1`, `http://alice:${password}@127.0.0.1:1337`]) {
+      const error = failure(() => load({ CONNECT_NIGHTSCOUT_ENDPOINT: endpoint, CONNECT_API_SECRET: 'abcdefghijkl' }));
+      expect(error.code, endpoint).toBe('CFG008');
+      expect(error.message).toContain('CONNECT_NIGHTSCOUT_ENDPOINT');
+      expect(error.message).toContain('CONNECT_NIGHTSCOUT_TOKEN');
+      expect(error.message).toContain('CONNECT_API_SECRET');
+      expect(error.message).not.toContain(password);
+      expect(error.message).not.toContain('alice');
+      expect(String(error.stack)).not.toContain(password);
+    }
+  });
+
+  it('the source: names CONNECT_SOURCE_TOKEN and CONNECT_SOURCE_API_SECRET', () => {
+    const error = failure(() => load({ CONNECT_SOURCE: 'nightscout', CONNECT_SOURCE_ENDPOINT: `https://bob:${password}@their-site.example` }));
+    expect(error.code).toBe('CFG008');
+    expect(error.message).toContain('CONNECT_SOURCE_ENDPOINT');
+    expect(error.message).toContain('CONNECT_SOURCE_TOKEN');
+    expect(error.message).toContain('CONNECT_SOURCE_API_SECRET');
+    expect(error.message).not.toContain(password);
+  });
+
+  it('in a multi-bridge config file: names the keys of that bridge', () => {
+    const file = join(cwd, 'creds.yaml');
+    writeFileSync(file, ['bridges:', '  - id: a', '    source: { kind: simulator }', `    nightscout: { endpoint: "https://u:${password}@ns.example", apiSecret: abcdefghijkl }`].join('\n'));
+    const error = failure(() => loadConfig({ env: {}, cli: { config: file }, cwd }));
+    expect(error.code).toBe('CFG008');
+    expect(error.message).toContain('bridges[0].nightscout.token in the config file');
+    expect(error.message).toContain('bridges[0].nightscout.apiSecret in the config file');
+    expect(error.message).not.toContain(password);
+  });
+});
+
 describe('several bridges on one MQTT broker', () => {
   it('refuses two bridges with the same topic prefix, which would overwrite each other', () => {
     const file = join(cwd, 'two-bridges.yaml');

@@ -196,7 +196,8 @@ describe('Nightscout client: API v3 with a JWT', () => {
 });
 
 describe('Nightscout client: a deadline on the whole request', () => {
-  it('a site that trickles its answer byte by byte fails with NS009 at the deadline, not when it stops sending', async () => {
+  /** Runs `body` against a site that trickles every answer byte by byte. */
+  async function againstTrickle(body: (endpoint: string) => Promise<void>): Promise<void> {
     const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       const timer = setInterval(() => res.write(' '), 50);
@@ -204,9 +205,17 @@ describe('Nightscout client: a deadline on the whole request', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const { port } = server.address() as AddressInfo;
       nock.enableNetConnect('127.0.0.1');
-      const site = siteFrom({ endpoint: `http://127.0.0.1:${port}`, apiSecret: new Secret(SECRET) }, NAMES);
+      await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('a site that trickles its answer byte by byte fails with NS009 at the deadline, not when it stops sending', async () => {
+    await againstTrickle(async (endpoint) => {
+      const site = siteFrom({ endpoint, apiSecret: new Secret(SECRET) }, NAMES);
       const c = createNightscoutClient(site, { now, deadlineMs: 400 });
       const started = performance.now();
       const error = await failure(c.request('v1', { method: 'GET', path: '/api/v1/entries.json' }, signal()));
@@ -214,10 +223,17 @@ describe('Nightscout client: a deadline on the whole request', () => {
       expect(error.code).toBe('NS009');
       expect(error.message).toContain('no complete answer within 0.4 s');
       expect(classify(error, T0)).toEqual({ action: 'retry' });
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
+  });
+
+  it('the token exchange has the same deadline, and its error never shows the token', async () => {
+    await againstTrickle(async (endpoint) => {
+      const site = siteFrom({ endpoint, token: new Secret(TOKEN) }, NAMES);
+      const error = await failure(createNightscoutClient(site, { now, deadlineMs: 400 }).request('v3', { method: 'GET', path: '/api/v3/entries' }, signal()));
+      expect(error.code).toBe('NS009');
+      expect(error.message).toContain('no complete answer within 0.4 s');
+      expect(error.message).not.toContain(TOKEN);
+    });
   });
 });
 

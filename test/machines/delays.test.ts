@@ -29,7 +29,7 @@ describe('every after-delay is a number or a declared delay', () => {
 
   it('finds the delays it is meant to check', () => {
     expect(afterDelays(sessionMachine).sort()).toEqual(['callTimeout', 'callTimeout', 'callTimeout', 'expireDelay', 'refreshDelay']);
-    expect(afterDelays(fetchMachine).sort()).toEqual(['retryDelay', 'sessionWait']);
+    expect(afterDelays(fetchMachine).sort()).toEqual(['fetchDeadline', 'retryDelay', 'sessionWait']);
     expect(afterDelays(cycleMachine)).toEqual(['nextFrame']);
   });
 });

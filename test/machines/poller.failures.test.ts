@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthError, NetworkError, RateLimitError, SessionExpiredError, TransformError, UpstreamError } from '../../lib/errors.js';
+import { DEFAULT_FETCH_DEADLINE_MS } from '../../machines/fetch.js';
+import type { SourceLoop } from '../../sources/types.js';
 import { fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from './fakes.js';
 
 beforeEach(() => {
@@ -165,6 +167,52 @@ describe('poller: when an output fails', () => {
     expect(slowSignal?.aborted).toBe(true);
     expect(run.of('frame.outputFailed')).toMatchObject([{ output: 'slow', error: { code: 'HUB002' } }]);
     expect(run.of('frame.done')[0]?.result).toMatchObject({ outcome: 'failed', error: { code: 'HUB004' } });
+    run.actor.stop();
+  });
+});
+
+describe('poller: when a fetch never finishes', () => {
+  /** The first fetch hangs (a driver promise that never settles); later ones answer `readings`. */
+  function hangingOnce(readings: number[]) {
+    const signals: AbortSignal[] = [];
+    const fetch: SourceLoop['fetch'] = (_session, _window, signal) => {
+      signals.push(signal);
+      return signals.length === 1 ? new Promise(() => undefined) : Promise.resolve(readings);
+    };
+    return { signals, fetch };
+  }
+
+  it('gives up at the fetch deadline (5 min) with HUB007, aborts the call, and the retry stores the readings', async () => {
+    expect(DEFAULT_FETCH_DEADLINE_MS).toBe(5 * MIN);
+    const hang = hangingOnce([T0 - MIN]);
+    const loop = fakeLoop({ fetch: hang.fetch });
+    const out = fakeOutput('out');
+    const run = startPoller({ driver: fakeDriver(fakeSession(), [loop]), outputs: [out] });
+    await settle();
+    await vi.advanceTimersByTimeAsync(DEFAULT_FETCH_DEADLINE_MS - 1);
+    expect(run.of('frame.attemptFailed')).toEqual([]);
+    expect(hang.signals[0]?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(hang.signals[0]?.aborted).toBe(true);
+    expect(run.of('frame.attemptFailed')).toMatchObject([{ attempt: 1, retryInMs: RETRY_1, error: { code: 'HUB007' } }]);
+    expect(String((run.of('frame.attemptFailed')[0]?.error as Error).message)).toContain('within 300 s');
+    await vi.advanceTimersByTimeAsync(RETRY_1);
+    expect(loop.fetch).toHaveBeenCalledTimes(2);
+    expect(out.stored.flatMap((b) => b.entries.map((e) => e.date))).toEqual([T0 - MIN]);
+    expect(run.of('frame.done')[0]?.result).toMatchObject({ outcome: 'success', fetched: 1 });
+    expect(run.errors).toEqual([]);
+    run.actor.stop();
+  });
+
+  it("honours a loop's own deadline (a paging source allows longer)", async () => {
+    const hang = hangingOnce([]);
+    const loop = fakeLoop({ fetch: hang.fetch, fetchDeadlineMs: 15 * MIN, maxRetries: 0 });
+    const run = startPoller({ driver: fakeDriver(fakeSession(), [loop]), outputs: [fakeOutput('out')] });
+    await settle();
+    await vi.advanceTimersByTimeAsync(15 * MIN - 1);
+    expect(run.of('frame.done')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(run.of('frame.done')).toMatchObject([{ result: { outcome: 'failed', error: { code: 'HUB007' } } }]);
     run.actor.stop();
   });
 });
