@@ -111,6 +111,8 @@ export interface Step {
   answerHeaders?: Record<string, string>;
   /** Reduces the normalised body to the part worth comparing. */
   view?: (body: unknown) => unknown;
+  /** Rewrites the parsed body before it is normalised (for server-stamped times that must not read as "now"). */
+  before?: (body: unknown) => unknown;
 }
 
 export interface Scenario {
@@ -192,7 +194,7 @@ export async function play(target: Target, step: Step): Promise<Observed> {
     } catch {
       parsed = `<not JSON: ${text.slice(0, 80)}>`;
     }
-    const normalised = normalise(parsed);
+    const normalised = normalise(step.before ? step.before(parsed) : parsed);
     observed.body = step.view ? step.view(normalised) : normalised;
   }
   if (step.answerHeaders !== undefined) {

@@ -17,7 +17,10 @@ const post = (collection: string, send: unknown, answer: Omit<Step, 'path'>): St
 const get = (path: string, body: unknown, extra: Partial<Step> = {}): Step => ({ path, as: 'secret', status: 200, body, ...extra });
 const html = (status: number): Omit<Step, 'path'> => ({ status, type: 'text/html' });
 
-/** The midnight an object `date` turns into (moment reads it as date units, none of which it knows). */
+/**
+ * The midnight an object `date` turns into (moment reads it as date units, none of which it knows).
+ * Read before normalising: just after midnight UTC that time is also "now".
+ */
 const midnightView = (body: unknown): unknown =>
   (body as Record<string, unknown>[]).map((d) => ({ ...d, sysTime: typeof d.sysTime === 'string' && d.sysTime.endsWith('T00:00:00.000Z') ? 'midnight' : d.sysTime }));
 
@@ -50,7 +53,7 @@ export const V1: Block = {
         post('entries', [{ sgv: 103, date: at(15), device: DEVICE }], { status: 200, body: [{ sgv: 103, date: at(15), device: DEVICE, utcOffset: 0, sysTime: isoAt(15) }] }),
         post('entries', [{ type: 'sgv', sgv: 'abc', date: 'not-a-date', device: DEVICE }], { status: 200, body: [{ type: 'sgv', sgv: 'abc', date: 'not-a-date', device: DEVICE, utcOffset: null, sysTime: null, _id: OID }] }),
         post('entries', [{ type: 'sgv', sgv: 104, date: String(at(20)), device: DEVICE }], { status: 200, body: [{ type: 'sgv', sgv: 104, date: String(at(20)), device: DEVICE, utcOffset: null, sysTime: null, _id: OID }] }),
-        post('entries', [{ type: 'sgv', sgv: 105, date: { $gt: 0 }, device: DEVICE }], { status: 200, view: midnightView, body: [{ type: 'sgv', sgv: 105, date: { $gt: 0 }, device: DEVICE, utcOffset: 0, sysTime: 'midnight', _id: OID }] }),
+        post('entries', [{ type: 'sgv', sgv: 105, date: { $gt: 0 }, device: DEVICE }], { status: 200, before: midnightView, body: [{ type: 'sgv', sgv: 105, date: { $gt: 0 }, device: DEVICE, utcOffset: 0, sysTime: 'midnight', _id: OID }] }),
         post('entries', [{ type: 'sgv', sgv: 106, date: at(25), device: DEVICE, _id: 'c0ffee00-1111-4222-8333-444455556666' }], {
           status: 200,
           body: [{ type: 'sgv', sgv: 106, date: at(25), device: DEVICE, identifier: 'c0ffee00-1111-4222-8333-444455556666', utcOffset: 0, sysTime: isoAt(25), _id: OID }],
