@@ -2,6 +2,7 @@ import { afterEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +28,22 @@ export function tempDir(prefix = 'gh-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Where the CLI runs from: this checkout's dist/, or `bin`, an installed `gluco-hub` (test/e2e/packed.ts). */
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  bin?: string;
+}
+
+function spawnCli(args: string[], opts: CliOptions): ChildProcess & { stdout: Readable; stderr: Readable } {
+  const env = cleanEnv(opts.env);
+  return opts.bin ? spawn(opts.bin, args, { cwd: opts.cwd, env }) : spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env });
+}
+
 /** Runs the real CLI to completion. */
-export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Run> {
+export function runCli(args: string[], opts: CliOptions & { timeoutMs?: number }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env) });
+    const child = spawnCli(args, opts);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -55,8 +68,8 @@ export interface Running {
 }
 
 /** Starts the real CLI and keeps it running, for `forever`. */
-export function startCli(args: string[], opts: { cwd: string; env?: Record<string, string> }): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: cleanEnv(opts.env) });
+export function startCli(args: string[], opts: CliOptions): Running {
+  const child = spawnCli(args, opts);
   const out = { stdout: '', stderr: '' };
   const waiters = new Set<() => void>();
   const onData = (): void => waiters.forEach((w) => w());
