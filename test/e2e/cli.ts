@@ -28,16 +28,20 @@ export function tempDir(prefix = 'gh-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Where the CLI runs from: this checkout's dist/, or `bin`, an installed `gluco-hub` (test/e2e/packed.ts). */
+/**
+ * Where the CLI runs from: this checkout's dist/, or `command`, e.g. `[<prefix>/bin/gluco-hub]` as
+ * installed from the tarball (test/e2e/packed.ts) or `[node, <entrypoint>]` as the container image runs it.
+ */
 export interface CliOptions {
   cwd: string;
   env?: Record<string, string>;
-  bin?: string;
+  command?: readonly string[];
 }
 
 function spawnCli(args: string[], opts: CliOptions): ChildProcess & { stdout: Readable; stderr: Readable } {
   const env = cleanEnv(opts.env);
-  return opts.bin ? spawn(opts.bin, args, { cwd: opts.cwd, env }) : spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env });
+  const [exe, ...pre] = opts.command ?? [process.execPath, BIN];
+  return spawn(exe!, [...pre, ...args], { cwd: opts.cwd, env });
 }
 
 /** Runs the real CLI to completion. */

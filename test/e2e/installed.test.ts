@@ -39,9 +39,9 @@ describe('gluco-hub installed from its tarball (`npm install -g`), run away from
   let prefix: string;
   let bin: string;
   /** A machine that never saw the clone: an empty HOME, a temp working folder, only node on the PATH. */
-  const outsider = (extra: Record<string, string> = {}): { cwd: string; bin: string; env: Record<string, string> } => ({
+  const outsider = (extra: Record<string, string> = {}): { cwd: string; command: string[]; env: Record<string, string> } => ({
     cwd: tempDir('gh-outsider-'),
-    bin,
+    command: [bin],
     env: { HOME: tempDir('gh-home-'), PATH: [join(prefix, 'bin'), dirname(process.execPath)].join(delimiter), ...extra },
   });
 
