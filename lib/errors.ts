@@ -1,6 +1,6 @@
 /**
  * A few error classes with stable codes (`[LLU003] invalid credentials`), each with `cause`.
- * The code prefix names the part: CFG config, SIM simulator, LLU, DEX,
+ * The code prefix names the part: CLI the command line, CFG config, SIM simulator, LLU, DEX,
  * NSS (Nightscout source), GLK, CL, NS (Nightscout output), NSI (inside Nightscout), MQTT, DLQ, FS, HTTP.
  */
 export interface ErrorDetails {
