@@ -324,9 +324,11 @@ export const httpSchema = z.object({
   /** The HTTP API (status page, `/glucose*`, `/metrics`, health) runs in `forever` unless this is false. */
   enabled: flag.default(true),
   /** `host:port` to listen on; the default keeps it on this machine. */
-  bind: text
-    .default('127.0.0.1:8080')
-    .refine((v) => BIND.test(v) && Number(BIND.exec(v)?.[1]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080'),
+  bind: text.default('127.0.0.1:8080').superRefine((v, ctx) => {
+    const port = BIND.exec(v)?.[1];
+    if (port === undefined) ctx.addIssue({ code: 'custom', message: 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080' });
+    else if (Number(port) > 65_535) ctx.addIssue({ code: 'custom', message: `port ${Number(port)} is out of range: use 1–65535 (0 picks a free one)` });
+  }),
   /** When set, `/` and `/glucose*` require `Authorization: Bearer <token>`, and `/readyz` shows details only with it. */
   bearerToken: secret.optional(),
   /** `/metrics` requires the bearer token too; off by default, since Prometheus scrapes without one unless told. */
