@@ -72,6 +72,12 @@ export const simulatorSourceSchema = z.object({
   failAuth: flag.default(false),
 });
 
+/**
+ * Source settings that exist to exercise failure paths in tests, not to configure a bridge:
+ * `check-config` leaves them out of what it prints (lib/config/printable.ts).
+ */
+export const INTERNAL_SOURCE_SETTINGS: Readonly<Record<string, readonly string[]>> = { simulator: ['failAuth'] };
+
 export const linkupSourceSchema = z.object({
   kind: z.literal('linkup'),
   /** The LibreLinkUp *follower* account's e-mail (not LibreView's). */
