@@ -5,5 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 // (measured: about 12 MB less RSS for one bridge, README "Performance"). Set before anything loads.
 setFlagsFromString('--optimize-for-size');
 
+const { endQuietlyOnClosedPipe } = await import('../lib/closed-pipe.js');
+endQuietlyOnClosedPipe([process.stdout, process.stderr]);
 const { main } = await import('./cli.js');
 process.exitCode = await main(process.argv.slice(2));

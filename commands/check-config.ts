@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { createOutputs } from '../outputs/registry.js';
 import { createDriver } from '../sources/registry.js';
 import { driverContext } from '../lib/driver-context.js';
+import { printableConfig } from '../lib/config/printable.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 
 /** Prints the effective configuration, secrets masked; fails with coded errors when it cannot run. */
@@ -21,7 +22,7 @@ export const checkConfigCommand: CommandModule<object, GlobalArgs> = {
       await createDriver(bridge.source, driverContext(config, bridge, log));
       await createOutputs(bridge, { now: Date.now, log });
     }
-    say(JSON.stringify(config, null, 2));
+    say(JSON.stringify(printableConfig(config), null, 2));
     process.exitCode = EXIT.ok;
   },
 };

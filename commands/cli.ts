@@ -5,10 +5,12 @@ import { dlqCommand } from './dlq.js';
 import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
+import { usageMessage, UsageError } from './usage.js';
 
 /** Runs the CLI and resolves with the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
-  let usageError: string | undefined;
+  // The options of the command being parsed, for a "Did you mean --http?" on a mistyped one.
+  let knownOptions: string[] = [];
   const cli = yargs(argv)
     .scriptName('gluco-hub')
     .usage('$0 <command> [options]\n\nBridges CGM glucose, treatments and pump status from vendor clouds to Nightscout, MQTT and files.')
@@ -19,7 +21,11 @@ export async function main(argv: string[]): Promise<number> {
     .command(dlqCommand)
     .demandCommand(1, 'Name a command: forever, capture, check-config, login or dlq')
     .strict()
+    .strictCommands()
     .recommendCommands()
+    .middleware((_args, y?: { getOptions: () => { key: Record<string, unknown> } }) => {
+      knownOptions = Object.keys(y?.getOptions().key ?? {});
+    }, true)
     .example('$0 forever', 'Run until stopped (simulator into ./gluco-hub-data when nothing is configured)')
     .example('$0 capture --json', 'One fetch, shown as JSON')
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
@@ -32,16 +38,13 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      // yargs validates before it runs a handler, but goes on to run it unless this throws.
+      throw new UsageError(usageMessage(msg, argv, knownOptions));
     });
   try {
     await cli.parseAsync();
   } catch (err) {
     return reportFailure(err);
-  }
-  if (usageError !== undefined) {
-    process.stderr.write(`${usageError}\nCommands: forever, capture, check-config, login, dlq. Run "gluco-hub <command> --help" for options and examples.\n`);
-    return EXIT.config;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
 }

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { loadConfig, type CliSettings } from '../lib/config/load.js';
 import type { Config } from '../lib/config/schema.js';
-import { GlucoHubError } from '../lib/errors.js';
+import { ConfigError, GlucoHubError, StorageError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 the user's configuration or environment is wrong. */
@@ -56,7 +56,7 @@ export function say(line: string): void {
 export function reportFailure(err: unknown): number {
   if (err instanceof GlucoHubError) {
     process.stderr.write(`${err.toUserLine()}\n`);
-    return err.name === 'ConfigError' || err.name === 'StorageError' ? EXIT.config : EXIT.failure;
+    return err instanceof ConfigError || err instanceof StorageError ? EXIT.config : EXIT.failure;
   }
   process.stderr.write(`gluco-hub: unexpected error — please report it:\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT.failure;

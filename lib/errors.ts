@@ -1,7 +1,8 @@
 /**
  * A few error classes with stable codes (`[LLU003] invalid credentials`), each with `cause`.
- * The code prefix names the part: CFG config, SIM simulator, LLU, DEX,
- * NSS (Nightscout source), GLK, CL, NS (Nightscout output), NSI (inside Nightscout), MQTT, DLQ, FS, HTTP, DOCKER (the container image).
+ * The code prefix names the part: CLI the command line, CFG config, SIM simulator, LLU, DEX,
+ * NSS (Nightscout source), GLK, CL, NS (Nightscout output), NSI (inside Nightscout), MQTT, DLQ, FS, HTTP,
+ * DOCKER (the container image).
  */
 export interface ErrorDetails {
   cause?: unknown;

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { SECRET_KEYS } from './names.js';
 import type { RawObject } from './env.js';
+import { unclosedOpening } from './unclosed-bracket.js';
 
 /**
  * Config files are YAML 1.2. YAML is a superset of JSON, so one parser reads both `.yaml` and
@@ -24,11 +25,7 @@ export function readConfigFile(path: string, cwd: string): RawObject {
   try {
     doc = parse(text, { prettyErrors: true });
   } catch (cause) {
-    const first = String((cause as Error).message).split('\n')[0];
-    throw new ConfigError('CFG005', `config file ${full} is not valid YAML/JSON: ${first}`, {
-      cause,
-      hint: 'fix the syntax at the line named',
-    });
+    throw syntaxError(full, text, cause);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
@@ -37,6 +34,22 @@ export function readConfigFile(path: string, cwd: string): RawObject {
     });
   }
   return resolveSecretFiles(doc as RawObject, dirname(full));
+}
+
+/** The parser's first line, or — for an unclosed `{` or `[` — the line that opened it. */
+function syntaxError(full: string, text: string, cause: unknown): ConfigError {
+  const message = String((cause as Error).message).split('\n')[0]!.replace(/:$/, '');
+  const missing = /end with an? ([}\]])/.exec(message)?.[1];
+  const offset = (cause as { pos?: [number, number] }).pos?.[0];
+  const opening = missing === undefined || offset === undefined ? undefined : unclosedOpening(text, offset, missing === '}' ? '{' : '[');
+  if (opening !== undefined) {
+    const bracket = missing === '}' ? '{' : '[';
+    return new ConfigError('CFG005', `config file ${full} is not valid YAML/JSON: the "${bracket}" at line ${opening.line}, column ${opening.column} is never closed (${message})`, {
+      cause,
+      hint: `add the missing "${missing}" where that value ends`,
+    });
+  }
+  return new ConfigError('CFG005', `config file ${full} is not valid YAML/JSON: ${message}`, { cause, hint: 'fix the syntax at the line named' });
 }
 
 /** `passwordFile: /run/secrets/x` → `password: <file content>`, for every secret key, at any depth. */

@@ -72,6 +72,12 @@ export const simulatorSourceSchema = z.object({
   failAuth: flag.default(false),
 });
 
+/**
+ * Source settings that exist to exercise failure paths in tests, not to configure a bridge:
+ * `check-config` leaves them out of what it prints (lib/config/printable.ts).
+ */
+export const INTERNAL_SOURCE_SETTINGS: Readonly<Record<string, readonly string[]>> = { simulator: ['failAuth'] };
+
 export const linkupSourceSchema = z.object({
   kind: z.literal('linkup'),
   /** The LibreLinkUp *follower* account's e-mail (not LibreView's). */
@@ -324,9 +330,11 @@ export const httpSchema = z.object({
   /** The HTTP API (status page, `/glucose*`, `/metrics`, health) runs in `forever` unless this is false. */
   enabled: flag.default(true),
   /** `host:port` to listen on; the default keeps it on this machine. */
-  bind: text
-    .default('127.0.0.1:8080')
-    .refine((v) => BIND.test(v) && Number(BIND.exec(v)?.[1]) <= 65_535, 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080'),
+  bind: text.default('127.0.0.1:8080').superRefine((v, ctx) => {
+    const port = BIND.exec(v)?.[1];
+    if (port === undefined) ctx.addIssue({ code: 'custom', message: 'must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080' });
+    else if (Number(port) > 65_535) ctx.addIssue({ code: 'custom', message: `port ${Number(port)} is out of range: use 1–65535 (0 picks a free one)` });
+  }),
   /** When set, `/` and `/glucose*` require `Authorization: Bearer <token>`, and `/readyz` shows details only with it. */
   bearerToken: secret.optional(),
   /** `/metrics` requires the bearer token too; off by default, since Prometheus scrapes without one unless told. */

@@ -7,17 +7,22 @@ export const DAY_MS = 24 * HOUR_MS;
 /** Salts keep the per-seed streams (parameters, days, noise, phase) independent of each other. */
 export const SALT = { person: 1, day: 2, noise: 3, phase: 4, trace: 5 } as const;
 
-/** Something that moves glucose: a meal with its bolus, or a correction bolus. */
+/**
+ * Something that moves glucose: a meal with its bolus, a correction bolus, or a low (too much
+ * insulin on board, exercise) that the person treats with fast carbs at its bottom.
+ */
 export interface SimEvent {
-  kind: 'meal' | 'correction';
-  /** Epoch ms, whole minutes; also the treatment's `date`. */
+  kind: 'meal' | 'correction' | 'hypo';
+  /** Epoch ms, whole minutes; also the treatment's `date` (for a low: when the carbs are taken, at its bottom). */
   t: number;
-  /** Grams; meals only. */
+  /** Grams; meals and lows. */
   carbs?: number;
-  /** Units of insulin, one decimal. */
+  /** Units of insulin, one decimal; 0 for a low's carbs. */
   insulin: number;
-  /** Height of the excursion in mg/dL (positive for meals, the dip depth for corrections). */
+  /** Height of the excursion in mg/dL (positive for meals, the dip depth for corrections, the rebound after a low's carbs). */
   amplitude: number;
+  /** Lows only: the bottom of the dip, mg/dL. */
+  nadir?: number;
   /** Time from the event to the top of the excursion. */
   peakMs: number;
 }
@@ -31,7 +36,7 @@ interface Slot {
   startMinute: number;
   spreadMinutes: number;
   probability: number;
-  /** Carbs for meals, insulin units for corrections. */
+  /** Carbs for meals, insulin units for corrections, the bottom (mg/dL) for lows. */
   amount: readonly [number, number];
 }
 
@@ -42,6 +47,10 @@ const SLOTS: readonly Slot[] = [
   { kind: 'meal', startMinute: 15 * 60, spreadMinutes: 90, probability: 0.4, amount: [10, 25] },
   { kind: 'meal', startMinute: 18 * 60, spreadMinutes: 120, probability: 1, amount: [40, 90] },
   { kind: 'correction', startMinute: 21 * 60 + 30, spreadMinutes: 120, probability: 0.35, amount: [0.5, 2] },
+  // Lows come last, so adding them left every earlier slot's draws (and so each seed's meals) as they were.
+  // Together about one low a day, ~15–40 min below 70 each: 1–3 % of the time, as on a real CGM.
+  { kind: 'hypo', startMinute: 15 * 60 + 30, spreadMinutes: 180, probability: 0.5, amount: [57, 66] },
+  { kind: 'hypo', startMinute: 2 * 60, spreadMinutes: 240, probability: 0.4, amount: [57, 66] },
 ];
 
 /** The simulated person's ratios, fixed per seed. */
@@ -68,6 +77,11 @@ const round1 = (value: number): number => Math.round(value * 10) / 10;
 function eventFromSlot(slot: Slot, dayStart: number, rand: () => number, person: Person): SimEvent {
   const t = dayStart + Math.floor(slot.startMinute + rand() * slot.spreadMinutes) * MINUTE_MS;
   const amount = between(rand, slot.amount[0], slot.amount[1]);
+  if (slot.kind === 'hypo') {
+    const carbs = Math.round(between(rand, 15, 20));
+    // Fast carbs: a quick, modest rebound (half a meal's rise per gram), not a meal's excursion.
+    return { kind: 'hypo', t, carbs, insulin: 0, nadir: Math.round(amount), amplitude: carbs * person.carbRise * 0.5, peakMs: 40 * MINUTE_MS };
+  }
   if (slot.kind === 'correction') {
     const insulin = round1(amount);
     const peakMinutes = between(rand, 90, 120);

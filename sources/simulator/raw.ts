@@ -18,12 +18,12 @@ export const rawPointSchema = z.object({
 export type RawPoint = z.infer<typeof rawPointSchema>;
 
 export const rawTreatmentSchema = z.object({
-  /** Bolus time, epoch ms. */
+  /** Bolus time (for `hypo`: when the fast carbs for a low were taken), epoch ms. */
   t: epochMs,
-  kind: z.enum(['meal', 'correction']),
-  /** Grams; meals only. */
+  kind: z.enum(['meal', 'correction', 'hypo']),
+  /** Grams; meals and lows. */
   carbs: z.number().nonnegative().optional(),
-  /** Units. */
+  /** Units; 0 for a low's carbs. */
   insulin: z.number().nonnegative(),
 });
 export type RawTreatment = z.infer<typeof rawTreatmentSchema>;

@@ -24,14 +24,14 @@ export function simulateReadings(seed: number, grid: Grid, window: FetchWindow, 
   return points;
 }
 
-/** Boluses with `fromMs < t <= toMs` that exist at `nowMs`, at the times the trace uses, oldest first. */
+/** Boluses and a low's carbs with `fromMs < t <= toMs` that exist at `nowMs`, at the times the trace uses, oldest first. */
 export function simulateTreatments(seed: number, window: FetchWindow, nowMs: number): RawTreatment[] {
   const { fromMs, toMs } = availableWindow(window, nowMs);
   if (toMs <= fromMs) return [];
   return eventsBetween(seed, fromMs, toMs).map((event) =>
-    event.kind === 'meal'
-      ? { t: event.t, kind: 'meal', carbs: event.carbs ?? 0, insulin: event.insulin }
-      : { t: event.t, kind: 'correction', insulin: event.insulin },
+    event.kind === 'correction'
+      ? { t: event.t, kind: 'correction', insulin: event.insulin }
+      : { t: event.t, kind: event.kind, carbs: event.carbs ?? 0, insulin: event.insulin },
   );
 }
 

@@ -13,6 +13,18 @@ const NOISE_KNOT_MS = 5 * MINUTE_MS;
 const NOISE_AMPLITUDE = 1.5;
 /** Share of a meal's height the insulin pulls below the baseline afterwards, for a realistic tail. */
 const UNDERSHOOT = 0.15;
+/**
+ * Below about this, counter-regulation and a person who eats something keep glucose from drifting
+ * lower for hours: the baseline, tails and corrections bend towards it instead of crossing it
+ * (softplus, width FLOOR_SOFTNESS). Lows come only from `hypo` events, short and treated.
+ */
+const SOFT_FLOOR = 72;
+const FLOOR_SOFTNESS = 6;
+/** A low's fall to its bottom and its recovery after the carbs (Gaussian widths): ~15–40 min below 70. */
+const HYPO_FALL_MS = 45 * MINUTE_MS;
+const HYPO_RECOVERY_MS = 28 * MINUTE_MS;
+/** A low is felt this long before its carbs (the fall): later events are looked up that far ahead. */
+const HYPO_LEAD_MS = 3 * HYPO_FALL_MS;
 
 interface Wave {
   amplitude: number;
@@ -57,6 +69,7 @@ function eventEffect(event: SimEvent, dt: number): number {
   if (dt <= 0 || dt > EVENT_HORIZON_MS) return 0;
   const x = dt / event.peakMs;
   if (event.kind === 'correction') return -event.amplitude * bump(x);
+  if (event.kind === 'hypo') return event.amplitude * bump(x);
   return event.amplitude * (bump(x) - UNDERSHOOT * bump(x / 2));
 }
 
@@ -77,13 +90,29 @@ function noiseAt(model: TraceModel, t: number): number {
 }
 
 /**
- * Sensor glucose in whole mg/dL at `t`. `events` must hold every event that can still act at `t`;
+ * Sensor glucose in whole mg/dL at `t`. `events` must hold every event that can still act at `t`
+ * (a low from HYPO_LEAD_MS before its time);
  * those before `fromIndex` are known to be past their horizon and skipped.
  */
 export function glucoseAt(model: TraceModel, events: readonly SimEvent[], t: number, fromIndex = 0): number {
-  let value = baselineAt(model, t) + noiseAt(model, t);
+  let value = baselineAt(model, t);
   for (let i = fromIndex; i < events.length; i++) value += eventEffect(events[i]!, t - events[i]!.t);
+  value = softFloor(value);
+  for (let i = fromIndex; i < events.length; i++) value = towardsNadir(events[i]!, value, t - events[i]!.t);
+  value += noiseAt(model, t);
   return Math.min(MAX_MGDL, Math.max(MIN_MGDL, Math.round(value)));
+}
+
+function softFloor(value: number): number {
+  return SOFT_FLOOR + FLOOR_SOFTNESS * Math.log1p(Math.exp((value - SOFT_FLOOR) / FLOOR_SOFTNESS));
+}
+
+/** A low pulls glucose to its bottom at the event (whatever the level it starts from) and lets go as the carbs act. */
+function towardsNadir(event: SimEvent, value: number, dt: number): number {
+  if (event.kind !== 'hypo' || event.nadir === undefined || value <= event.nadir) return value;
+  const width = dt < 0 ? HYPO_FALL_MS : HYPO_RECOVERY_MS;
+  const weight = Math.exp(-((dt / width) ** 2));
+  return value + (event.nadir - value) * weight;
 }
 
 /**
@@ -93,7 +122,7 @@ export function glucoseAt(model: TraceModel, events: readonly SimEvent[], t: num
 export function sampleTrace(seed: number, firstMs: number, stepMs: number, count: number): number[] {
   const model = traceModel(seed);
   const lastMs = firstMs + (count - 1) * stepMs;
-  const events = eventsBetween(seed, firstMs - EVENT_HORIZON_MS, lastMs);
+  const events = eventsBetween(seed, firstMs - EVENT_HORIZON_MS, lastMs + HYPO_LEAD_MS);
   const values = new Array<number>(count);
   let active = 0;
   for (let i = 0; i < count; i++) {

@@ -7,7 +7,7 @@ import { rawSimulationSchema, type RawPoint, type RawTreatment } from './raw.js'
 /** The `app` every simulated document carries; Nightscout v3 requires one. */
 export const SIMULATOR_APP = 'gluco-hub';
 
-const EVENT_TYPES = { meal: 'Meal Bolus', correction: 'Correction Bolus' } as const;
+const EVENT_TYPES = { meal: 'Meal Bolus', correction: 'Correction Bolus', hypo: 'Carb Correction' } as const;
 
 function toEntry(point: RawPoint, device: string): Entry {
   const { direction, trend } = directionForRate(point.rate);
@@ -31,7 +31,8 @@ function toTreatment(raw: RawTreatment, device: string): Treatment {
   return {
     eventType,
     ...(raw.carbs === undefined ? {} : { carbs: raw.carbs }),
-    insulin: raw.insulin,
+    // Carbs for a low come without insulin: Nightscout's Carb Correction carries none.
+    ...(raw.kind === 'hypo' ? {} : { insulin: raw.insulin }),
     created_at: new Date(raw.t).toISOString(),
     date: raw.t,
     device,

@@ -87,6 +87,10 @@ describe('bad input at start-up', () => {
     expect(run.stderr).not.toContain('pw-7a6b5c');
   });
 
+  it('--http with a port above 65535 says the port is out of range', async () => {
+    await expectConfigError({}, 'CFG006', ['port 99999 is out of range: use 1–65535', '--http'], ['forever', '--http', '127.0.0.1:99999']);
+  });
+
   it('check-config fails the same way', async () => {
     await expectConfigError({ CONNECT_SOURCE: 'linkup' }, 'CFG003', ['CONNECT_LINK_UP_USERNAME'], ['check-config']);
   });

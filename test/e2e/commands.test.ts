@@ -39,6 +39,13 @@ describe('check-config', () => {
     expect(config.bridges[0].filesystem.dir).toBe(join(cwd, 'gluco-hub-data', 'simulator'));
     expect(existsSync(join(cwd, 'gluco-hub-data'))).toBe(false);
   });
+
+  it('leaves out settings that exist only for tests, even when set', async () => {
+    const run = await runCli(['check-config'], { cwd: tempDir(), env: { CONNECT_SIMULATOR_FAIL_AUTH: 'true', CONNECT_SIMULATOR_SEED: '7' } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('failAuth');
+    expect(JSON.parse(run.stdout).bridges[0].source).toEqual({ kind: 'simulator', intervalSeconds: 300, seed: 7 });
+  });
 });
 
 describe('capture', () => {

@@ -44,6 +44,14 @@ describe('HTTP API settings', () => {
     expect(err.message).toContain('GLUCO_HUB__HTTP__BIND (or --http)');
   });
 
+  it.each(['127.0.0.1:99999', '[::1]:65536'])('say that the port of bind "%s" is out of range', (bind) => {
+    const err = failure(() => load({ GLUCO_HUB__HTTP__BIND: bind }));
+    expect(err.code).toBe('CFG006');
+    expect(err.message).toContain(`port ${bind.split(':').pop()} is out of range: use 1–65535 (0 picks a free one)`);
+    expect(err.message).toContain('GLUCO_HUB__HTTP__BIND (or --http)');
+    expect(err.message).not.toContain('must be host:port');
+  });
+
   it('put /metrics behind the token with GLUCO_HUB__HTTP__METRICS_AUTH, and refuse it without a token to check', () => {
     expect(load({ GLUCO_HUB__HTTP__METRICS_AUTH: 'true', GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-1' }).http.metricsAuth).toBe(true);
     expect(load({ GLUCO_HUB__HTTP__BEARER_TOKEN: 'tok-1' }).http.metricsAuth).toBe(false);

@@ -245,6 +245,15 @@ describe('bad configuration gives coded, actionable errors', () => {
     expect(err.message).toContain(file);
   });
 
+  it('an unclosed { names the line that opened it, not the line where the parser gave up', () => {
+    const file = join(cwd, 'unclosed.yaml');
+    writeFileSync(file, 'log:\n  level: info\nsource: { kind: simulator\nhttp:\n  bind: 127.0.0.1:8080\n');
+    const err = failure(() => loadConfig({ env: {}, cli: { config: file }, cwd }));
+    expect(err.code).toBe('CFG005');
+    expect(err.message).toContain('the "{" at line 3, column 9 is never closed');
+    expect(err.hint).toBe('add the missing "}" where that value ends');
+  });
+
   it('a missing config file', () => {
     expect(failure(() => loadConfig({ env: {}, cli: { config: 'nope.yaml' }, cwd })).code).toBe('CFG005');
   });

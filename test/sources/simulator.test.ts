@@ -146,12 +146,16 @@ describe('simulator source', () => {
     expect(meals.length).toBeGreaterThanOrEqual(2);
     expect(batchSchema.parse({ entries: [], treatments, devicestatus: [] }).treatments).toEqual(treatments);
     for (const treatment of treatments) {
-      expect(['Meal Bolus', 'Correction Bolus']).toContain(treatment.eventType);
+      expect(['Meal Bolus', 'Correction Bolus', 'Carb Correction']).toContain(treatment.eventType);
       expect(treatmentSchema.parse(treatment)).toEqual(treatment);
       expect(treatment.date).toBeLessThanOrEqual(NOW);
       expect(treatment.date).toBeGreaterThan(NOW - DAY);
       expect(treatment.created_at).toBe(new Date(treatment.date).toISOString());
-      expect(treatment.insulin).toBeGreaterThan(0);
+      // A low's fast carbs come without insulin; every bolus has some.
+      if (treatment.eventType === 'Carb Correction') {
+        expect(treatment.carbs).toBeGreaterThanOrEqual(15);
+        expect(treatment).not.toHaveProperty('insulin');
+      } else expect(treatment.insulin).toBeGreaterThan(0);
       expect(treatment.identifier).toBe(
         syncIdentifier({ device: 'gluco-hub-simulator', date: treatment.date, eventType: treatment.eventType }),
       );
