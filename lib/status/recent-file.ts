@@ -2,7 +2,7 @@ import type { BridgeEvent } from '../../machines/contract.js';
 import type { Logger } from '../logger.js';
 import type { StateStore } from '../state-store.js';
 import { toReading } from './model.js';
-import { admitToRing, compactionDue, restoreRing, RING_KEY, ringLines, ringReadings, toRingLine, type Ring, type RingLine } from './recent-ring.js';
+import { admissionFloor, admitToRing, compactionDue, restoreRing, RING_KEY, ringLines, ringReadings, toRingLine, type Ring, type RingLine } from './recent-ring.js';
 import type { Reading } from './types.js';
 
 /**
@@ -99,8 +99,15 @@ export function createRecentReadings(bridges: readonly RingBridge[], now: () => 
       if (event.type !== 'frame.transformed') return;
       const r = rings.get(event.bridgeId);
       if (!r) return;
-      const readings = event.batch.entries.map((e) => toReading(e, r.bridge)).filter((x) => x !== undefined);
-      const news = admitToRing(r.ring, readings.map(toRingLine), now());
+      const nowMs = now();
+      const { entries } = event.batch;
+      const floor = admissionFloor(r.ring, entries.map((e) => e.date), nowMs);
+      const lines: RingLine[] = [];
+      for (const e of entries) {
+        const reading = e.date >= floor ? toReading(e, r.bridge) : undefined;
+        if (reading) lines.push(toRingLine(reading));
+      }
+      const news = admitToRing(r.ring, lines, nowMs);
       r.pending.push(...news);
       if (compactionDue(r.fileLines + r.pending.length, r.ring.size)) r.rewrite = true;
       if (r.pending.length > 0 || r.rewrite) schedule(r);

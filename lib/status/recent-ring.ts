@@ -69,6 +69,25 @@ function same(a: RingLine, b: RingLine): boolean {
   return a.sgv === b.sgv && a.direction === b.direction && a.trend === b.trend && a.device === b.device && a.source === b.source;
 }
 
+/**
+ * The oldest date a new reading can have and still be kept: within 24 h, and among the newest
+ * `MAX_RING_READINGS` of what the ring holds and what arrives. Lets a day's back-fill at a 1-s
+ * cadence (86,400 readings, fetched again while an output catches up) be skipped over, not copied.
+ */
+export function admissionFloor(ring: Ring, dates: readonly number[], nowMs: number): number {
+  let floor = nowMs - CACHE_MS;
+  if (ring.size >= MAX_RING_READINGS) {
+    let oldest = Infinity;
+    for (const date of ring.keys()) oldest = Math.min(oldest, date);
+    floor = Math.max(floor, oldest);
+  }
+  if (dates.length > MAX_RING_READINGS) {
+    const sorted = Float64Array.from(dates).sort();
+    floor = Math.max(floor, sorted[sorted.length - MAX_RING_READINGS]!);
+  }
+  return floor;
+}
+
 /** Puts `lines` into the ring and returns those that are news (a new time or a changed value): the ones to append. */
 export function admitToRing(ring: Ring, lines: readonly RingLine[], nowMs: number): RingLine[] {
   const news: RingLine[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CACHE_MS } from '../../lib/status/model.js';
 import {
+  admissionFloor,
   admitToRing,
   compactionDue,
   COMPACT_SLACK_LINES,
@@ -108,5 +109,22 @@ describe('recent-readings ring: new readings', () => {
     expect(compactionDue(2 * 288 + COMPACT_SLACK_LINES, 288)).toBe(false);
     expect(compactionDue(2 * 288 + COMPACT_SLACK_LINES + 1, 288)).toBe(true);
     expect(compactionDue(COMPACT_SLACK_LINES + 1, 0)).toBe(true);
+  });
+});
+
+describe('recent-readings ring: what is worth looking at', () => {
+  it('nothing older than 24 h', () => {
+    expect(admissionFloor(new Map(), [T0], T0)).toBe(T0 - CACHE_MS);
+  });
+
+  it('from a batch larger than the bound, only its newest MAX_RING_READINGS', () => {
+    const dates = Array.from({ length: MAX_RING_READINGS + 100 }, (_, i) => T0 - i * 1_000).reverse();
+    expect(admissionFloor(new Map(), dates, T0)).toBe(T0 - (MAX_RING_READINGS - 1) * 1_000);
+  });
+
+  it('with a full ring, nothing older than what it keeps', () => {
+    const ring: Ring = new Map();
+    admitToRing(ring, Array.from({ length: MAX_RING_READINGS }, (_, i) => line(T0 - i * 1_000, 100)), T0);
+    expect(admissionFloor(ring, [T0 - 5 * CACHE_MS], T0)).toBe(T0 - (MAX_RING_READINGS - 1) * 1_000);
   });
 });
