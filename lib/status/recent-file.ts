@@ -9,7 +9,8 @@ import type { Reading } from './types.js';
  * Each bridge's last 24 h of readings, kept in its state folder (`recent-readings.jsonl`) as they
  * arrive, so that after a restart the status page and `/glucose` show the day they showed before,
  * whatever outputs are configured. New readings are appended (a line each, no rewrite); the file
- * is rewritten atomically at start-up and whenever it holds about twice what it keeps. Only the
+ * is rewritten atomically at the first write after start-up and whenever it holds about twice
+ * what it keeps. Only the
  * process holding the state folder's lock (`forever`) builds this, so two writers never meet. A
  * failed write costs only the warm start: one warning, and the bridge goes on.
  */
@@ -82,18 +83,18 @@ export function createRecentReadings(bridges: readonly RingBridge[], now: () => 
       r.bridge.log.warn({ err }, 'could not read the recent readings; the status page starts without them');
     }
     r.ring = restoreRing(lines ?? [], r.bridge.source, now());
-    // Torn, aged or foreign lines are dropped once, and the next append starts on a fresh line.
-    if (lines !== undefined) {
-      r.rewrite = true;
-      schedule(r);
-      await r.writes;
-    }
+    // The first write rewrites the file: torn, aged and foreign lines go, and the next append
+    // starts on a fresh line instead of being glued to a torn one. Not now: start-up writes nothing.
+    r.rewrite = lines !== undefined;
     return ringReadings(r.ring, r.bridge.id);
   }
 
   return {
     async restore() {
-      return (await Promise.all([...rings.values()].map(restoreOne))).flat();
+      const restored: Reading[] = [];
+      // One bridge at a time: a fleet of a thousand does not open a thousand files at once.
+      for (const r of rings.values()) restored.push(...(await restoreOne(r)));
+      return restored;
     },
     observe(event) {
       if (event.type !== 'frame.transformed') return;
