@@ -77,15 +77,17 @@ export function createRecentReadings(bridges: readonly RingBridge[], now: () => 
 
   async function restoreOne(r: BridgeRing): Promise<Reading[]> {
     let lines: unknown[] | undefined;
+    let unreadable = false;
     try {
       lines = await r.bridge.state.readLines(RING_KEY);
     } catch (err) {
+      unreadable = true;
       r.bridge.log.warn({ err }, 'could not read the recent readings; the status page starts without them');
     }
     r.ring = restoreRing(lines ?? [], r.bridge.source, now());
-    // The first write rewrites the file: torn, aged and foreign lines go, and the next append
-    // starts on a fresh line instead of being glued to a torn one. Not now: start-up writes nothing.
-    r.rewrite = lines !== undefined;
+    // The first write rewrites the file: torn, aged, foreign or unreadable lines go, and the next
+    // append starts on a fresh line instead of being glued to a torn one. Not now: start-up writes nothing.
+    r.rewrite = lines !== undefined || unreadable;
     return ringReadings(r.ring, r.bridge.id);
   }
 

@@ -25,8 +25,8 @@ export interface HttpActorOptions {
 /**
  * The HTTP actor as the composition root sees it: `start` binds the port first (so a port clash
  * stops start-up before any bridge calls a vendor), `build` when the hub has built its bridges
- * (before any event) with the readings a previous run saved, `observe` for every bridge event, `stop` last. Until `build`, `/readyz`
- * answers not ready and the page shows no bridges.
+ * (before any event) with the readings a previous run saved, `observe` for every bridge event,
+ * `stop` last. Until `build`, `/readyz` answers not ready and the page shows no bridges.
  */
 export interface HttpActor {
   build: (bridges: BridgeInfo[], restored?: readonly Reading[]) => void;

@@ -104,6 +104,19 @@ describe('recent readings in the state folder', () => {
     expect(fileLines(file).map((l) => (JSON.parse(l) as { date: number }).date)).toEqual([T0 - MINUTE, T0]);
   });
 
+  it('a file it cannot read is a cold start with one warning, and is replaced at the first write', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'recent-readings.jsonl'), 'not what was written\n');
+    const disk = faultyDisk();
+    disk.fail({ op: 'readFile', code: 'EACCES', times: 1 });
+    const { recent, file, warnings } = setup(dir, disk);
+    expect(await recent.restore()).toEqual([]);
+    expect(warnings().map((w) => w.msg)).toEqual([expect.stringMatching(/could not read the recent readings/)]);
+    recent.observe(transformed([entry(T0, 120)]));
+    await recent.flush();
+    expect(fileLines(file).map((l) => (JSON.parse(l) as { sgv: number }).sgv)).toEqual([120]);
+  });
+
   it('stays bounded over days: rewritten once it holds about twice what it keeps', async () => {
     const { recent, file, clock } = setup();
     await recent.restore();
