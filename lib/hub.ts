@@ -34,7 +34,7 @@ export interface HubDeps {
   onBuilt?: (bridges: BridgeInfo[], restored: Reading[]) => void;
   /**
    * Keep each bridge's last 24 h of readings in its state folder and restore them at start, so the
-   * status page starts warm (`forever`, which holds the folder's lock; never `capture`).
+   * status page starts warm (`forever`, which holds the folder's lock; not the Nightscout plugin).
    */
   keepRecent?: boolean;
   /** Outputs the process provides for a bridge besides its configured ones (the plugin's internal output). */

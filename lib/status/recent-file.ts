@@ -10,9 +10,9 @@ import type { Reading } from './types.js';
  * arrive, so that after a restart the status page and `/glucose` show the day they showed before,
  * whatever outputs are configured. New readings are appended (a line each, no rewrite); the file
  * is rewritten atomically at the first write after start-up and whenever it holds about twice
- * what it keeps. Only the
- * process holding the state folder's lock (`forever`) builds this, so two writers never meet. A
- * failed write costs only the warm start: one warning, and the bridge goes on.
+ * what it keeps. Only the process holding the state folder's lock writes (`forever`, `capture
+ * --persist`; beside a running bridge capture's state store is read-only), so two writers never
+ * meet. A failed write costs only the warm start: one warning, and the bridge goes on.
  */
 export interface RecentReadings {
   /** Every bridge's saved readings; a missing or unreadable file is a cold start. Call before any event. */
