@@ -95,7 +95,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     // Bind first: a port clash (HTTP001, exit 2) must cost no vendor call and no write, however
     // often a supervisor restarts us. The status model follows once the hub has built the bridges.
     await http?.start();
-    const hub = new Hub({ log, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
+    const hub = new Hub({ log, keepRecent: true, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
     try {
       await hub.start(config);
     } catch (err) {

@@ -8,6 +8,7 @@ import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from './config/schema.js';
 import { driverContext } from './driver-context.js';
 import { lockHolder, lockStateDir } from './state-lock.js';
+import { createRecentReadings } from './status/recent-file.js';
 import { ensureWritableDir } from './state-store.js';
 import type { Batch } from './domain.js';
 import type { Logger } from './logger.js';
@@ -61,7 +62,12 @@ export async function captureOnce(
 }
 
 async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Logger; persist: boolean }, now: () => number, shared: boolean): Promise<Capture> {
-  const driver = await createDriver(bridge.source, driverContext(config, bridge, deps.log, now, undefined, { sharedState: shared }));
+  const ctx = driverContext(config, bridge, deps.log, now, undefined, { sharedState: shared });
+  const driver = await createDriver(bridge.source, ctx);
+  // What --persist writes is also what the next `forever` shows from its first request. Beside a
+  // running bridge the state store is read-only, so its ring is left as it is.
+  const recent = deps.persist ? createRecentReadings([{ id: bridge.id, source: bridge.source.kind, state: ctx.state, log: ctx.log }], now) : undefined;
+  await recent?.restore();
   const outputs: Output[] = deps.persist ? await createOutputs(bridge, { now, log: deps.log.child({ bridge: bridge.id }) }) : [];
   for (const o of outputs) await o.start();
   const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));
@@ -69,6 +75,7 @@ async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Lo
   const toLog = bridgeLogger(deps.log.child({ bridge: bridge.id, source: bridge.source.kind }), { quietSuccess: true });
   const record = (event: BridgeEvent): void => {
     toLog(event);
+    recent?.observe(event);
     if (!('loop' in event)) return;
     const entry = loops.get(event.loop);
     if (!entry) return;
@@ -89,6 +96,7 @@ async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Lo
   } finally {
     actor.stop();
     await Promise.all(outputs.map((o) => o.stop()));
+    await recent?.flush();
   }
   return { bridge: bridge.id, source: bridge.source.kind, loops: [...loops.values()], persisted: deps.persist };
 }

@@ -36,6 +36,7 @@ function readOnly(state: StateStore, log: Logger): StateStore {
     readLines: (key) => state.readLines(key),
     write: (key) => skip(key),
     writeLines: (key) => skip(key),
+    appendLines: (key) => skip(key),
     remove: (key) => skip(key),
   };
 }

@@ -9,11 +9,12 @@ import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from './config/schema.js';
 import { driverContext } from './driver-context.js';
 import { describeError } from './errors.js';
-import { ensureWritableDir } from './state-store.js';
+import { ensureWritableDir, type StateStore } from './state-store.js';
 import { createRequestBudget } from './request-budget.js';
 import { createStagger, type Stagger } from '../machines/stagger.js';
 import type { Logger } from './logger.js';
-import type { BridgeInfo } from './status/types.js';
+import { createRecentReadings, type RecentReadings } from './status/recent-file.js';
+import type { BridgeInfo, Reading } from './status/types.js';
 
 /** How long a stop may take before in-flight work is abandoned; the whole exit stays under 5 s. */
 export const DRAIN_TIMEOUT_MS = 4_000;
@@ -28,9 +29,14 @@ export interface HubDeps {
   /**
    * Called once every bridge is built and before any of them runs, with what each one is (ids,
    * sources, outputs, loops), so observers such as the status model and metrics exist before the
-   * first event.
+   * first event; with `keepRecent`, also the readings saved by the last run.
    */
-  onBuilt?: (bridges: BridgeInfo[]) => void;
+  onBuilt?: (bridges: BridgeInfo[], restored: Reading[]) => void;
+  /**
+   * Keep each bridge's last 24 h of readings in its state folder and restore them at start, so the
+   * status page starts warm (`forever`, which holds the folder's lock; not the Nightscout plugin).
+   */
+  keepRecent?: boolean;
   /** Outputs the process provides for a bridge besides its configured ones (the plugin's internal output). */
   provideOutputs?: (bridge: BridgeConfig) => Output[];
   /** Successful frames at debug level: inside Nightscout a line per poll is noise in the site's log. */
@@ -60,6 +66,7 @@ interface RunningBridge {
 export class Hub {
   readonly #bridges: RunningBridge[] = [];
   readonly #deps: HubDeps;
+  #recent: RecentReadings | undefined;
   #crashed: ((err: unknown) => void) | undefined;
   readonly crashed: Promise<unknown>;
 
@@ -72,7 +79,7 @@ export class Hub {
   async start(config: Config): Promise<void> {
     const build = this.#deps.createDriver ?? createDriver;
     ensureWritableDir(config.stateDir);
-    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger }[] = [];
+    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger; state: StateStore }[] = [];
     // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
     const budget = createRequestBudget(config.vendorBudget, this.#now);
     for (const bridge of config.bridges) {
@@ -87,7 +94,7 @@ export class Hub {
         ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
         onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
       });
-      prepared.push({ bridge, outputs, driver, notify, log: ctx.log });
+      prepared.push({ bridge, outputs, driver, notify, log: ctx.log, state: ctx.state });
     }
     const started: Output[] = [];
     try {
@@ -101,7 +108,13 @@ export class Hub {
       await Promise.allSettled(started.map((o) => o.stop()));
       throw err;
     }
-    this.#deps.onBuilt?.(prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs)));
+    // The bridge's own state store: one store per folder, so its sweep of stale temp files never meets a write in flight.
+    this.#recent = this.#deps.keepRecent ? createRecentReadings(prepared.map((p) => ({ id: p.bridge.id, source: p.bridge.source.kind, state: p.state, log: p.log })), this.#now) : undefined;
+    const restored = (await this.#recent?.restore()) ?? [];
+    this.#deps.onBuilt?.(
+      prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs)),
+      restored,
+    );
     for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
   }
 
@@ -115,6 +128,7 @@ export class Hub {
     const observe = this.#deps.observe;
     return (event) => {
       toLog(event);
+      this.#recent?.observe(event);
       observe?.(event);
     };
   }
@@ -156,5 +170,6 @@ export class Hub {
         await Promise.all(b.outputs.map((o) => o.stop()));
       }),
     );
+    await this.#recent?.flush();
   }
 }

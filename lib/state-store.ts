@@ -24,6 +24,12 @@ export interface StateStore {
    */
   readLines(key: string): Promise<unknown[] | undefined>;
   writeLines(key: string, values: readonly unknown[]): Promise<void>;
+  /**
+   * Adds to the end of `<key>.jsonl` (created 0600) without rewriting it: for a list that grows by a
+   * few lines at a time. Not atomic: a crash may leave a torn last line, which `readLines` skips; a
+   * failed append (STATE003) may leave one too, so the caller's next write should be `writeLines`.
+   */
+  appendLines(key: string, values: readonly unknown[]): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -192,6 +198,21 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
     async writeLines(key, values) {
       checkKey(key);
       await writeAtomically(linesFile(key), values.map((v) => `${JSON.stringify(v)}\n`).join(''));
+    },
+    async appendLines(key, values) {
+      checkKey(key);
+      if (values.length === 0) return;
+      try {
+        await disk.mkdir(dir, 0o700);
+        const handle = await disk.open(linesFile(key), 'a', 0o600);
+        try {
+          await handle.write(values.map((v) => `${JSON.stringify(v)}\n`).join(''));
+        } finally {
+          await handle.close();
+        }
+      } catch (cause) {
+        throw new StorageError('STATE003', `cannot append to state file ${linesFile(key)}`, { cause, hint: 'check free disk space and permissions' });
+      }
     },
     async remove(key) {
       checkKey(key);

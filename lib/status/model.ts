@@ -37,10 +37,11 @@ function newBridge(info: BridgeInfo): BridgeState {
   };
 }
 
-function toReading(entry: Entry, info: BridgeInfo): Reading | undefined {
+/** A sensor glucose entry as a reading of `bridge`; undefined for anything else. */
+export function toReading(entry: Entry, bridge: Pick<BridgeInfo, 'id' | 'source'>): Reading | undefined {
   // Only sensor glucose is a "reading"; meter (`mbg`) and calibration entries are not shown as current.
   if (entry.type !== 'sgv' || typeof entry.sgv !== 'number' || !Number.isFinite(entry.sgv)) return undefined;
-  return { date: entry.date, sgv: entry.sgv, direction: entry.direction, trend: entry.trend, device: entry.device, bridge: info.id, source: info.source };
+  return { date: entry.date, sgv: entry.sgv, direction: entry.direction, trend: entry.trend, device: entry.device, bridge: bridge.id, source: bridge.source };
 }
 
 /**
@@ -151,6 +152,20 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
     }
   }
 
+  function restore(restored: readonly Reading[]): void {
+    const nowMs = now();
+    for (const r of restored) {
+      const b = state.get(r.bridge);
+      // Another source under the same bridge id (a config change) is not this bridge's history:
+      // simulated glucose must never be shown as a real person's.
+      if (!b || r.source !== b.info.source || isFuture(r.date, nowMs)) continue;
+      // A reading that arrived live is newer news than the saved copy of the same time.
+      if (!b.readings.has(r.date)) b.readings.set(r.date, { ...r });
+    }
+    for (const b of state.values()) prune(b, nowMs);
+    sorted = undefined;
+  }
+
   function isReady(b: BridgeState, nowMs: number): boolean {
     if (b.session !== 'established') return false;
     return b.info.loops.every((info) => {
@@ -190,5 +205,5 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
     return out;
   }
 
-  return { observe, snapshot, readings, latest: () => readings({ count: 1 })[0] };
+  return { observe, restore, snapshot, readings, latest: () => readings({ count: 1 })[0] };
 }

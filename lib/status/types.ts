@@ -75,6 +75,8 @@ export interface BridgeInfo {
 export interface StatusModel {
   /** Feed every bridge event (the hub's `observe`). */
   observe(event: BridgeEvent): void;
+  /** Readings saved by an earlier run (the recent-readings ring), so the cache starts warm. */
+  restore(readings: readonly Reading[]): void;
   snapshot(): StatusSnapshot;
   /** Newest first; at most 24 h are kept. */
   readings(options?: { count?: number; sinceMs?: number }): Reading[];

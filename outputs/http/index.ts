@@ -3,7 +3,7 @@ import type { HttpConfig } from '../../lib/config/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics, MetricsOptions } from '../../lib/metrics/types.js';
 import { createStatusModel } from '../../lib/status/model.js';
-import type { BridgeInfo, StatusModel } from '../../lib/status/types.js';
+import type { BridgeInfo, Reading, StatusModel } from '../../lib/status/types.js';
 import { HTTP_OPEN_BIND_WARNING } from './errors.js';
 import { createHttpServer, type HttpServer, type HttpTimeouts } from './server.js';
 import { isLoopback, type PageInput, type Units } from './routes.js';
@@ -25,11 +25,11 @@ export interface HttpActorOptions {
 /**
  * The HTTP actor as the composition root sees it: `start` binds the port first (so a port clash
  * stops start-up before any bridge calls a vendor), `build` when the hub has built its bridges
- * (before any event), `observe` for every bridge event, `stop` last. Until `build`, `/readyz`
- * answers not ready and the page shows no bridges.
+ * (before any event) with the readings a previous run saved, `observe` for every bridge event,
+ * `stop` last. Until `build`, `/readyz` answers not ready and the page shows no bridges.
  */
 export interface HttpActor {
-  build: (bridges: BridgeInfo[]) => void;
+  build: (bridges: BridgeInfo[], restored?: readonly Reading[]) => void;
   observe: (event: BridgeEvent) => void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -43,8 +43,9 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
   let server: HttpServer | undefined;
 
   return {
-    build: (bridges) => {
+    build: (bridges, restored = []) => {
       model = createStatusModel(bridges, { now: options.now, version: options.version });
+      model.restore(restored);
       metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha });
     },
     observe: (event) => {

@@ -17,6 +17,11 @@ export function memoryStateStore(initial: Record<string, unknown> = {}): StateSt
       data.set(`${key}.jsonl`, JSON.parse(JSON.stringify(values)) as unknown);
       return Promise.resolve();
     },
+    appendLines: (key, values) => {
+      const before = (data.get(`${key}.jsonl`) as unknown[] | undefined) ?? [];
+      data.set(`${key}.jsonl`, [...before, ...(JSON.parse(JSON.stringify(values)) as unknown[])]);
+      return Promise.resolve();
+    },
     remove: (key) => {
       data.delete(key);
       data.delete(`${key}.jsonl`);

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { BridgeEvent } from '../../machines/contract.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { Hub } from '../../lib/hub.js';
 import { createLogger } from '../../lib/logger.js';
-import type { BridgeInfo } from '../../lib/status/types.js';
+import type { BridgeInfo, Reading } from '../../lib/status/types.js';
 import { createHttpActor } from '../../outputs/http/index.js';
 import { tempDir } from '../e2e/cli.js';
 import { call } from '../fakes/http-call.js';
@@ -64,5 +65,51 @@ describe('the hub feeds the HTTP actor', () => {
     } finally {
       await Promise.all([http.stop(), hub.stop()]);
     }
+  });
+});
+
+describe('the hub keeps recent readings for a warm start', () => {
+  async function runOnce(stateDir: string, cwd: string, keepRecent: boolean): Promise<{ restored: Reading[]; firstEventBeforeBuilt: boolean }> {
+    const config = loadConfig({ env: { CONNECT_SIMULATOR_INTERVAL: '1', GLUCO_HUB__STATE_DIR: stateDir }, cli: { filesystemDir: join(cwd, 'data') }, cwd });
+    let restored: Reading[] = [];
+    let built = false;
+    let firstEventBeforeBuilt = false;
+    let readings = 0;
+    const hub = new Hub({
+      log: createLogger({ level: 'silent', format: 'json' }),
+      keepRecent,
+      onBuilt: (_bridges, saved) => {
+        built = true;
+        restored = saved;
+      },
+      observe: (e) => {
+        if (!built) firstEventBeforeBuilt = true;
+        if (e.type === 'frame.transformed') readings += e.batch.entries.length;
+      },
+    });
+    await hub.start(config);
+    try {
+      await vi.waitFor(() => expect(readings).toBeGreaterThan(0), { timeout: 10_000, interval: 50 });
+    } finally {
+      await hub.stop();
+    }
+    return { restored, firstEventBeforeBuilt };
+  }
+
+  it('forever (keepRecent) hands the next start what the last one saw, before its first event', async () => {
+    const cwd = tempDir();
+    const stateDir = join(cwd, 'state');
+    expect((await runOnce(stateDir, cwd, true)).restored).toEqual([]);
+    const second = await runOnce(stateDir, cwd, true);
+    expect(second.firstEventBeforeBuilt).toBe(false);
+    expect(second.restored.length).toBeGreaterThan(0);
+    expect(second.restored[0]).toMatchObject({ bridge: 'simulator', source: 'simulator' });
+  });
+
+  it('without keepRecent (inside Nightscout) nothing is saved', async () => {
+    const cwd = tempDir();
+    const stateDir = join(cwd, 'state');
+    await runOnce(stateDir, cwd, false);
+    expect(existsSync(join(stateDir, 'simulator', 'recent-readings.jsonl'))).toBe(false);
   });
 });

@@ -131,6 +131,32 @@ describe('state store lists (JSON lines)', () => {
   });
 });
 
+describe('state store lists appended to', () => {
+  it('appends lines to the end without rewriting the file (same inode), created 0600', async () => {
+    const dir = join(tempDir(), 'bridge');
+    const store = createStateStore(dir, capturingLog().log);
+    await store.appendLines('ring', [{ a: 1 }]);
+    expect(statSync(join(dir, 'ring.jsonl')).mode & 0o777).toBe(0o600);
+    const inode = statSync(join(dir, 'ring.jsonl')).ino;
+    await store.appendLines('ring', [{ b: 2 }, { c: 3 }]);
+    await store.appendLines('ring', []);
+    expect(readFileSync(join(dir, 'ring.jsonl'), 'utf8')).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
+    expect(statSync(join(dir, 'ring.jsonl')).ino).toBe(inode);
+  });
+
+  it('a failed append is STATE003; the torn line it leaves is skipped on read, the lines before it kept', async () => {
+    const dir = tempDir();
+    const disk = faultyDisk();
+    const { log } = capturingLog();
+    const store = createStateStore(dir, log, { disk });
+    await store.appendLines('ring', [{ a: 1 }]);
+    disk.fail({ op: 'write', code: 'ENOSPC', partial: 4, times: 1 });
+    await expect(store.appendLines('ring', [{ b: 2 }])).rejects.toThrow(/STATE003/);
+    expect(readFileSync(join(dir, 'ring.jsonl'), 'utf8')).toBe('{"a":1}\n{"b"');
+    expect(await store.readLines('ring')).toEqual([{ a: 1 }]);
+  });
+});
+
 describe('state store when the disk fails at runtime', () => {
   const OLD = { token: 'old', expires: 1 };
 

@@ -71,6 +71,30 @@ describe('status model: readings', () => {
   });
 });
 
+describe('status model: readings a previous run saved', () => {
+  const saved = (date: number, sgv: number, bridge = 'sim', source = 'simulator') => ({ date, sgv, direction: 'Flat' as const, device: 'gluco-hub-simulator', bridge, source });
+
+  it('starts warm: restored readings count from the first question', () => {
+    const { model } = setup();
+    model.restore([saved(T0 - 10 * MINUTE, 100), saved(T0 - 5 * MINUTE, 110)]);
+    expect(model.readings({ count: 5 }).map((r) => r.sgv)).toEqual([110, 100]);
+    expect(model.latest()).toMatchObject({ sgv: 110, bridge: 'sim', source: 'simulator' });
+  });
+
+  it('a reading that arrived live wins over the saved copy of the same time', () => {
+    const { model } = setup();
+    model.observe(transformed([entry(T0 - 5 * MINUTE, 111)]));
+    model.restore([saved(T0 - 5 * MINUTE, 110)]);
+    expect(model.readings().map((r) => r.sgv)).toEqual([111]);
+  });
+
+  it('restores nothing older than 24 h, from the future, of an unknown bridge or of another source under the same id', () => {
+    const { model } = setup();
+    model.restore([saved(T0 - CACHE_MS - MINUTE, 90), saved(T0 + 60 * MINUTE, 300), saved(T0 - MINUTE, 120, 'ghost'), saved(T0 - 2 * MINUTE, 40, 'sim', 'linkup'), saved(T0, 100)]);
+    expect(model.readings().map((r) => r.sgv)).toEqual([100]);
+  });
+});
+
 describe('status model: health', () => {
   it('starts not ready, with every loop and output known but unknown', () => {
     const { model } = setup();
