@@ -34,6 +34,7 @@ export interface StateStore {
 }
 
 const CORRUPT_HINT = 'none: gluco-hub carries on without it (at most one extra login); if it recurs, check the disk';
+const CORRUPT_LINES_HINT = 'none: the readable lines are kept; if it recurs, check the disk';
 
 const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
 /** `<key>.json.<8 hex>.tmp`, as `write` names its temp files. */
@@ -190,7 +191,7 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
         }
       }
       if (bad > 0) {
-        const error = new StorageError('STATE004', `state file ${linesFile(key)} had ${bad} unreadable line(s); skipped them`, { hint: CORRUPT_HINT });
+        const error = new StorageError('STATE004', `state file ${linesFile(key)} had ${bad} unreadable line(s); skipped them`, { hint: CORRUPT_LINES_HINT });
         log.warn({ err: error, file: linesFile(key) }, 'state file had unreadable lines; carrying on without them');
       }
       return values;
