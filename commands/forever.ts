@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { Hub } from '../lib/hub.js';
 import type { Config } from '../lib/config/schema.js';
-import type { Logger } from '../lib/logger.js';
+import { isPrettyLog, type Logger } from '../lib/logger.js';
 import { gitSha, packageVersion } from '../lib/version.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput } from '../outputs/http/routes.js';
@@ -95,7 +95,18 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     // Bind first: a port clash (HTTP001, exit 2) must cost no vendor call and no write, however
     // often a supervisor restarts us. The status model follows once the hub has built the bridges.
     await http?.start();
-    const hub = new Hub({ log, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
+    const hub = new Hub({
+      log,
+      // A person at a terminal sees each frame's newest glucose; machine logs carry none.
+      ...(isPrettyLog(config.log.format) ? { glucoseUnit: config.unit } : {}),
+      ...(http ? { observe: http.observe } : {}),
+      // The banner goes out once the bridges are built and before any runs: logged after start()
+      // resolved, it raced the back-fill frame, whose lines could come first.
+      onBuilt: (bridges) => {
+        http?.build(bridges);
+        announce(config, log, http?.url());
+      },
+    });
     try {
       await hub.start(config);
     } catch (err) {
@@ -103,9 +114,9 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       await http?.stop();
       throw err;
     }
-    // Signal handlers before the line that says we run: a SIGTERM right after it must drain, not kill.
+    // No signal is handled between the banner (onBuilt, synchronous with the launch) and here, so a
+    // SIGTERM right after the line that says we run still drains, not kills.
     const stopped = runUntilStopped(hub, http, log);
-    announce(config, log, http?.url());
     process.exitCode = await stopped;
     lock.release();
   },

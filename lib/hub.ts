@@ -35,6 +35,8 @@ export interface HubDeps {
   provideOutputs?: (bridge: BridgeConfig) => Output[];
   /** Successful frames at debug level: inside Nightscout a line per poll is noise in the site's log. */
   quietSuccess?: boolean;
+  /** A person reads the log (a terminal): frame lines show the newest glucose in this unit. */
+  glucoseUnit?: 'mgdl' | 'mmol';
 }
 
 /** What a built bridge is, for the status model and metrics. */
@@ -111,7 +113,8 @@ export class Hub {
 
   /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
   #notifier(log: Logger): (event: BridgeEvent) => void {
-    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false });
+    const unit = this.#deps.glucoseUnit;
+    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, ...(unit ? { glucose: { unit, now: this.#now } } : {}) });
     const observe = this.#deps.observe;
     return (event) => {
       toLog(event);

@@ -55,8 +55,25 @@ export function serializeError(err: unknown): Record<string, unknown> {
   return out;
 }
 
+/** Whether the log is for a person (pretty) rather than a machine (JSON lines). */
+export function isPrettyLog(format: LoggerOptions['format'], isTTY: boolean | undefined = process.stderr.isTTY): boolean {
+  return format === 'pretty' || (format === 'auto' && isTTY === true);
+}
+
+/**
+ * Fields a pretty line leaves out: the bridge leads the message instead, and a frame's counts are
+ * already in its words. JSON lines keep them all.
+ */
+const PRETTY_HIDDEN = 'pid,hostname,bridge,source,loop,outcome,fetched,stored,duplicates';
+
+/** `[alice] entries: 1 new …`: which bridge a line is about, where the fields no longer say it. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const msg = typeof log[messageKey] === 'string' ? log[messageKey] : '';
+  return typeof log.bridge === 'string' ? `[${log.bridge}] ${msg}` : msg;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty = options.format === 'pretty' || (options.format === 'auto' && (options.isTTY ?? process.stderr.isTTY));
+  const pretty = isPrettyLog(options.format, options.isTTY ?? process.stderr.isTTY);
   const pinoOptions = {
     level: options.level,
     base: undefined,
@@ -67,7 +84,11 @@ export function createLogger(options: LoggerOptions): Logger {
     // Loaded only for terminals; `sync` so the last lines before exit are never lost.
     const require = createRequire(import.meta.url);
     const prettyFactory = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
-    return pino(pinoOptions, prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+    // One line per event (a frame's used to take eight), errors included; times in the local zone.
+    return pino(
+      pinoOptions,
+      prettyFactory({ destination: 2, sync: true, colorize: true, singleLine: true, errorLikeObjectKeys: [], ignore: PRETTY_HIDDEN, messageFormat: prettyMessage, translateTime: 'SYS:HH:MM:ss' }),
+    );
   }
   return pino(pinoOptions, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }
