@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localClock } from '../../lib/glucose-text.js';
+import { localClock, localDateTime } from '../../lib/glucose-text.js';
 import { runCli, tempDir } from './cli.js';
 import { ptyRuns } from './pty.js';
 
@@ -33,6 +33,47 @@ describe('forever on a terminal', () => {
     await run.until((s) => s.includes('entries:'));
     expect(run.screen()).toMatch(/entries: 288 new, 0 already stored · \d+\.\d mmol\/L \S · \d\d:\d\d, /);
     await run.interrupt();
+  });
+});
+
+describe('capture on a terminal', () => {
+  it('draws the readings over the 70–180 band above the table, with local times', async () => {
+    const run = inPty(['capture'], { cwd: tempDir(), env: { TZ: 'America/New_York', LANG: 'en_US.UTF-8' } });
+    expect(await run.exit, run.screen()).toBe(0);
+    const screen = run.screen();
+    const chartAt = screen.search(/^\s+180 ┼─/m);
+    expect(chartAt, screen).toBeGreaterThan(0);
+    expect(screen).toMatch(/^\s+70 ┼─/m);
+    expect(screen).toMatch(/[╭╮╰╯]/);
+    expect(screen).toContain('band 70–180 mg/dL');
+    expect(chartAt).toBeLessThan(screen.indexOf('newest 12 entries'));
+    expect(screen).toContain('(times in America/New_York)');
+    // The newest row is the local time of a reading from the last few minutes.
+    const rows = [...screen.matchAll(/^ {2}(\d{4}-\d\d-\d\d \d\d:\d\d) +\d+ mg\/dL/gm)].map((m) => m[1]);
+    const recent = Array.from({ length: 7 }, (_, k) => localDateTime(Date.now() - k * 60_000, 'America/New_York'));
+    expect(recent).toContain(rows.at(-1));
+  });
+
+  it('shows both units where asked, in the chart and the table', async () => {
+    const run = inPty(['capture', '--units', 'both'], { cwd: tempDir() });
+    expect(await run.exit, run.screen()).toBe(0);
+    expect(run.screen()).toMatch(/^\s+180 \(10\.0\) ┼─/m);
+    expect(run.screen()).toMatch(/^ {2}\S+ \S+ +\d+ mg\/dL \(\d+\.\d mmol\/L\)/m);
+  });
+
+  it('draws no chart into a pipe unless --chart asks, and leaves --json as it was', async () => {
+    const cwd = tempDir();
+    const piped = await runCli(['capture'], { cwd });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain('newest 12 entries');
+    expect(piped.stdout).not.toMatch(/[┤┼]/);
+    const asked = await runCli(['capture', '--chart', '--units', 'mmol'], { cwd });
+    expect(asked.stdout).toMatch(/^\s+10\.0 ┼─/m);
+    expect(asked.stdout).not.toContain('\u001b[');
+    const json = inPty(['capture', '--json'], { cwd });
+    expect(await json.exit).toBe(0);
+    expect(json.screen()).not.toMatch(/[┤┼]/);
+    expect(() => JSON.parse(json.screen().slice(json.screen().indexOf('['))) as unknown).not.toThrow();
   });
 });
 
