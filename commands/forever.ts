@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { Hub } from '../lib/hub.js';
 import type { Config } from '../lib/config/schema.js';
 import { isPrettyLog, type Logger } from '../lib/logger.js';
+import { stderrStatusLine } from '../lib/terminal-status.js';
 import { gitSha, packageVersion } from '../lib/version.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput } from '../outputs/http/routes.js';
@@ -97,8 +98,8 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     await http?.start();
     const hub = new Hub({
       log,
-      // A person at a terminal sees each frame's newest glucose; machine logs carry none.
-      ...(isPrettyLog(config.log.format) ? { glucoseUnit: config.unit } : {}),
+      // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
+      ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
       ...(http ? { observe: http.observe } : {}),
       // The banner goes out once the bridges are built and before any runs: logged after start()
       // resolved, it raced the back-fill frame, whose lines could come first.

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { GlucoHubError } from './errors.js';
+import { stderrStatusLine } from './terminal-status.js';
 
 export type { Logger } from 'pino';
 
@@ -83,12 +84,12 @@ export function createLogger(options: LoggerOptions): Logger {
   if (pretty && !options.destination) {
     // Loaded only for terminals; `sync` so the last lines before exit are never lost.
     const require = createRequire(import.meta.url);
-    const prettyFactory = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+    const { prettyFactory } = require('pino-pretty') as { prettyFactory: (o: Record<string, unknown>) => (line: string) => string };
     // One line per event (a frame's used to take eight), errors included; times in the local zone.
-    return pino(
-      pinoOptions,
-      prettyFactory({ destination: 2, sync: true, colorize: true, singleLine: true, errorLikeObjectKeys: [], ignore: PRETTY_HIDDEN, messageFormat: prettyMessage, translateTime: 'SYS:HH:MM:ss' }),
-    );
+    const format = prettyFactory({ colorize: true, singleLine: true, errorLikeObjectKeys: [], ignore: PRETTY_HIDDEN, messageFormat: prettyMessage, translateTime: 'SYS:HH:MM:ss' });
+    // Formatted here and written at once (never lost before exit), above a back-fill's progress line.
+    const status = stderrStatusLine();
+    return pino(pinoOptions, { write: (line: string) => status.log(format(line)) });
   }
   return pino(pinoOptions, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }

@@ -5,15 +5,24 @@ import { BIN, cleanEnv, ROOT } from './cli.js';
 
 const PTY_RUN = join(ROOT, 'test', 'e2e', 'pty-run.py');
 
-/** Colours and cursor moves out, `\r\n` to `\n`: the text a person reads. */
+/**
+ * The text a person reads: colours and cursor moves out, and of a line rewritten in place (`\r`)
+ * only what was written last.
+ */
 export function plain(screen: string): string {
   // eslint-disable-next-line no-control-regex
-  return screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+  const text = screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+  return text
+    .split('\n')
+    .map((line) => line.slice(line.lastIndexOf('\r') + 1))
+    .join('\n');
 }
 
 export interface PtyRun {
   /** Everything the terminal showed so far, as plain text. */
   screen: () => string;
+  /** The same with every control sequence, as the terminal received it. */
+  raw: () => string;
   until: (pred: (screen: string) => boolean, timeoutMs?: number) => Promise<void>;
   /** Sends SIGINT (Ctrl-C) and resolves with the exit code. */
   interrupt: () => Promise<number | null>;
@@ -45,6 +54,7 @@ export function ptyRuns(): (args: string[], opts: { cwd: string; env?: Record<st
     const screen = (): string => plain(raw);
     return {
       screen,
+      raw: () => raw,
       exit,
       until: (pred, timeoutMs = 20_000) =>
         new Promise((resolve, reject) => {

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { localClock, localDateTime } from '../../lib/glucose-text.js';
 import { runCli, tempDir } from './cli.js';
 import { ptyRuns } from './pty.js';
+import { fakeSites } from '../fakes/nightscout-sites.js';
 
 const inPty = ptyRuns();
+const site = fakeSites();
+const UPLOADER = { roles: { uploader: ['api:*:create', 'api:*:update', 'api:*:read'] }, subjects: { 'gluco-hub': ['uploader'] } };
 
 /** Lines of a pretty log start with the local time; anything else is a continuation of the one before. */
 const LOG_LINE = /^\[\d\d:\d\d:\d\d\] /;
@@ -36,14 +39,35 @@ describe('forever on a terminal', () => {
   });
 });
 
+describe('a back-fill on a terminal', () => {
+  it('shows its progress on one rewritten status line, with log lines above it', async () => {
+    // API v3 takes one document a request: a day of 1-minute readings at 15 ms a request takes seconds,
+    // in slices of about two seconds, each reported.
+    const ns = await site({ ...UPLOADER, latencyMs: 15 });
+    const env = { CONNECT_SIMULATOR_INTERVAL: '60', CONNECT_NIGHTSCOUT_ENDPOINT: ns.url, CONNECT_NIGHTSCOUT_TOKEN: ns.token('gluco-hub') };
+    const run = inPty(['forever'], { cwd: tempDir(), env });
+    await run.until(() => /nightscout: back-filling \[█*░*\] [\d,]+ of [\d,]+ · /.test(run.raw()), 30_000);
+    await run.until(() => ns.docs('entries').length >= 1440, 60_000);
+    await run.until((s) => s.includes('entries: '), 10_000);
+    const raw = run.raw();
+    // Each redraw starts by clearing the line it replaces.
+    expect(raw).toContain('\r\u001b[Knightscout: back-filling ');
+    // A log line written meanwhile starts on a cleared line, never after the bar.
+    expect(raw).not.toMatch(/left\[\d\d:\d\d:\d\d\]/);
+    // Once all is delivered the status line is cleared: the last thing on screen is a log line.
+    await run.until((s) => !(s.trimEnd().split('\n').at(-1) ?? '').includes('back-filling'), 30_000);
+    expect(await run.interrupt()).toBe(0);
+  }, 90_000);
+});
+
 describe('capture on a terminal', () => {
   it('draws the readings over the 70–180 band above the table, with local times', async () => {
     const run = inPty(['capture'], { cwd: tempDir(), env: { TZ: 'America/New_York', LANG: 'en_US.UTF-8' } });
     expect(await run.exit, run.screen()).toBe(0);
     const screen = run.screen();
-    const chartAt = screen.search(/^\s+180 ┼─/m);
+    const chartAt = screen.search(/^\s+180 ┼/m);
     expect(chartAt, screen).toBeGreaterThan(0);
-    expect(screen).toMatch(/^\s+70 ┼─/m);
+    expect(screen).toMatch(/^\s+70 ┼/m);
     expect(screen).toMatch(/[╭╮╰╯]/);
     expect(screen).toContain('band 70–180 mg/dL');
     expect(chartAt).toBeLessThan(screen.indexOf('newest 12 entries'));
@@ -57,7 +81,7 @@ describe('capture on a terminal', () => {
   it('shows both units where asked, in the chart and the table', async () => {
     const run = inPty(['capture', '--units', 'both'], { cwd: tempDir() });
     expect(await run.exit, run.screen()).toBe(0);
-    expect(run.screen()).toMatch(/^\s+180 \(10\.0\) ┼─/m);
+    expect(run.screen()).toMatch(/^\s+180 \(10\.0\) ┼/m);
     expect(run.screen()).toMatch(/^ {2}\S+ \S+ +\d+ mg\/dL \(\d+\.\d mmol\/L\)/m);
   });
 
@@ -68,7 +92,7 @@ describe('capture on a terminal', () => {
     expect(piped.stdout).toContain('newest 12 entries');
     expect(piped.stdout).not.toMatch(/[┤┼]/);
     const asked = await runCli(['capture', '--chart', '--units', 'mmol'], { cwd });
-    expect(asked.stdout).toMatch(/^\s+10\.0 ┼─/m);
+    expect(asked.stdout).toMatch(/^\s+10\.0 ┼/m);
     expect(asked.stdout).not.toContain('\u001b[');
     const json = inPty(['capture', '--json'], { cwd });
     expect(await json.exit).toBe(0);

@@ -76,7 +76,7 @@ describe('the frame line for a person at a terminal', () => {
     try {
       const { lines, log } = capture();
       let now = t0 + 8 * 60_000;
-      const toLog = bridgeLogger(log, { glucose: { unit: 'mgdl', now: () => now } });
+      const toLog = bridgeLogger(log, { terminal: { unit: 'mgdl', now: () => now, progress: () => undefined } });
       toLog({ type: 'frame.transformed', bridgeId: 'b', loop: 'entries', batch: batch([entry(5, 162, 'Flat'), entry(0, 150, 'SingleUp')]) });
       toLog({ type: 'frame.stored', bridgeId: 'b', loop: 'entries', output: 'fs', result: { stored: 2, duplicates: 0 } });
       toLog({ type: 'frame.done', bridgeId: 'b', loop: 'entries', result: { outcome: 'success', fetched: 2 }, nextInMs: 60_000 });
@@ -93,11 +93,11 @@ describe('the frame line for a person at a terminal', () => {
 
   it('is in mmol/L when that is the unit, and absent from machine logs', () => {
     for (const [glucose, expected] of [
-      [{ unit: 'mmol' as const, now: () => t0 }, /^entries: 1 new, 0 already stored · 9\.0 mmol\/L → · \d\d:\d\d, just now$/],
+      [{ unit: 'mmol' as const, now: () => t0, progress: () => undefined }, /^entries: 1 new, 0 already stored · 9\.0 mmol\/L → · \d\d:\d\d, just now$/],
       [undefined, /^entries: 1 new, 0 already stored$/],
     ] as const) {
       const { lines, log } = capture();
-      const toLog = bridgeLogger(log, glucose ? { glucose } : {});
+      const toLog = bridgeLogger(log, glucose ? { terminal: glucose } : {});
       toLog({ type: 'frame.transformed', bridgeId: 'b', loop: 'entries', batch: batch([entry(0, 162, 'Flat')]) });
       toLog({ type: 'frame.stored', bridgeId: 'b', loop: 'entries', output: 'fs', result: { stored: 1, duplicates: 0 } });
       toLog({ type: 'frame.done', bridgeId: 'b', loop: 'entries', result: { outcome: 'success', fetched: 1 } });
