@@ -62,14 +62,15 @@ export function isPrettyLog(format: LoggerOptions['format'], isTTY: boolean | un
 }
 
 /**
- * Fields a pretty line leaves out: the bridge leads the message instead, and a frame's counts are
+ * Fields a pretty line leaves out: the bridge and loop lead the message instead, and a frame's counts are
  * already in its words. JSON lines keep them all.
  */
 const PRETTY_HIDDEN = 'pid,hostname,bridge,source,loop,outcome,fetched,stored,duplicates';
 
-/** `[alice] entries: 1 new …`: which bridge a line is about, where the fields no longer say it. */
-function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
-  const msg = typeof log[messageKey] === 'string' ? log[messageKey] : '';
+/** `[alice] entries: 1 new …`: which bridge and loop a line is about, where the hidden fields no longer say it. */
+export function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  let msg = typeof log[messageKey] === 'string' ? log[messageKey] : '';
+  if (typeof log.loop === 'string' && !msg.startsWith(`${log.loop}:`)) msg = `${log.loop}: ${msg}`;
   return typeof log.bridge === 'string' ? `[${log.bridge}] ${msg}` : msg;
 }
 

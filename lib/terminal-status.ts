@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import pino from 'pino';
 
 const CLEAR_LINE = '\r\u001b[K';
 
@@ -41,8 +41,14 @@ export class TerminalStatus {
 
 let stderrStatus: TerminalStatus | undefined;
 
-/** The status line of this process's stderr (synchronous writes, so the last line before exit is never lost). */
+/**
+ * The status line of this process's stderr. Written synchronously (the last line before exit is
+ * never lost) through pino's own writer, which waits out a full pipe (EAGAIN) instead of throwing.
+ */
 export function stderrStatusLine(): TerminalStatus {
-  stderrStatus ??= new TerminalStatus((text) => writeSync(2, text), () => process.stderr.columns || 80);
+  if (stderrStatus === undefined) {
+    const stderr = pino.destination({ dest: 2, sync: true });
+    stderrStatus = new TerminalStatus((text) => void stderr.write(text), () => process.stderr.columns || 80);
+  }
   return stderrStatus;
 }
