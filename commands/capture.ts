@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { captureOnce, type Capture } from '../lib/capture.js';
 import { StorageError } from '../lib/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/file-mode.js';
+import type { ShownUnit } from '../lib/glucose-text.js';
 import { formatCapture } from './capture-print.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 
@@ -12,6 +13,8 @@ interface CaptureArgs extends GlobalArgs {
   out?: string | undefined;
   persist?: boolean | undefined;
   bridge?: string | undefined;
+  units?: ShownUnit | undefined;
+  chart?: boolean | undefined;
 }
 
 /** `<dir>/<bridge>/<loop>.raw.json` (the vendor's answer) and `<loop>.documents.json` (what it became). */
@@ -46,10 +49,13 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('out', { type: 'string', describe: 'Also save the capture under this directory' })
       .option('persist', { type: 'boolean', default: false, describe: 'Write the documents to the configured outputs' })
       .option('bridge', { type: 'string', describe: 'With a multi-bridge config file: the bridge to capture (default: all)' })
+      .option('units', { type: 'string', choices: ['mgdl', 'mmol', 'both'] as const, describe: 'Glucose in mg/dL, mmol/L or both (default: GLUCO_HUB__UNIT)' })
+      .option('chart', { type: 'boolean', describe: 'Draw the readings above the table (default: on a terminal; --no-chart to leave it out)' })
       .example('$0 capture', 'One fetch from the configured source, shown on the terminal')
       .example('$0 capture --json > capture.json', 'Everything as JSON')
       .example('$0 capture --out ./captures', 'Save the vendor answer and the documents for a bug report')
-      .example('$0 capture --persist', 'Also write to the configured outputs'),
+      .example('$0 capture --persist', 'Also write to the configured outputs')
+      .example('$0 capture --units both --chart > day.txt', 'mg/dL and mmol/L, with the chart, into a file'),
   handler: async (args) => {
     const config = load(cliSettings(args));
     const log = loggerFor(config);
@@ -60,7 +66,9 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       const where = await saveCapture(args.out, captures);
       log.info(`capture saved under ${where}`);
     }
-    say(args.json ? JSON.stringify(captures, null, 2) : captures.map(formatCapture).join('\n\n'));
+    const tty = process.stdout.isTTY === true;
+    const print = { unit: args.units ?? config.unit, chart: (args.chart ?? tty) ? { width: process.stdout.columns || 80, color: tty } : undefined };
+    say(args.json ? JSON.stringify(captures, null, 2) : captures.map((c) => formatCapture(c, print)).join('\n\n'));
     const failed = captures.some((c) => c.loops.some((l) => l.result?.outcome === 'failed'));
     process.exitCode = failed ? EXIT.failure : EXIT.ok;
   },

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { Hub } from '../lib/hub.js';
 import type { Config } from '../lib/config/schema.js';
-import type { Logger } from '../lib/logger.js';
+import { isPrettyLog, type Logger } from '../lib/logger.js';
+import { stderrStatusLine } from '../lib/terminal-status.js';
 import { gitSha, packageVersion } from '../lib/version.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput } from '../outputs/http/routes.js';
@@ -95,7 +96,19 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     // Bind first: a port clash (HTTP001, exit 2) must cost no vendor call and no write, however
     // often a supervisor restarts us. The status model follows once the hub has built the bridges.
     await http?.start();
-    const hub = new Hub({ log, keepRecent: true, ...(http ? { observe: http.observe, onBuilt: http.build } : {}) });
+    const hub = new Hub({
+      log,
+      keepRecent: true,
+      // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
+      ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
+      ...(http ? { observe: http.observe } : {}),
+      // The banner goes out once the bridges are built and before any runs: logged after start()
+      // resolved, it raced the back-fill frame, whose lines could come first.
+      onBuilt: (bridges, restored) => {
+        http?.build(bridges, restored);
+        announce(config, log, http?.url());
+      },
+    });
     try {
       await hub.start(config);
     } catch (err) {
@@ -103,9 +116,9 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       await http?.stop();
       throw err;
     }
-    // Signal handlers before the line that says we run: a SIGTERM right after it must drain, not kill.
+    // No signal is handled between the banner (onBuilt, synchronous with the launch) and here, so a
+    // SIGTERM right after the line that says we run still drains, not kills.
     const stopped = runUntilStopped(hub, http, log);
-    announce(config, log, http?.url());
     process.exitCode = await stopped;
     lock.release();
   },

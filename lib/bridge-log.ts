@@ -1,6 +1,9 @@
 import type { BridgeEvent } from '../machines/contract.js';
 import { describeAhead } from './future.js';
 import { impossibleWarning } from './glucose-range.js';
+import { describeNewest, type ShownUnit } from './glucose-text.js';
+import { backlogStatus } from './backlog-progress.js';
+import type { Entry } from './domain.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -36,12 +39,29 @@ interface Counts {
 
 const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0, queued: 0 });
 
+export interface BridgeLogOptions {
+  quietSuccess?: boolean;
+  /**
+   * For a person at a terminal: each frame's line ends with the newest glucose, its arrow, local
+   * time and age in `unit` (machine logs carry no glucose above debug), and a back-fill shows its
+   * progress on a status line (`progress(key, text)`, undefined when done).
+   */
+  terminal?: { unit: ShownUnit; now: () => number; progress: (key: string, text: string | undefined) => void };
+}
+
+/** The newest sensor reading of `entries`, or `previous` when it is newer (a frame of duplicates). */
+function newestReading(entries: readonly Entry[], previous: Entry | undefined): Entry | undefined {
+  return entries.reduce<Entry | undefined>((best, e) => (e.sgv !== undefined && (best === undefined || e.date > best.date) ? e : best), previous);
+}
+
 /**
  * Turns machine events into log lines: one line per frame and per state change worth knowing,
  * never glucose documents above debug level.
  */
-export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = {}): (event: BridgeEvent) => void {
+export function bridgeLogger(log: Logger, options: BridgeLogOptions = {}): (event: BridgeEvent) => void {
   const stored = new Map<string, Counts>();
+  const newest = new Map<string, Entry>();
+  const backlog = backlogStatus();
   const futureSeen = new Set<string>();
   const impossibleSeen = new Set<string>();
   return (event) => {
@@ -69,7 +89,11 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
         return;
       }
       case 'output.delivery':
-        // The dead-letter queue logs its own progress; this event is for metrics and the status page.
+        // The dead-letter queue logs its own progress lines and summary; a terminal also gets a live one.
+        if (options.terminal) {
+          const key = `${event.bridgeId}/${event.report.output}`;
+          options.terminal.progress(key, backlog(key, event.report, options.terminal.now()));
+        }
         return;
       case 'session.established':
         log.debug('session established');
@@ -83,9 +107,12 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
       case 'frame.fetched':
         log.debug({ loop: event.loop, window: event.window }, 'fetched');
         return;
-      case 'frame.transformed':
+      case 'frame.transformed': {
+        const reading = options.terminal && newestReading(event.batch.entries, newest.get(event.loop));
+        if (reading) newest.set(event.loop, reading);
         log.debug({ loop: event.loop, entries: event.batch.entries.length, treatments: event.batch.treatments.length }, 'transformed');
         return;
+      }
       case 'frame.stored': {
         const acc = stored.get(event.loop) ?? noCounts();
         acc.stored += event.result.stored;
@@ -119,7 +146,9 @@ export function bridgeLogger(log: Logger, options: { quietSuccess?: boolean } = 
       case 'frame.done': {
         const { rejected, queued, ...acc } = stored.get(event.loop) ?? noCounts();
         stored.delete(event.loop);
-        const next = event.nextInMs === undefined ? '' : `; next in ${formatDelay(event.nextInMs)}`;
+        const reading = newest.get(event.loop);
+        const glucose = reading?.sgv !== undefined && options.terminal ? ` · ${describeNewest({ mgdl: reading.sgv, direction: reading.direction, date: reading.date }, options.terminal.unit, options.terminal.now())}` : '';
+        const next = `${glucose}${event.nextInMs === undefined ? '' : `; next in ${formatDelay(event.nextInMs)}`}`;
         // Refused documents are rare and need a person's eye: shown only when there are some.
         const refused = (rejected > 0 ? `, ${rejected} rejected` : '') + (queued > 0 ? `, ${queued} queued for an output that is down` : '');
         const fields = { loop: event.loop, outcome: event.result.outcome, fetched: event.result.fetched, ...acc, ...(rejected > 0 ? { rejected } : {}), ...(queued > 0 ? { queued } : {}) };

@@ -41,6 +41,11 @@ export interface HubDeps {
   provideOutputs?: (bridge: BridgeConfig) => Output[];
   /** Successful frames at debug level: inside Nightscout a line per poll is noise in the site's log. */
   quietSuccess?: boolean;
+  /**
+   * A person reads the log (a terminal): frame lines show the newest glucose in `unit`, and a
+   * back-fill's progress goes to `progress` (a status line).
+   */
+  terminal?: { unit: 'mgdl' | 'mmol'; progress: (key: string, text: string | undefined) => void };
 }
 
 /** What a built bridge is, for the status model and metrics. */
@@ -124,7 +129,8 @@ export class Hub {
 
   /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
   #notifier(log: Logger): (event: BridgeEvent) => void {
-    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false });
+    const terminal = this.#deps.terminal;
+    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, ...(terminal ? { terminal: { ...terminal, now: this.#now } } : {}) });
     const observe = this.#deps.observe;
     return (event) => {
       toLog(event);

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { GlucoHubError } from './errors.js';
+import { stderrStatusLine } from './terminal-status.js';
 
 export type { Logger } from 'pino';
 
@@ -55,8 +56,26 @@ export function serializeError(err: unknown): Record<string, unknown> {
   return out;
 }
 
+/** Whether the log is for a person (pretty) rather than a machine (JSON lines). */
+export function isPrettyLog(format: LoggerOptions['format'], isTTY: boolean | undefined = process.stderr.isTTY): boolean {
+  return format === 'pretty' || (format === 'auto' && isTTY === true);
+}
+
+/**
+ * Fields a pretty line leaves out: the bridge and loop lead the message instead, and a frame's counts are
+ * already in its words. JSON lines keep them all.
+ */
+const PRETTY_HIDDEN = 'pid,hostname,bridge,source,loop,outcome,fetched,stored,duplicates';
+
+/** `[alice] entries: 1 new …`: which bridge and loop a line is about, where the hidden fields no longer say it. */
+export function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  let msg = typeof log[messageKey] === 'string' ? log[messageKey] : '';
+  if (typeof log.loop === 'string' && !msg.startsWith(`${log.loop}:`)) msg = `${log.loop}: ${msg}`;
+  return typeof log.bridge === 'string' ? `[${log.bridge}] ${msg}` : msg;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
-  const pretty = options.format === 'pretty' || (options.format === 'auto' && (options.isTTY ?? process.stderr.isTTY));
+  const pretty = isPrettyLog(options.format, options.isTTY ?? process.stderr.isTTY);
   const pinoOptions = {
     level: options.level,
     base: undefined,
@@ -66,8 +85,12 @@ export function createLogger(options: LoggerOptions): Logger {
   if (pretty && !options.destination) {
     // Loaded only for terminals; `sync` so the last lines before exit are never lost.
     const require = createRequire(import.meta.url);
-    const prettyFactory = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
-    return pino(pinoOptions, prettyFactory({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss' }));
+    const { prettyFactory } = require('pino-pretty') as { prettyFactory: (o: Record<string, unknown>) => (line: string) => string };
+    // One line per event (a frame's used to take eight), errors included; times in the local zone.
+    const format = prettyFactory({ colorize: true, singleLine: true, errorLikeObjectKeys: [], ignore: PRETTY_HIDDEN, messageFormat: prettyMessage, translateTime: 'SYS:HH:MM:ss' });
+    // Formatted here and written at once (never lost before exit), above a back-fill's progress line.
+    const status = stderrStatusLine();
+    return pino(pinoOptions, { write: (line: string) => status.log(format(line)) });
   }
   return pino(pinoOptions, options.destination ?? pino.destination({ dest: 2, sync: true }));
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { canonicalKind, readEnv, type Env, type RawObject } from './env.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
+import { spreadGlobalUnit, unitForLocale } from './unit.js';
 import { configSchema, CREDENTIALS_IN_URL, sourceSchema, type Config } from './schema.js';
 
 /** Settings given as command-line flags; they win over everything else. */
@@ -94,7 +95,8 @@ export function loadConfig(options: LoadOptions): Config {
   }
 
   const fileGlobal = pick(file, (k) => !BRIDGE_SECTIONS.has(k) && k !== 'id' && k !== 'bridges');
-  const raw = deepMerge({ stateDir: defaultStateDir(env, cwd) }, fileGlobal, fromEnv.global, fromCli.global, { bridges });
+  const defaults = { stateDir: defaultStateDir(env, cwd), unit: unitForLocale(env, Intl.DateTimeFormat().resolvedOptions().locale) };
+  const raw = spreadGlobalUnit(deepMerge(defaults, fileGlobal, fromEnv.global, fromCli.global, { bridges }));
   if (typeof raw.stateDir === 'string') raw.stateDir = resolve(cwd, raw.stateDir);
   checkSourceKinds(raw.bridges);
   const parsed = configSchema.safeParse(raw);

@@ -292,7 +292,7 @@ export const mqttOutputSchema = z.preprocess(staleAfterAlias, z.object({
   /** Publish Home Assistant discovery configs. */
   discovery: flag.default(false),
   discoveryPrefix: text.default('homeassistant'),
-  /** The display unit offered to consumers; mg/dL and mmol/L are both in every reading. */
+  /** The display unit offered to consumers (default the global `unit`); mg/dL and mmol/L are both in every reading. */
   unit: glucoseUnit,
   /** A reading older than this marks the data stale on `<prefix>/status` (900 s = Nightscout's warning). */
   staleAfterSeconds: z.coerce.number().int().min(60).max(86_400).default(900),
@@ -339,7 +339,7 @@ export const httpSchema = z.object({
   bearerToken: secret.optional(),
   /** `/metrics` requires the bearer token too; off by default, since Prometheus scrapes without one unless told. */
   metricsAuth: flag.default(false),
-  /** The status page's unit: `mgdl` or `mmol` (the JSON endpoints always carry both). */
+  /** The status page's unit: `mgdl` or `mmol` (the JSON endpoints always carry both); default the global `unit`. */
   unit: glucoseUnit,
 }).refine((http) => !http.metricsAuth || http.bearerToken !== undefined, {
   path: ['metricsAuth'],
@@ -366,6 +366,8 @@ export const configSchema = z
         format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .default({ level: 'info', format: 'auto' }),
+    /** How glucose is shown (terminal, status page, MQTT's `value`); `http.unit` and `mqtt.unit` override it per output. */
+    unit: glucoseUnit,
     http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080', metricsAuth: false, unit: 'mgdl' }),
     /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
     stateDir: text,

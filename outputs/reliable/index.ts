@@ -60,6 +60,8 @@ export const STOP_GRACE_MS = 1_000;
 export const SAVE_EVERY_MS = 2_000;
 /** Backlog progress is logged at most this often. */
 export const PROGRESS_LOG_MS = 10_000;
+/** A backlog that took this long gets its "backlog delivered" line at info, even without a progress line. */
+export const SUMMARY_AFTER_MS = 2_000;
 
 interface Down {
   error: unknown;
@@ -508,7 +510,8 @@ class ReliableOutput implements Output {
     if (backlog && due === 0) {
       const seconds = Math.round((now - backlog.startedMs) / 1000);
       const said = this.#progressLoggedMs > backlog.startedMs;
-      if (said) this.#o.log.info({ output: this.name, delivered: backlog.delivered, seconds }, `${this.name}: backlog delivered: ${count(backlog.delivered)} documents in ${seconds} s`);
+      // One summary line for a back-fill anyone waited for (a terminal showed its progress from 2 s).
+      if (said || now - backlog.startedMs >= SUMMARY_AFTER_MS) this.#o.log.info({ output: this.name, delivered: backlog.delivered, seconds }, `${this.name}: backlog delivered: ${count(backlog.delivered)} documents in ${seconds} s`);
       else this.#o.log.debug({ output: this.name, delivered: backlog.delivered, seconds }, `${this.name}: backlog delivered: ${backlog.delivered} documents in ${seconds} s`);
       this.#backlog = undefined;
     } else if (backlog && now - this.#progressLoggedMs >= PROGRESS_LOG_MS) {

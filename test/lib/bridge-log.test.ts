@@ -56,3 +56,52 @@ describe('documents from the future', () => {
     expect(warned[0]!.level).toBe(40);
   });
 });
+
+describe('the frame line for a person at a terminal', () => {
+  const t0 = Date.UTC(2024, 4, 1, 12, 5);
+  const entry = (minutes: number, sgv: number, direction: 'Flat' | 'SingleUp') => ({
+    date: t0 + minutes * 60_000,
+    dateString: new Date(t0 + minutes * 60_000).toISOString(),
+    device: 'sim',
+    identifier: `id-${minutes}`,
+    type: 'sgv' as const,
+    sgv,
+    direction,
+  });
+  const batch = (entries: ReturnType<typeof entry>[]) => ({ entries, treatments: [], devicestatus: [] });
+
+  it('ends with the newest glucose, arrow, local time and age, and keeps it through a frame of duplicates', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      const { lines, log } = capture();
+      let now = t0 + 8 * 60_000;
+      const toLog = bridgeLogger(log, { terminal: { unit: 'mgdl', now: () => now, progress: () => undefined } });
+      toLog({ type: 'frame.transformed', bridgeId: 'b', loop: 'entries', batch: batch([entry(5, 162, 'Flat'), entry(0, 150, 'SingleUp')]) });
+      toLog({ type: 'frame.stored', bridgeId: 'b', loop: 'entries', output: 'fs', result: { stored: 2, duplicates: 0 } });
+      toLog({ type: 'frame.done', bridgeId: 'b', loop: 'entries', result: { outcome: 'success', fetched: 2 }, nextInMs: 60_000 });
+      expect(lines.at(-1)!.msg).toBe('entries: 2 new, 0 already stored · 162 mg/dL → · 17:40, 3 min ago; next in 1m');
+      now += 5 * 60_000;
+      toLog({ type: 'frame.transformed', bridgeId: 'b', loop: 'entries', batch: batch([]) });
+      toLog({ type: 'frame.done', bridgeId: 'b', loop: 'entries', result: { outcome: 'success', fetched: 0 } });
+      expect(lines.at(-1)!.msg).toBe('entries: 0 new, 0 already stored · 162 mg/dL → · 17:40, 8 min ago');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
+  it('is in mmol/L when that is the unit, and absent from machine logs', () => {
+    for (const [glucose, expected] of [
+      [{ unit: 'mmol' as const, now: () => t0, progress: () => undefined }, /^entries: 1 new, 0 already stored · 9\.0 mmol\/L → · \d\d:\d\d, just now$/],
+      [undefined, /^entries: 1 new, 0 already stored$/],
+    ] as const) {
+      const { lines, log } = capture();
+      const toLog = bridgeLogger(log, glucose ? { terminal: glucose } : {});
+      toLog({ type: 'frame.transformed', bridgeId: 'b', loop: 'entries', batch: batch([entry(0, 162, 'Flat')]) });
+      toLog({ type: 'frame.stored', bridgeId: 'b', loop: 'entries', output: 'fs', result: { stored: 1, duplicates: 0 } });
+      toLog({ type: 'frame.done', bridgeId: 'b', loop: 'entries', result: { outcome: 'success', fetched: 1 } });
+      expect(lines.at(-1)!.msg).toMatch(expected);
+    }
+  });
+});

@@ -8,8 +8,8 @@ const { cwd, load } = configLoader('gh-config-http-');
 
 
 describe('HTTP API settings', () => {
-  it('are on, on 127.0.0.1:8080, without a token, in mg/dL, when nothing is set', () => {
-    expect(load({}).http).toEqual({ enabled: true, bind: '127.0.0.1:8080', metricsAuth: false, unit: 'mgdl' });
+  it('are on, on 127.0.0.1:8080, without a token, in mg/dL, when nothing is set (in a mg/dL locale)', () => {
+    expect(load({ LANG: 'en_US.UTF-8' }).http).toEqual({ enabled: true, bind: '127.0.0.1:8080', metricsAuth: false, unit: 'mgdl' });
   });
 
   it('take the status page unit as users write it', () => {

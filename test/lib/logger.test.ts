@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, GlucoHubError } from '../../lib/errors.js';
-import { serializeError } from '../../lib/logger.js';
+import { prettyMessage, serializeError } from '../../lib/logger.js';
 
 describe('serializeError', () => {
   it('logs the fix with the code, also through a wrapping error, and no stack for a coded error', () => {
@@ -14,5 +14,13 @@ describe('serializeError', () => {
     const out = serializeError(new TypeError('x is undefined'));
     expect(out.stack).toContain('TypeError');
     expect(out).not.toHaveProperty('hint');
+  });
+});
+
+describe('a pretty line', () => {
+  it('names the bridge and the loop it is about once, since their fields are hidden', () => {
+    expect(prettyMessage({ bridge: 'alice', loop: 'entries', msg: 'entries: 1 new' }, 'msg')).toBe('[alice] entries: 1 new');
+    expect(prettyMessage({ bridge: 'alice', loop: 'entries', msg: 'fetched' }, 'msg')).toBe('[alice] entries: fetched');
+    expect(prettyMessage({ msg: 'HTTP API on http://127.0.0.1:8080' }, 'msg')).toBe('HTTP API on http://127.0.0.1:8080');
   });
 });

@@ -128,6 +128,20 @@ describe('a backlog drains at the destination pace', () => {
     expect(reports.at(-1)).toMatchObject({ state: 'current', waiting: 0 });
   });
 
+  it('a back-fill of a few seconds ends with one summary line at info, without progress lines', async () => {
+    const site = fakeSite({ perDocMs: 20, newestFirst: ['entries', 'treatments'] });
+    const { output, captured } = setup(site);
+    await output.start();
+    // About 4 s at 20 ms a document: no progress line (every 10 s), but a summary.
+    void output.store(batchOf(readings(200, NOW, 15_000)), signal());
+    await vi.advanceTimersByTimeAsync(200 * 20 + 5_000);
+    expect(site.stored.size).toBe(200);
+    const summaries = captured.lines().filter((l) => String(l.msg).includes('backlog delivered'));
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ level: 30, delivered: 200 });
+    expect(captured.lines().some((l) => String(l.msg).includes('delivering a backlog'))).toBe(false);
+  });
+
   it('a crash during the first newest-first slice loses nothing: the rest of the backlog was on disk before anything went out of order', async () => {
     const site = fakeSite({ perDocMs: 20, newestFirst: ['entries', 'treatments'] });
     const { output, state } = setup(site);
