@@ -2,7 +2,7 @@ import { plot, green, type PlotConfig } from 'asciichart';
 import type { Entry } from '../lib/domain.js';
 import { localDateTime, type ShownUnit } from '../lib/glucose-text.js';
 import { MGDL_PER_MMOL, toMmol } from '../lib/units.js';
-import { DEFAULT_TARGET_HIGH, DEFAULT_TARGET_LOW } from '../outputs/http/page-format.js';
+import { DEFAULT_TARGET_HIGH, DEFAULT_TARGET_LOW } from '../lib/target-range.js';
 
 /** The band spans this many rows, so its edges (70 and 180) fall on rows of their own and are labelled exactly. */
 const BAND_ROWS = 5;

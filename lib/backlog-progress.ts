@@ -1,5 +1,5 @@
 import type { DeliveryReport } from '../outputs/types.js';
-import { describeEta } from '../outputs/reliable/pace.js';
+import { describeEta } from './time.js';
 
 const BAR_WIDTH = 20;
 

@@ -1,5 +1,5 @@
 import type { Direction } from './domain.js';
-import { ARROWS } from '../outputs/http/glucose.js';
+import { ARROWS } from './arrows.js';
 import { toMmol } from './units.js';
 
 /** What a person reads glucose in; `both` for `capture --units both`. */

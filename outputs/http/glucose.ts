@@ -1,22 +1,8 @@
 import type { Direction } from '../../lib/domain.js';
 import type { Reading } from '../../lib/status/types.js';
+import { ARROWS } from '../../lib/arrows.js';
 import { toMmol } from '../../lib/units.js';
 
-/** Nightscout's arrows for each direction (nightscout/cgm-remote-monitor lib/plugins/direction.js). */
-export const ARROWS: Record<Direction, string> = {
-  TripleUp: '⤊',
-  DoubleUp: '⇈',
-  SingleUp: '↑',
-  FortyFiveUp: '↗',
-  Flat: '→',
-  FortyFiveDown: '↘',
-  SingleDown: '↓',
-  DoubleDown: '⇊',
-  TripleDown: '⤋',
-  'NOT COMPUTABLE': '-',
-  'RATE OUT OF RANGE': '⇕',
-  NONE: '⇼',
-};
 
 /** One reading as `/glucose/latest` and `/glucose` show it. */
 export interface GlucoseJson {

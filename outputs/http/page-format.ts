@@ -1,14 +1,10 @@
 import type { Direction } from '../../lib/domain.js';
+import { URGENT_LOW } from '../../lib/target-range.js';
 import { MGDL_PER_MMOL, toMmol } from '../../lib/units.js';
 
 /** The units the status page shows glucose in; everything it is given is mg/dL. */
 export type PageUnits = 'mg/dL' | 'mmol/L';
 
-/** Default target range, mg/dL (the consensus 70–180, 3.9–10.0 mmol/L). */
-export const DEFAULT_TARGET_LOW = 70;
-export const DEFAULT_TARGET_HIGH = 180;
-/** Below this (mg/dL) a low is urgent (the consensus level-2 hypoglycaemia threshold). */
-export const URGENT_LOW = 54;
 /** A reading older than this is stale: shown struck through and greyed, never as current. */
 export const STALE_AFTER_MS = 15 * 60_000;
 

@@ -1,9 +1,8 @@
 import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
+import { DEFAULT_TARGET_HIGH, DEFAULT_TARGET_LOW } from '../../lib/target-range.js';
 import { byDate, chartStats, renderChart, type ChartInput } from './page-chart.js';
 import { AGE_SCRIPT, REFRESH_SECONDS } from './page-script.js';
 import {
-  DEFAULT_TARGET_HIGH,
-  DEFAULT_TARGET_LOW,
   RANGE_LABELS,
   STALE_AFTER_MS,
   escapeHtml,

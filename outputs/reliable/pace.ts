@@ -34,11 +34,3 @@ export function etaMs(backlog: Backlog, waiting: number, nowMs: number): number 
   return Math.round((waiting * elapsed) / backlog.delivered);
 }
 
-/** "~70 s left", "~12 min left". */
-export function describeEta(ms: number | undefined): string {
-  if (ms === undefined) return 'time left unknown yet';
-  const s = Math.max(1, Math.round(ms / 1000));
-  if (s < 120) return `~${s} s left`;
-  const m = Math.round(s / 60);
-  return m < 120 ? `~${m} min left` : `~${Math.round(m / 60)} h left`;
-}

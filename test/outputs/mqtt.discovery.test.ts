@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DIRECTIONS } from '../../lib/domain.js';
 import { MAX_TIMER_MS } from '../../lib/time.js';
-import { ARROWS } from '../../outputs/http/glucose.js';
+import { ARROWS } from '../../lib/arrows.js';
 import { birthDelayMs, birthTopic, isBirthMessage } from '../../outputs/mqtt/birth.js';
 import {
   binarySensorComponentSchema,
