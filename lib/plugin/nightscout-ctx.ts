@@ -10,6 +10,8 @@ export type ConnectSettings = Record<string, unknown>;
 
 export interface NightscoutEnv {
   extendedSettings?: Record<string, Record<string, unknown> | undefined>;
+  /** The site's own settings; `units` comes from `DISPLAY_UNITS` (`mg/dl` by default, or `mmol`). */
+  settings?: { units?: unknown };
   /** The plugins named in `ENABLE`. */
   enable?: readonly string[];
 }

@@ -35,7 +35,16 @@ export function pluginEnv(env: NightscoutEnv, processEnv: Env): Env {
       if (text !== undefined && (out[name] === undefined || out[name] === '')) out[name] = text;
     }
   }
+  const unit = siteUnit(env);
+  if (unit !== undefined && (out.GLUCO_HUB__UNIT === undefined || out.GLUCO_HUB__UNIT === '')) out.GLUCO_HUB__UNIT = unit;
   return out;
+}
+
+/** The site's `DISPLAY_UNITS` as gluco-hub's unit: inside Nightscout the site's choice beats the locale. */
+function siteUnit(env: NightscoutEnv): 'mgdl' | 'mmol' | undefined {
+  const units = asText(env.settings?.units)?.toLowerCase();
+  if (units === undefined || units.trim() === '') return undefined;
+  return units.includes('mmol') ? 'mmol' : 'mgdl';
 }
 
 /** The source the site asks for, if any: without one the plugin stays out of the way. */
