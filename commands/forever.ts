@@ -34,35 +34,45 @@ function announce(config: Config, log: Logger, httpUrl: string | undefined): voi
   }
 }
 
+interface StopSignals {
+  /** The first SIGINT/SIGTERM, whenever it came. */
+  readonly first: Promise<NodeJS.Signals>;
+}
+
+/**
+ * Takes SIGINT and SIGTERM over from Node before anything starts: without a listener the default
+ * action kills the process at once, even in the middle of launching the bridges right after the
+ * banner, and a supervisor's stop would then skip the drain. A second signal exits without waiting.
+ */
+function catchStopSignals(log: Logger): StopSignals {
+  let received: NodeJS.Signals | undefined;
+  let resolveFirst: (signal: NodeJS.Signals) => void = () => undefined;
+  const first = new Promise<NodeJS.Signals>((resolve) => (resolveFirst = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(EXIT.failure);
+    }
+    received = signal;
+    log.info({ signal }, 'stopping: finishing in-flight writes');
+    resolveFirst(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { first };
+}
+
 /** Resolves with the exit code once the hub has stopped (signal) or crashed. */
-async function runUntilStopped(hub: Hub, http: HttpActor | undefined, log: Logger): Promise<number> {
+async function runUntilStopped(hub: Hub, http: HttpActor | undefined, log: Logger, signals: StopSignals): Promise<number> {
   // Both at once: the HTTP API's grace and the hub's drain together stay within the 5 s exit.
   const stopAll = async (): Promise<void> => {
     await Promise.all([http?.stop(), hub.stop()]);
   };
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting without waiting');
-        process.exit(EXIT.failure);
-      }
-      stopping = true;
-      log.info({ signal }, 'stopping: finishing in-flight writes');
-      void stopAll().then(() => {
-        log.info('stopped');
-        resolve(EXIT.ok);
-      });
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    void hub.crashed.then(async () => {
-      if (stopping) return;
-      stopping = true;
-      await stopAll();
-      resolve(EXIT.failure);
-    });
-  });
+  const why = await Promise.race([signals.first.then(() => 'signal' as const), hub.crashed.then(() => 'crash' as const)]);
+  await stopAll();
+  if (why === 'crash') return EXIT.failure;
+  log.info('stopped');
+  return EXIT.ok;
 }
 
 /** The page renderer loads on the first visit, not at start-up. */
@@ -90,6 +100,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     ensureWritableDir(config.stateDir);
     // Before anything calls a vendor: a second process on the same folder would fight this one for its sessions.
     const lock = lockStateDir(config.stateDir, 'forever');
+    const signals = catchStopSignals(log);
     const http = config.http.enabled
       ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics, units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' })
       : undefined;
@@ -116,10 +127,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       await http?.stop();
       throw err;
     }
-    // No signal is handled between the banner (onBuilt, synchronous with the launch) and here, so a
-    // SIGTERM right after the line that says we run still drains, not kills.
-    const stopped = runUntilStopped(hub, http, log);
-    process.exitCode = await stopped;
+    process.exitCode = await runUntilStopped(hub, http, log, signals);
     lock.release();
   },
 };
