@@ -72,7 +72,7 @@ async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Lo
   for (const o of outputs) await o.start();
   const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));
   // The capture itself is the report; only failures and debug detail go to the log.
-  const toLog = bridgeLogger(deps.log.child({ bridge: bridge.id, source: bridge.source.kind }), { quietSuccess: true });
+  const toLog = bridgeLogger(deps.log.child({ bridge: bridge.id, source: bridge.source.kind }), { quietSuccess: true, now });
   const record = (event: BridgeEvent): void => {
     toLog(event);
     recent?.observe(event);
