@@ -3,6 +3,8 @@ import { describeAhead } from './future.js';
 import { impossibleWarning } from './glucose-range.js';
 import { describeNewest, type ShownUnit } from './glucose-text.js';
 import { backlogStatus } from './backlog-progress.js';
+import { fetchSummary, type FetchUnderWay } from './fetch-progress.js';
+import { fetchTicker } from './fetch-ticker.js';
 import type { Entry } from './domain.js';
 import type { Logger } from './logger.js';
 
@@ -41,10 +43,13 @@ const noCounts = (): Counts => ({ stored: 0, duplicates: 0, rejected: 0, queued:
 
 export interface BridgeLogOptions {
   quietSuccess?: boolean;
+  /** The bridge's clock, for how long a fetch took. */
+  now?: () => number;
   /**
    * For a person at a terminal: each frame's line ends with the newest glucose, its arrow, local
-   * time and age in `unit` (machine logs carry no glucose above debug), and a back-fill shows its
-   * progress on a status line (`progress(key, text)`, undefined when done).
+   * time and age in `unit` (machine logs carry no glucose above debug), and a back-fill, or a
+   * fetch running longer than 2 s, shows its progress on a status line (`progress(key, text)`,
+   * undefined when done).
    */
   terminal?: { unit: ShownUnit; now: () => number; progress: (key: string, text: string | undefined) => void };
 }
@@ -54,17 +59,32 @@ function newestReading(entries: readonly Entry[], previous: Entry | undefined): 
   return entries.reduce<Entry | undefined>((best, e) => (e.sgv !== undefined && (best === undefined || e.date > best.date) ? e : best), previous);
 }
 
+/** A bridge's events to its log; `stop` when the bridge stops takes down its status lines. */
+export type BridgeLog = ((event: BridgeEvent) => void) & { stop: () => void };
+
 /**
  * Turns machine events into log lines: one line per frame and per state change worth knowing,
- * never glucose documents above debug level.
+ * never glucose documents above debug level. A long fetch shows on a terminal's status line while
+ * it runs, and gets one line in a machine log once it is over.
  */
-export function bridgeLogger(log: Logger, options: BridgeLogOptions = {}): (event: BridgeEvent) => void {
+export function bridgeLogger(log: Logger, options: BridgeLogOptions = {}): BridgeLog {
+  const now = options.now ?? options.terminal?.now ?? Date.now;
+  const fetching = new Map<string, FetchUnderWay>();
+  const ticker = options.terminal && fetchTicker(options.terminal.progress, now);
+  const fetchKey = (bridgeId: string, loop: string): string => `${bridgeId}/fetch/${loop}`;
+  /** The fetch of `loop` is over, whatever its end. */
+  const fetchEnded = (bridgeId: string, loop: string): FetchUnderWay | undefined => {
+    const fetch = fetching.get(loop);
+    fetching.delete(loop);
+    ticker?.clear(fetchKey(bridgeId, loop));
+    return fetch;
+  };
   const stored = new Map<string, Counts>();
   const newest = new Map<string, Entry>();
   const backlog = backlogStatus();
   const futureSeen = new Set<string>();
   const impossibleSeen = new Set<string>();
-  return (event) => {
+  const toLog = (event: BridgeEvent): void => {
     switch (event.type) {
       case 'frame.impossible': {
         const ids = unwarned(impossibleSeen, event.readings.map((r) => r.identifier));
@@ -104,9 +124,20 @@ export function bridgeLogger(log: Logger, options: BridgeLogOptions = {}): (even
       case 'session.expired':
         log.info('session expired; will log in again');
         return;
-      case 'frame.fetched':
-        log.debug({ loop: event.loop, window: event.window }, 'fetched');
+      case 'frame.fetching': {
+        const fetch = { label: event.loop, window: event.window, startedMs: event.startedMs };
+        fetching.set(event.loop, fetch);
+        ticker?.watch(fetchKey(event.bridgeId, event.loop), { ...fetch, label: `${event.bridgeId} ${event.loop}` });
         return;
+      }
+      case 'frame.fetched': {
+        const fetch = fetchEnded(event.bridgeId, event.loop);
+        // A terminal showed the long fetch while it ran; a machine log gets one line, and only for a long one.
+        const summary = fetch && !options.terminal ? fetchSummary(fetch, now()) : undefined;
+        if (summary !== undefined && fetch) log.info({ loop: event.loop, window: event.window, fetchMs: now() - fetch.startedMs }, summary);
+        else log.debug({ loop: event.loop, window: event.window }, 'fetched');
+        return;
+      }
       case 'frame.transformed': {
         const reading = options.terminal && newestReading(event.batch.entries, newest.get(event.loop));
         if (reading) newest.set(event.loop, reading);
@@ -141,9 +172,11 @@ export function bridgeLogger(log: Logger, options: BridgeLogOptions = {}): (even
         log.warn({ loop: event.loop, output: event.output, err: event.error }, 'output failed');
         return;
       case 'frame.attemptFailed':
+        fetchEnded(event.bridgeId, event.loop);
         log.warn({ loop: event.loop, attempt: event.attempt, err: event.error, retryInMs: event.retryInMs }, 'attempt failed');
         return;
       case 'frame.done': {
+        fetchEnded(event.bridgeId, event.loop);
         const { rejected, queued, ...acc } = stored.get(event.loop) ?? noCounts();
         stored.delete(event.loop);
         const reading = newest.get(event.loop);
@@ -160,4 +193,5 @@ export function bridgeLogger(log: Logger, options: BridgeLogOptions = {}): (even
       }
     }
   };
+  return Object.assign(toLog, { stop: () => ticker?.stop() });
 }

@@ -71,8 +71,8 @@ async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Lo
   const outputs: Output[] = deps.persist ? await createOutputs(bridge, { now, log: deps.log.child({ bridge: bridge.id }) }) : [];
   for (const o of outputs) await o.start();
   const loops = new Map<string, CapturedLoop>(driver.loops.map((l) => [l.name, { loop: l.name }]));
-  // The capture itself is the report; only failures and debug detail go to the log.
-  const toLog = bridgeLogger(deps.log.child({ bridge: bridge.id, source: bridge.source.kind }), { quietSuccess: true });
+  // The capture itself is the report; only failures, a long fetch's one line and debug detail go to the log.
+  const toLog = bridgeLogger(deps.log.child({ bridge: bridge.id, source: bridge.source.kind }), { quietSuccess: true, now });
   const record = (event: BridgeEvent): void => {
     toLog(event);
     recent?.observe(event);

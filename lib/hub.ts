@@ -71,6 +71,8 @@ interface RunningBridge {
 export class Hub {
   readonly #bridges: RunningBridge[] = [];
   readonly #deps: HubDeps;
+  /** Each bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
+  readonly #logStops: (() => void)[] = [];
   #recent: RecentReadings | undefined;
   #crashed: ((err: unknown) => void) | undefined;
   readonly crashed: Promise<unknown>;
@@ -130,7 +132,8 @@ export class Hub {
   /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
   #notifier(log: Logger): (event: BridgeEvent) => void {
     const terminal = this.#deps.terminal;
-    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, ...(terminal ? { terminal: { ...terminal, now: this.#now } } : {}) });
+    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, now: this.#now, ...(terminal ? { terminal: { ...terminal, now: this.#now } } : {}) });
+    this.#logStops.push(toLog.stop);
     const observe = this.#deps.observe;
     return (event) => {
       toLog(event);
@@ -176,6 +179,7 @@ export class Hub {
         await Promise.all(b.outputs.map((o) => o.stop()));
       }),
     );
+    for (const stop of this.#logStops.splice(0)) stop();
     await this.#recent?.flush();
   }
 }

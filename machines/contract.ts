@@ -61,6 +61,8 @@ export type BridgeEvent =
   | { type: 'session.established'; bridgeId: string }
   | { type: 'session.failed'; bridgeId: string; error: unknown }
   | { type: 'session.expired'; bridgeId: string }
+  /** The vendor call of an attempt begins (`startedMs`, the bridge's clock): a long back-fill can show that it runs. */
+  | { type: 'frame.fetching'; bridgeId: string; loop: string; window: FetchWindow; startedMs: number }
   | { type: 'frame.fetched'; bridgeId: string; loop: string; window: FetchWindow; raw: unknown }
   /** Entries whose sgv no sensor can report (SGV001): kept out of the batch; `mgdl` only for the debug log. */
   | { type: 'frame.impossible'; bridgeId: string; loop: string; readings: ImpossibleReading[] }

@@ -130,6 +130,14 @@ export const fetchMachine = setup({
       window: params.window,
       knownNewestEntryMs: params.newest ?? context.knownNewestEntryMs,
     })),
+    notifyFetching: ({ context }) =>
+      context.notify({
+        type: 'frame.fetching',
+        bridgeId: context.bridgeId,
+        loop: context.loop.name,
+        window: context.window,
+        startedMs: context.now(),
+      }),
     notifyFetched: ({ context }) =>
       context.notify({
         type: 'frame.fetched',
@@ -210,6 +218,7 @@ export const fetchMachine = setup({
       },
     },
     fetching: {
+      entry: 'notifyFetching',
       invoke: {
         src: 'fetchRaw',
         input: ({ context }) => ({ loop: context.loop, session: context.session, window: context.window }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { localDayAndClock } from '../../lib/fetch-progress.js';
 import { localClock, localDateTime } from '../../lib/glucose-text.js';
 import { runCli, tempDir } from './cli.js';
 import { ptyRuns } from './pty.js';
@@ -56,6 +57,35 @@ describe('a back-fill on a terminal', () => {
     expect(raw).not.toMatch(/left\[\d\d:\d\d:\d\d\]/);
     // Once all is delivered the status line is cleared: the last thing on screen is a log line.
     await run.until((s) => !(s.trimEnd().split('\n').at(-1) ?? '').includes('back-filling'), 30_000);
+    expect(await run.interrupt()).toBe(0);
+  }, 90_000);
+});
+
+describe('a slow source fetch on a terminal', () => {
+  it('shows what is being fetched and for how long on the status line, then clears it', async () => {
+    // Every request of the source site takes 2.5 s: the first back-fill of 30 days runs for seconds.
+    const source = await site({ roles: { reader: ['api:*:read'] }, subjects: { follower: ['reader'] }, latencyMs: 2_500 });
+    const newest = Date.now() - 5 * 60_000;
+    for (let i = 0; i < 12; i += 1) {
+      const date = newest - i * 5 * 60_000;
+      source.seed('entries', { type: 'sgv', sgv: 100 + i, direction: 'Flat', date, dateString: new Date(date).toISOString(), device: 'xDrip-DexcomG6' });
+    }
+    const tz = 'Asia/Kolkata';
+    const since = [0, 1, 2].map((m) => localDayAndClock(Date.now() - 30 * 24 * 3600_000 + m * 60_000, tz));
+    const env = { TZ: tz, CONNECT_SOURCE: 'nightscout', CONNECT_SOURCE_ENDPOINT: source.url, CONNECT_SOURCE_TOKEN: source.token('follower') };
+    const run = inPty(['forever'], { cwd: tempDir(), env });
+    const status = /nightscout entries: fetching 30 days of history \(since (\d+ \w{3} \d\d:\d\d)\) · (\d+) s/;
+    await run.until(() => status.test(run.raw()), 30_000);
+    const shown = status.exec(run.raw())!;
+    expect(since).toContain(shown[1]);
+    expect(Number(shown[2])).toBeGreaterThanOrEqual(2);
+    // Drawn on the status line, each redraw clearing the one before.
+    expect(run.raw()).toContain('\r\u001b[Knightscout entries: fetching 30 days of history');
+    await run.until((s) => ['entries', 'treatments', 'devicestatus'].every((loop) => s.includes(`[nightscout] ${loop}: `)), 60_000);
+    expect(run.screen()).toContain('[nightscout] entries: 12 new');
+    // Every fetch has answered: the status line is cleared, the last thing on screen is a log line.
+    await run.until((s) => LOG_LINE.test(s.trimEnd().split('\n').at(-1) ?? ''), 10_000);
+    expect(run.screen().trimEnd().split('\n').at(-1)).not.toContain('fetching');
     expect(await run.interrupt()).toBe(0);
   }, 90_000);
 });

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bridgeLogger } from '../../lib/bridge-log.js';
 import { createLogger } from '../../lib/logger.js';
 import type { StoreResult } from '../../outputs/types.js';
+import type { BridgeEvent } from '../../machines/contract.js';
 
 function capture() {
   const lines: { level: number; msg: string; rejected?: number }[] = [];
@@ -103,5 +104,116 @@ describe('the frame line for a person at a terminal', () => {
       toLog({ type: 'frame.done', bridgeId: 'b', loop: 'entries', result: { outcome: 'success', fetched: 1 } });
       expect(lines.at(-1)!.msg).toMatch(expected);
     }
+  });
+});
+
+describe('a long fetch', () => {
+  const DAY = 24 * 3600_000;
+  // 5 Dec 2025, 10:00 in Berlin; the window goes back 14 days, to 21 Nov 10:00.
+  const T = Date.UTC(2025, 11, 5, 9);
+  const window = { fromMs: T - 14 * DAY, toMs: T };
+  const fetching: BridgeEvent = { type: 'frame.fetching', bridgeId: 'glooko', loop: 'cgm', window, startedMs: T };
+  const fetched: BridgeEvent = { type: 'frame.fetched', bridgeId: 'glooko', loop: 'cgm', window, raw: [] };
+  const LINE = 'glooko cgm: fetching 14 days of history (since 21 Nov 10:00)';
+  const tz = process.env.TZ;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(T);
+    process.env.TZ = 'Europe/Berlin';
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  });
+
+  function onTerminal() {
+    const { lines, log } = capture();
+    const shown: [string, string | undefined][] = [];
+    const toLog = bridgeLogger(log, { terminal: { unit: 'mgdl', now: () => Date.now(), progress: (key, text) => shown.push([key, text]) } });
+    return { lines, shown, toLog };
+  }
+
+  it('shows on a terminal after two seconds, counts the seconds, and goes when the vendor answers', async () => {
+    const { lines, shown, toLog } = onTerminal();
+    toLog(fetching);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(shown).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(shown).toEqual([['glooko/fetch/cgm', `${LINE} · 2 s`]]);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(shown.map(([, text]) => text)).toEqual([2, 3, 4, 5, 6].map((s) => `${LINE} · ${s} s`));
+    toLog(fetched);
+    expect(shown.at(-1)).toEqual(['glooko/fetch/cgm', undefined]);
+    // The timer went with the line: nothing more is drawn, and nothing keeps ticking.
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(shown).toHaveLength(6);
+    // The status line said it all: no summary line on a terminal.
+    expect(lines).toEqual([]);
+  });
+
+  it('goes when the attempt fails, when the frame ends, and when the bridge stops', async () => {
+    const endings: ((toLog: ReturnType<typeof bridgeLogger>) => void)[] = [
+      (toLog) => toLog({ type: 'frame.attemptFailed', bridgeId: 'glooko', loop: 'cgm', attempt: 1, error: new Error('timeout'), retryInMs: 5_000 }),
+      (toLog) => toLog({ type: 'frame.done', bridgeId: 'glooko', loop: 'cgm', result: { outcome: 'failed', fetched: 0 } }),
+      (toLog) => toLog.stop(),
+    ];
+    for (const end of endings) {
+      const { shown, toLog } = onTerminal();
+      toLog({ ...fetching, startedMs: Date.now() });
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(shown.at(-1)?.[1]).toMatch(/ · 3 s$/);
+      end(toLog);
+      expect(shown.at(-1)).toEqual(['glooko/fetch/cgm', undefined]);
+      expect(vi.getTimerCount()).toBe(0);
+    }
+  });
+
+  it('shows nothing for a fetch shorter than two seconds', async () => {
+    const { lines, shown, toLog } = onTerminal();
+    toLog(fetching);
+    await vi.advanceTimersByTimeAsync(1_900);
+    toLog(fetched);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(shown).toEqual([]);
+    expect(lines).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('gives each loop its own part of the status line', async () => {
+    const { shown, toLog } = onTerminal();
+    toLog(fetching);
+    toLog({ ...fetching, loop: 'treatments' });
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(new Map(shown)).toEqual(
+      new Map([
+        ['glooko/fetch/cgm', `${LINE} · 2 s`],
+        ['glooko/fetch/treatments', 'glooko treatments: fetching 14 days of history (since 21 Nov 10:00) · 2 s'],
+      ]),
+    );
+    toLog(fetched);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(shown.slice(-2)).toEqual([
+      ['glooko/fetch/cgm', undefined],
+      ['glooko/fetch/treatments', 'glooko treatments: fetching 14 days of history (since 21 Nov 10:00) · 3 s'],
+    ]);
+    toLog.stop();
+  });
+
+  it('gets one summary line in a machine log once it is over, and a short fetch none', async () => {
+    const { lines, log } = capture();
+    const toLog = bridgeLogger(log, { now: () => Date.now() });
+    toLog(fetching);
+    await vi.advanceTimersByTimeAsync(1_500);
+    toLog(fetched);
+    expect(lines).toEqual([]);
+    toLog({ ...fetching, startedMs: Date.now() });
+    await vi.advanceTimersByTimeAsync(12_300);
+    toLog(fetched);
+    expect(lines).toEqual([expect.objectContaining({ level: 30, msg: 'cgm: fetched 14 days of history in 12 s', loop: 'cgm', fetchMs: 12_300 })]);
+    // No timer for a log nobody watches.
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

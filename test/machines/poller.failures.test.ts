@@ -198,6 +198,8 @@ describe('poller: when a fetch never finishes', () => {
     expect(String((run.of('frame.attemptFailed')[0]?.error as Error).message)).toContain('within 300 s');
     await vi.advanceTimersByTimeAsync(RETRY_1);
     expect(loop.fetch).toHaveBeenCalledTimes(2);
+    // Each attempt's vendor call is told as it begins: the retry's starts after the deadline and the backoff.
+    expect(run.of('frame.fetching').map((e) => e.startedMs)).toEqual([T0, T0 + DEFAULT_FETCH_DEADLINE_MS + RETRY_1]);
     expect(out.stored.flatMap((b) => b.entries.map((e) => e.date))).toEqual([T0 - MIN]);
     expect(run.of('frame.done')[0]?.result).toMatchObject({ outcome: 'success', fetched: 1 });
     expect(run.errors).toEqual([]);

@@ -33,6 +33,7 @@ describe('poller: one healthy poll', () => {
 
     expect(run.events.map((e) => e.type)).toEqual([
       'session.established',
+      'frame.fetching',
       'frame.fetched',
       'frame.transformed',
       'frame.stored',
@@ -40,6 +41,8 @@ describe('poller: one healthy poll', () => {
       'frame.done',
     ]);
     expect(run.of('frame.done')[0]?.result).toEqual({ outcome: 'success', fetched: 12, newestEntryMs: T0 - 1 * MIN });
+    // Told before the vendor call, with the window asked for and when the call began.
+    expect(run.of('frame.fetching')).toEqual([{ type: 'frame.fetching', bridgeId: run.of('frame.fetched')[0]?.bridgeId, loop: 'entries', window, startedMs: T0 }]);
     expect(run.errors).toEqual([]);
     run.actor.stop();
   });
