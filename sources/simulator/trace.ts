@@ -10,7 +10,7 @@ export const MAX_MGDL = 400;
  * cadence shows the same smooth sensor signal instead of jitter of several mg/dL per second.
  */
 const NOISE_KNOT_MS = 5 * MINUTE_MS;
-const NOISE_AMPLITUDE = 1.5;
+const NOISE_AMPLITUDE = 2;
 /** Share of a meal's height the insulin pulls below the baseline afterwards, for a realistic tail. */
 const UNDERSHOOT = 0.15;
 /**
@@ -18,8 +18,8 @@ const UNDERSHOOT = 0.15;
  * lower for hours: the baseline, tails and corrections bend towards it instead of crossing it
  * (softplus, width FLOOR_SOFTNESS). Lows come only from `hypo` events, short and treated.
  */
-const SOFT_FLOOR = 72;
-const FLOOR_SOFTNESS = 6;
+const SOFT_FLOOR = 80;
+const FLOOR_SOFTNESS = 8;
 /** A low's fall to its bottom and its recovery after the carbs (Gaussian widths): ~15–40 min below 70. */
 const HYPO_FALL_MS = 45 * MINUTE_MS;
 const HYPO_RECOVERY_MS = 28 * MINUTE_MS;
