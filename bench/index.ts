@@ -7,6 +7,7 @@ import { cycleBenchmark } from './cycle.js';
 import { fleetBenchmark } from './fleet.js';
 import { freshnessBenchmark } from './freshness.js';
 import { memoryBenchmark } from './memory.js';
+import { peerBenchmark } from './peer.js';
 
 const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   cycle: cycleBenchmark,
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   fleet: fleetBenchmark,
   freshness: freshnessBenchmark,
   backlog: backlogBenchmark,
+  peer: peerBenchmark,
 };
 
 async function main(): Promise<void> {
