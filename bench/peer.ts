@@ -4,7 +4,8 @@
  * bridge so its requests are counted apart) into its own fake Nightscout (API v1 only, API_SECRET),
  * for 100 s (`--seconds N`), with a bare `node -e setInterval` process alongside as the baseline.
  * gluco-hub runs twice: with its HTTP API on (the default) and with only the Nightscout output.
- * Prints the table in markdown, ready for the README, and writes bench/results/peer.json.
+ * Then the plugin half (bench/peer-plugin.ts) unless `--no-plugin`. Prints the tables in markdown,
+ * ready for the README, and writes bench/results/peer.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { startFakeNightscout, type FakeNightscout } from '../test/fakes/nightsco
 import { startLluFront, type LluFront } from './llu-front.js';
 import { buildCli } from './memory.js';
 import { peerBin, PEER_VERSION, selfSigned } from './peer-install.js';
+import { pluginMode } from './peer-plugin.js';
 import { markdownTable, peerRows, peerVerdicts, verdictTable, type BridgeKey, type Measured } from './peer-table.js';
 import { cpuMs, rssBytes, sleep } from './proc.js';
 import { mb, numberFlag, publish } from './report.js';
@@ -52,10 +54,14 @@ function keepTail(bridge: Bridge): void {
   bridge.child.stderr?.on('data', onData);
 }
 
+function seedEntry(): Record<string, unknown> {
+  const date = Date.now() - SEED_AGE_MS;
+  return { type: 'sgv', sgv: 120, direction: 'Flat', date, dateString: new Date(date).toISOString(), device: SEED_DEVICE };
+}
+
 async function seededNightscout(): Promise<FakeNightscout> {
   const nightscout = await startFakeNightscout({ apiSecret: API_SECRET, v3: false });
-  const date = Date.now() - SEED_AGE_MS;
-  nightscout.seed('entries', { type: 'sgv', sgv: 120, direction: 'Flat', date, dateString: new Date(date).toISOString(), device: SEED_DEVICE });
+  nightscout.seed('entries', seedEntry());
   return nightscout;
 }
 
@@ -76,6 +82,11 @@ function measure(bridge: Bridge, endedAt: number): Measured {
           ...(Number.isFinite(newest) ? { newestAgeMin: (endedAt - newest) / 60_000 } : {}),
         }),
   };
+}
+
+async function stopAll(bridges: readonly Bridge[]): Promise<void> {
+  for (const b of bridges) b.child.kill('SIGTERM');
+  await Promise.all(bridges.map((b) => exited(b.child)));
 }
 
 export async function peerBenchmark(args: readonly string[]): Promise<void> {
@@ -133,22 +144,23 @@ export async function peerBenchmark(args: readonly string[]): Promise<void> {
     }
     const endedAt = Date.now();
     const measured = bridges.map((b) => measure(b, endedAt));
+    await stopAll(bridges);
+    // After the standalone bridges, so four Nightscout servers do not crowd their numbers.
+    const plugin = args.includes('--no-plugin') ? undefined : await pluginMode(llu, tls, seconds, seedEntry());
     const rows = peerRows(measured, seconds);
     const verdicts = peerVerdicts(measured);
     const cpu = cpus()[0]?.model ?? 'unknown';
+    const heading = `${seconds} s, ${new Date(started).toISOString().slice(0, 10)}, ${cpus().length} × ${cpu}, Node ${process.version}`;
+    const markdown = [heading, markdownTable(rows), verdictTable(verdicts), ...(plugin ? [markdownTable(plugin.rows)] : [])].join('\n\n');
     publish({
       benchmark: 'peer',
       targets: Object.fromEntries(verdicts.map((v) => [v.target, `${v.measured}: ${v.met ? 'met' : 'MISSED'}`])),
       rows,
-      details: { seconds, sampleMs: SAMPLE_MS, seedAgeMinutes: SEED_AGE_MS / 60_000, measured, lluRequests: llu.requests.length, markdown: markdownTable(rows) },
+      details: { seconds, sampleMs: SAMPLE_MS, seedAgeMinutes: SEED_AGE_MS / 60_000, measured, plugin, markdown },
     });
-    console.log(`\n${seconds} s, ${new Date(started).toISOString().slice(0, 10)}, ${cpus().length} × ${cpu}, Node ${process.version}\n`);
-    console.log(markdownTable(rows));
-    console.log('');
-    console.log(verdictTable(verdicts));
+    console.log(`\n${markdown}`);
   } finally {
-    for (const b of bridges) b.child.kill('SIGTERM');
-    await Promise.all(bridges.map((b) => exited(b.child)));
+    await stopAll(bridges);
     for (const b of bridges) {
       await b.front?.close();
       await b.nightscout?.close();

@@ -45,6 +45,8 @@ export interface RealNightscout {
   apiSecret: string;
   apiSecretSha1: string;
   logDir: string;
+  /** Nightscout's own process (`lib/server/server.js`), e.g. for its RSS. */
+  pid: number;
   /** A new API v2 subject with `role` (default `admin`); its access token. */
   token(name: string, role?: string): Promise<string>;
   /** GET with the hashed API secret; the parsed JSON. */
@@ -87,6 +89,7 @@ export async function startRealNightscout(options: RealNightscoutOptions = {}): 
     apiSecret: vars.API_SECRET!,
     apiSecretSha1: vars.API_SECRET_SHA1!,
     logDir: vars.LOG_DIR!,
+    pid: Number(vars.NS_PID),
     async token(name, role = 'admin') {
       const { stdout } = await run(join(REAL_NIGHTSCOUT, 'mktoken.sh'), [envFile, name, role]);
       return stdout.trim();
