@@ -6,7 +6,6 @@ import { stderrStatusLine } from '../lib/terminal-status.js';
 import { gitSha, packageVersion } from '../lib/version.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput } from '../outputs/http/routes.js';
-import { createMetrics } from '../lib/metrics/index.js';
 import { lockStateDir } from '../lib/state-lock.js';
 import { ensureWritableDir } from '../lib/state-store.js';
 import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
@@ -101,6 +100,8 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     // Before anything calls a vendor: a second process on the same folder would fight this one for its sessions.
     const lock = lockStateDir(config.stateDir, 'forever');
     const signals = catchStopSignals(log);
+    // prom-client (behind the metrics) loads only for the API that serves them.
+    const createMetrics = config.http.enabled ? (await import('../lib/metrics/index.js')).createMetrics : undefined;
     const http = config.http.enabled
       ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics, units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' })
       : undefined;

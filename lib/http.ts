@@ -1,10 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { type AxiosInstance, type CreateAxiosDefaults } from 'axios';
+import type { AxiosInstance, CreateAxiosDefaults } from 'axios';
+import { axios } from './axios-without-undici.js';
 
 /**
  * One keep-alive agent pair for the whole process: a thousand bridges share sockets per host
- * instead of opening one per request. axios over Node's http keeps undici (and its memory) out.
+ * instead of opening one per request. axios over Node's http keeps undici (and its memory) out
+ * (lib/axios-without-undici.ts).
  */
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
@@ -44,6 +46,8 @@ export function createHttpClient(defaults: CreateAxiosDefaults): AxiosInstance {
     validateStatus: () => true,
     maxRedirects: 0,
     proxy: false,
+    // Named, not left to axios' order: the fetch adapter would load undici (see above).
+    adapter: 'http',
     ...defaults,
   });
 }

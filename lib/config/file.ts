@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigError } from '../errors.js';
 import { SECRET_KEYS } from './names.js';
 import type { RawObject } from './env.js';
@@ -23,7 +24,7 @@ export function readConfigFile(path: string, cwd: string): RawObject {
   }
   let doc: unknown;
   try {
-    doc = parse(text, { prettyErrors: true });
+    doc = yaml().parse(text, { prettyErrors: true });
   } catch (cause) {
     throw syntaxError(full, text, cause);
   }
@@ -34,6 +35,14 @@ export function readConfigFile(path: string, cwd: string): RawObject {
     });
   }
   return resolveSecretFiles(doc as RawObject, dirname(full));
+}
+
+/**
+ * The YAML parser, loaded on the first `--config` (most bridges are set by environment alone).
+ * `require`, not `import()`: configuration loads synchronously.
+ */
+function yaml(): typeof Yaml {
+  return createRequire(import.meta.url)('yaml') as typeof Yaml;
 }
 
 /** The parser's first line, or — for an unclosed `{` or `[` — the line that opened it. */
