@@ -215,4 +215,9 @@ describe('HTTP API start-up', () => {
     expect(DEFAULT_TIMEOUTS.keepAliveMs).toBeLessThanOrEqual(10_000);
     expect(DEFAULT_TIMEOUTS.checkMs).toBeLessThanOrEqual(DEFAULT_TIMEOUTS.headersMs);
   });
+
+  it('checks those timeouts no more than every 5 s, so an idle bridge is not woken every second', async () => {
+    const { DEFAULT_TIMEOUTS } = await import('../../outputs/http/server.js');
+    expect(DEFAULT_TIMEOUTS.checkMs).toBeGreaterThanOrEqual(5_000);
+  });
 });
