@@ -5,7 +5,6 @@ import { captureOnce, type Capture } from '../lib/capture.js';
 import { StorageError } from '../lib/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/file-mode.js';
 import type { ShownUnit } from '../lib/glucose-text.js';
-import { formatCapture } from './capture-print.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 
 interface CaptureArgs extends GlobalArgs {
@@ -68,7 +67,13 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
     }
     const tty = process.stdout.isTTY === true;
     const print = { unit: args.units ?? config.unit, chart: (args.chart ?? tty) ? { width: process.stdout.columns || 80, color: tty } : undefined };
-    say(args.json ? JSON.stringify(captures, null, 2) : captures.map((c) => formatCapture(c, print)).join('\n\n'));
+    if (args.json) {
+      say(JSON.stringify(captures, null, 2));
+    } else {
+      // The readable form (and its chart library) loads only here: every other command skips it.
+      const { formatCapture } = await import('./capture-print.js');
+      say(captures.map((c) => formatCapture(c, print)).join('\n\n'));
+    }
     const failed = captures.some((c) => c.loops.some((l) => l.result?.outcome === 'failed'));
     process.exitCode = failed ? EXIT.failure : EXIT.ok;
   },

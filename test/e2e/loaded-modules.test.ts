@@ -40,6 +40,7 @@ const promClient = pkg('prom-client');
 const yaml = pkg('yaml');
 const pinoPretty = pkg('pino-pretty');
 const axios = pkg('axios');
+const asciichart = pkg('asciichart');
 
 describe('modules a bridge loads', () => {
   let broker: TestBroker;
@@ -48,7 +49,7 @@ describe('modules a bridge loads', () => {
   });
   afterAll(() => broker.close());
 
-  it('Nightscout only, HTTP off: axios over http, and no undici, mqtt, prom-client, yaml or pino-pretty', async () => {
+  it('Nightscout only, HTTP off: axios over http, and no undici, mqtt, prom-client, yaml, pino-pretty or capture\'s chart', async () => {
     const ns = await site();
     const loaded = await modulesLoaded({ CONNECT_NIGHTSCOUT_ENDPOINT: ns.url, CONNECT_API_SECRET: SECRET, GLUCO_HUB__LOG__FORMAT: 'auto' });
     expect(ns.docs('entries').length).toBeGreaterThan(0);
@@ -58,6 +59,7 @@ describe('modules a bridge loads', () => {
     expect(promClient(loaded)).toBe(false);
     expect(yaml(loaded)).toBe(false);
     expect(pinoPretty(loaded)).toBe(false);
+    expect(asciichart(loaded)).toBe(false);
   }, 60_000);
 
   it('HTTP API on: prom-client loads for /metrics', async () => {
