@@ -1,5 +1,6 @@
 import type { FetchWindow } from '../sources/types.js';
 import { PROGRESS_AFTER_MS } from './backlog-progress.js';
+import { localDayAndClock } from './glucose-text.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -13,13 +14,6 @@ export function describeSpan(window: FetchWindow): string {
   if (ms >= DAY - HOUR / 2) return plural(Math.round(ms / DAY), 'day');
   if (ms >= HOUR - MINUTE / 2) return plural(Math.round(ms / HOUR), 'hour');
   return plural(Math.max(1, Math.round(ms / MINUTE)), 'minute');
-}
-
-/** `23 Nov 10:00` in the local time zone (`TZ`, or the machine's), or in `timeZone`. */
-export function localDayAndClock(ms: number, timeZone?: string): string {
-  const format = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(timeZone ? { timeZone } : {}) });
-  const p = Object.fromEntries(format.formatToParts(ms).map((part) => [part.type, part.value]));
-  return `${p.day} ${p.month} ${p.hour}:${p.minute}`;
 }
 
 /** `6 s`, `2 min 5 s`. */

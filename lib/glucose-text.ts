@@ -27,16 +27,11 @@ export function formatAge(ageMs: number): string {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
-function parts(ms: number, timeZone: string | undefined): Record<string, string> {
-  const format = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
+const DATE_TIME: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+const DAY_AND_CLOCK: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+
+function parts(ms: number, timeZone: string | undefined, options: Intl.DateTimeFormatOptions = DATE_TIME): Record<string, string> {
+  const format = new Intl.DateTimeFormat('en-GB', { ...options, ...(timeZone ? { timeZone } : {}) });
   return Object.fromEntries(format.formatToParts(ms).map((p) => [p.type, p.value]));
 }
 
@@ -50,6 +45,12 @@ export function localClock(ms: number, timeZone?: string): string {
 export function localDateTime(ms: number, timeZone?: string): string {
   const p = parts(ms, timeZone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** `23 Nov 10:00` in the local time zone, or in `timeZone`. */
+export function localDayAndClock(ms: number, timeZone?: string): string {
+  const p = parts(ms, timeZone, DAY_AND_CLOCK);
+  return `${p.day} ${p.month} ${p.hour}:${p.minute}`;
 }
 
 /** The local zone's name, for a table header: `Europe/Berlin`, `UTC`. */

@@ -1,5 +1,6 @@
 import type { Reading } from '../../lib/status/types.js';
-import { escapeHtml, formatAge, formatGlucose, rangeOf, type PageUnits } from './page-format.js';
+import { formatAge } from '../../lib/glucose-text.js';
+import { escapeHtml, formatGlucose, rangeOf, type PageUnits } from './page-format.js';
 import { thinPerBridge } from './thin.js';
 
 /** The span the chart shows, ending now. */

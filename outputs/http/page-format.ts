@@ -36,16 +36,6 @@ export function formatDelta(deltaMgdl: number, units: PageUnits): string {
   return `${deltaMgdl > 0 ? '+' : '−'}${text}`;
 }
 
-/** How long ago, for people: `just now`, `3 min ago`, `2 h 5 min ago`, `3 d ago`. */
-export function formatAge(ageMs: number): string {
-  const minutes = Math.floor(Math.max(0, ageMs) / 60_000);
-  if (minutes < 1) return 'just now';
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 === 0 ? `${hours} h ago` : `${hours} h ${minutes % 60} min ago`;
-  return `${Math.floor(hours / 24)} d ago`;
-}
-
 export interface Trend {
   /** The arrow glyph, or `–` when there is no usable direction. */
   glyph: string;

@@ -1,4 +1,5 @@
 import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
+import { formatAge } from '../../lib/glucose-text.js';
 import { DEFAULT_TARGET_HIGH, DEFAULT_TARGET_LOW } from '../../lib/target-range.js';
 import { byDate, chartStats, renderChart, type ChartInput } from './page-chart.js';
 import { AGE_SCRIPT, REFRESH_SECONDS } from './page-script.js';
@@ -6,7 +7,6 @@ import {
   RANGE_LABELS,
   STALE_AFTER_MS,
   escapeHtml,
-  formatAge,
   formatDelta,
   formatGlucose,
   rangeOf,

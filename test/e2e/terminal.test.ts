@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localDayAndClock } from '../../lib/fetch-progress.js';
+import { localDayAndClock } from '../../lib/glucose-text.js';
 import { localClock, localDateTime } from '../../lib/glucose-text.js';
 import { runCli, tempDir } from './cli.js';
 import { ptyRuns } from './pty.js';

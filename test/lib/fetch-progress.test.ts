@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeElapsed, describeSpan, fetchProgress, fetchSummary, localDayAndClock } from '../../lib/fetch-progress.js';
+import { describeElapsed, describeSpan, fetchProgress, fetchSummary } from '../../lib/fetch-progress.js';
+import { localDayAndClock } from '../../lib/glucose-text.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

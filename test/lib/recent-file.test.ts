@@ -1,31 +1,20 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../lib/logger.js';
 import { createStateStore } from '../../lib/state-store.js';
 import { createRecentReadings } from '../../lib/status/recent-file.js';
 import { COMPACT_SLACK_LINES } from '../../lib/status/recent-ring.js';
 import { tempDir } from '../e2e/cli.js';
 import { entry, MINUTE, transformed } from '../fakes/bridge-events.js';
+import { captureLog } from '../fakes/capture-log.js';
 import { faultyDisk, type FaultyDisk } from '../fakes/faulty-disk.js';
 
 const T0 = Date.UTC(2025, 0, 1, 12);
 
 function capturingLog() {
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'info',
-    format: 'json',
-    destination: new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  });
-  const warnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
-  return { log, warnings };
+  const captured = captureLog();
+  const warnings = () => captured.lines().filter((l) => l.level === 40) as { level: number; msg: string }[];
+  return { log: captured.log, warnings };
 }
 
 function setup(dir = tempDir(), disk?: FaultyDisk) {

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpActor, type HttpActor } from '../../outputs/http/index.js';
 import { renderStatusPage } from '../../outputs/http/page.js';
+import type { PageInput } from '../../outputs/http/routes.js';
 import { captureLog, type CapturedLog } from '../fakes/capture-log.js';
 import { entry, SIM_BRIDGE, transformed } from '../fakes/bridge-events.js';
 import { call } from '../fakes/http-call.js';
@@ -24,20 +25,25 @@ const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 const sockets: Socket[] = [];
 
-beforeEach(async () => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-  captured = captureLog();
-  actor = createHttpActor({
+/** The actor under test on a free loopback port, logging to `captured`, with `renderPage`. */
+function actorWith(renderPage: (input: PageInput) => string | Promise<string>): HttpActor {
+  return createHttpActor({
     config: { enabled: true, bind: '127.0.0.1:0', metricsAuth: false, unit: 'mgdl' },
     log: captured.log,
     now: () => T0,
     version: '9.9.9',
     gitSha: 'abc',
-    renderPage: renderStatusPage,
+    renderPage,
     timeouts: TIMEOUTS,
   });
+}
+
+beforeEach(async () => {
+  unhandled.length = 0;
+  process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUnhandled);
+  captured = captureLog();
+  actor = actorWith(renderStatusPage);
   await actor.start();
   actor.build([SIM_BRIDGE]);
   actor.observe(transformed([entry(T0 - 60_000, 120)]));
@@ -150,15 +156,7 @@ describe('HTTP API under hostile requests', () => {
 
   it('a failing page answers 500 HTTP009, logged once without crashing', async () => {
     await actor.stop();
-    actor = createHttpActor({
-      config: { enabled: true, bind: '127.0.0.1:0', metricsAuth: false, unit: 'mgdl' },
-      log: captured.log,
-      now: () => T0,
-      version: '9.9.9',
-      gitSha: 'abc',
-      renderPage: () => Promise.reject(new Error('renderer exploded')),
-      timeouts: TIMEOUTS,
-    });
+    actor = actorWith(() => Promise.reject(new Error('renderer exploded')));
     await actor.start();
     const r = await call(`${actor.url()}/`);
     expect(r.status).toBe(500);

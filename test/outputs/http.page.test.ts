@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderStatusPage } from '../../outputs/http/page.js';
-import { escapeHtml, formatAge, formatDelta, formatGlucose, trendOf } from '../../outputs/http/page-format.js';
+import { formatAge } from '../../lib/glucose-text.js';
+import { escapeHtml, formatDelta, formatGlucose, trendOf } from '../../outputs/http/page-format.js';
 import type { Direction } from '../../lib/domain.js';
 import type { Reading } from '../../lib/status/types.js';
 import { NOW, dayOfReadings, healthyBridge, reading, snapshot, troubledBridge } from '../fakes/status-data.js';
