@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY lib lib
+COPY app app
 COPY machines machines
 COPY sources sources
 COPY outputs outputs
@@ -36,5 +37,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The entrypoint refuses `forever` without GLUCO_HUB__HTTP__BEARER_TOKEN (DOCKER001), then runs
 # the CLI in the same process: `docker stop`'s SIGTERM reaches gluco-hub, which drains and exits 0.
-ENTRYPOINT ["node", "/app/dist/lib/container/entrypoint.js"]
+ENTRYPOINT ["node", "/app/dist/commands/docker-entrypoint.js"]
 CMD ["forever"]

@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layering } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
@@ -18,6 +19,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  ...layering,
   {
     files: ['test/**', 'bench/**'],
     rules: {
@@ -27,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['eslint.config.js', 'eslint.layers.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
   {

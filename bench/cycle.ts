@@ -12,7 +12,7 @@ import { createLogger } from '../lib/logger.js';
 import { createStateStore } from '../lib/state-store.js';
 import { fanOut } from '../machines/fanout.js';
 import { createOutputs } from '../outputs/registry.js';
-import type { Output } from '../outputs/types.js';
+import type { Output } from '../lib/contracts/output.js';
 import { createSimulatorDriver } from '../sources/simulator/index.js';
 import { startFakeNightscout } from '../test/fakes/nightscout-server.js';
 import { numberFlag, percentile, publish, round } from './report.js';

@@ -1,4 +1,4 @@
-import type { Capture } from '../lib/capture.js';
+import type { Capture } from '../app/capture.js';
 import { describeError } from '../lib/errors.js';
 import type { Entry } from '../lib/domain.js';
 import { arrowOf, formatGlucose, localDateTime, localZoneName, type ShownUnit } from '../lib/glucose-text.js';

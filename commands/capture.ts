@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { captureOnce, type Capture } from '../lib/capture.js';
+import { captureOnce, type Capture } from '../app/capture.js';
 import { StorageError } from '../lib/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/file-mode.js';
 import type { ShownUnit } from '../lib/glucose-text.js';

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { createOutputs } from '../outputs/registry.js';
 import { createDriver } from '../sources/registry.js';
-import { driverContext } from '../lib/driver-context.js';
+import { driverContext } from '../app/driver-context.js';
 import { printableConfig } from '../lib/config/printable.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 

@@ -1,11 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { Hub } from '../lib/hub.js';
+import { Hub } from '../app/hub.js';
 import type { Config } from '../lib/config/schema.js';
 import { isPrettyLog, type Logger } from '../lib/logger.js';
 import { stderrStatusLine } from '../lib/terminal-status.js';
 import { gitSha, packageVersion } from '../lib/version.js';
-import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
-import type { PageInput } from '../outputs/http/routes.js';
 import { lockStateDir } from '../lib/state-lock.js';
 import { ensureWritableDir } from '../lib/state-store.js';
 import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
@@ -62,22 +60,12 @@ function catchStopSignals(log: Logger): StopSignals {
 }
 
 /** Resolves with the exit code once the hub has stopped (signal) or crashed. */
-async function runUntilStopped(hub: Hub, http: HttpActor | undefined, log: Logger, signals: StopSignals): Promise<number> {
-  // Both at once: the HTTP API's grace and the hub's drain together stay within the 5 s exit.
-  const stopAll = async (): Promise<void> => {
-    await Promise.all([http?.stop(), hub.stop()]);
-  };
+async function runUntilStopped(hub: Hub, log: Logger, signals: StopSignals): Promise<number> {
   const why = await Promise.race([signals.first.then(() => 'signal' as const), hub.crashed.then(() => 'crash' as const)]);
-  await stopAll();
+  await hub.stop();
   if (why === 'crash') return EXIT.failure;
   log.info('stopped');
   return EXIT.ok;
-}
-
-/** The page renderer loads on the first visit, not at start-up. */
-async function renderStatusPageLazily(input: PageInput): Promise<string> {
-  const { renderStatusPage } = await import('../outputs/http/page.js');
-  return renderStatusPage(input);
 }
 
 export const foreverCommand: CommandModule<object, ForeverArgs> = {
@@ -100,35 +88,18 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     // Before anything calls a vendor: a second process on the same folder would fight this one for its sessions.
     const lock = lockStateDir(config.stateDir, 'forever');
     const signals = catchStopSignals(log);
-    // prom-client (behind the metrics) loads only for the API that serves them.
-    const createMetrics = config.http.enabled ? (await import('../lib/metrics/index.js')).createMetrics : undefined;
-    const http = config.http.enabled
-      ? createHttpActor({ config: config.http, log: log.child({ part: 'http' }), now: Date.now, version: packageVersion(), gitSha: gitSha(), renderPage: renderStatusPageLazily, createMetrics, units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' })
-      : undefined;
-    // Bind first: a port clash (HTTP001, exit 2) must cost no vendor call and no write, however
-    // often a supervisor restarts us. The status model follows once the hub has built the bridges.
-    await http?.start();
     const hub = new Hub({
       log,
       keepRecent: true,
       // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
       ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
-      ...(http ? { observe: http.observe } : {}),
+      http: { config: config.http, version: packageVersion(), gitSha: gitSha(), units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' },
       // The banner goes out once the bridges are built and before any runs: logged after start()
       // resolved, it raced the back-fill frame, whose lines could come first.
-      onBuilt: (bridges, restored) => {
-        http?.build(bridges, restored);
-        announce(config, log, http?.url());
-      },
+      onBuilt: () => announce(config, log, hub.httpUrl()),
     });
-    try {
-      await hub.start(config);
-    } catch (err) {
-      // A bridge that cannot start (a coded set-up error): the port is released before exiting.
-      await http?.stop();
-      throw err;
-    }
-    process.exitCode = await runUntilStopped(hub, http, log, signals);
+    await hub.start(config);
+    process.exitCode = await runUntilStopped(hub, log, signals);
     lock.release();
   },
 };

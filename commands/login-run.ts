@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
-import { driverContext } from '../lib/driver-context.js';
+import { driverContext } from '../app/driver-context.js';
 import { GlucoHubError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { ensureWritableDir } from '../lib/state-store.js';
@@ -15,9 +15,16 @@ import { createCareLinkDriver, STATE_KEYS, type CareLinkSettings } from '../sour
 import { exchangeCode, importLoginData } from '../sources/carelink/login.js';
 import type { LoginRecord } from '../sources/carelink/persisted.js';
 import { authorizeUrl, codeFromPaste, createPkce } from '../sources/carelink/pkce.js';
-import { cliSettings, EXIT, load, loggerFor, reportFailure, say } from './common.js';
-import type { LoginArgs } from './login.js';
+import { cliSettings, EXIT, load, loggerFor, reportFailure, say, type GlobalArgs } from './common.js';
 import { openBrowser } from './open-browser.js';
+
+export interface LoginArgs extends GlobalArgs {
+  vendor: string;
+  import?: string | undefined;
+  code?: string | undefined;
+  bridge?: string | undefined;
+  browser?: boolean | undefined;
+}
 
 
 const ROUTES = { ble: 'display/message (BLE pump or sensor)', m2m: 'the M2M patient data (Guardian)', classic: 'connect/data (Guardian Connect)' } as const;

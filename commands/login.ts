@@ -1,13 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { withGlobalOptions, type GlobalArgs } from './common.js';
+import { withGlobalOptions } from './common.js';
+import type { LoginArgs } from './login-run.js';
 
-export interface LoginArgs extends GlobalArgs {
-  vendor: string;
-  import?: string | undefined;
-  code?: string | undefined;
-  bridge?: string | undefined;
-  browser?: boolean | undefined;
-}
 
 export const loginCommand: CommandModule<object, LoginArgs> = {
   command: 'login <vendor>',

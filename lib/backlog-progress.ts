@@ -1,4 +1,4 @@
-import type { DeliveryReport } from '../outputs/types.js';
+import type { DeliveryReport } from './contracts/output.js';
 import { describeEta } from './time.js';
 
 const BAR_WIDTH = 20;

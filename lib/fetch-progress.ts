@@ -1,4 +1,4 @@
-import type { FetchWindow } from '../sources/types.js';
+import type { FetchWindow } from './contracts/source.js';
 import { PROGRESS_AFTER_MS } from './backlog-progress.js';
 import { localDayAndClock } from './glucose-text.js';
 

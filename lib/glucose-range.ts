@@ -3,7 +3,7 @@ import { errorTable, type ErrorSpec } from './error-table.js';
 
 /**
  * What a CGM can report, as one rule for every source, applied once to every batch after the
- * source's transform (machines/fetch.ts). Sensors read about 40–400 (Dexcom, Medtronic) or
+ * source's transform (machines/frame.ts). Sensors read about 40–400 (Dexcom, Medtronic) or
  * 40–500 mg/dL (Libre); the band is wider so that no real reading is ever lost, and anything
  * outside it is a broken value (a unit mix-up, a vendor error code, garbage), not glucose.
  *

@@ -1,8 +1,9 @@
 import { assign, enqueueActions, setup, type ActorRef, type Snapshot } from 'xstate';
 import { clampDelay } from '../lib/time.js';
-import type { FrameResult, ScheduleDecision } from './contract.js';
+import type { FrameResult } from '../lib/contracts/bridge-events.js';
+import type { ScheduleDecision } from './contract.js';
 import type { StopEvent } from './events.js';
-import { fetchMachine, type FrameInput } from './fetch.js';
+import { frameMachine, type FrameInput } from './frame.js';
 import { initialFreshness, observeFrame, type Freshness } from './freshness.js';
 import { nextFrameDelayMs } from './schedule.js';
 
@@ -63,7 +64,7 @@ export const cycleMachine = setup({
     output: {} as CycleOutput,
     children: {} as { frame: 'frame' },
   },
-  actors: { frame: fetchMachine },
+  actors: { frame: frameMachine },
   delays: {
     nextFrame: ({ context }) => clampDelay(context.nextInMs),
   },

@@ -1,4 +1,4 @@
-import type { Output } from '../outputs/types.js';
+import type { Output } from '../lib/contracts/output.js';
 import { clampDelay } from '../lib/time.js';
 import { outputTimeout } from './errors.js';
 

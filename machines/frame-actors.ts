@@ -1,8 +1,8 @@
 import { fromPromise } from 'xstate';
 import type { Batch, NewestDates } from '../lib/domain.js';
 import { screenGlucose, type ScreenedBatch } from '../lib/glucose-range.js';
-import type { Output, StoreResult } from '../outputs/types.js';
-import type { FetchWindow, SourceLoop } from '../sources/types.js';
+import type { Output, StoreResult } from '../lib/contracts/output.js';
+import type { FetchWindow, SourceLoop } from '../lib/contracts/source.js';
 import { fanOut, type Settled } from './fanout.js';
 
 /**

@@ -1,7 +1,7 @@
 import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../lib/domain.js';
 import { isFuture } from '../lib/future.js';
 import { classify, type Decision } from '../lib/errors.js';
-import type { FetchWindow } from '../sources/types.js';
+import type { FetchWindow } from '../lib/contracts/source.js';
 
 /** Where in a frame an attempt failed; it changes what the error means. */
 export type Phase = 'session' | 'gaps' | 'fetch' | 'transform' | 'persist';

@@ -1,4 +1,4 @@
-import type { BridgeEvent } from './contract.js';
+import type { BridgeEvent } from '../lib/contracts/bridge-events.js';
 
 export type Notify = (event: BridgeEvent) => void;
 

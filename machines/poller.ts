@@ -1,10 +1,11 @@
 import { enqueueActions, sendTo, setup, type ActorRef, type DoneActorEvent, type ErrorActorEvent, type Snapshot } from 'xstate';
 import { GlucoHubError } from '../lib/errors.js';
-import type { SourceLoop } from '../sources/types.js';
-import type { FrameResult, PollerInput } from './contract.js';
+import type { SourceLoop } from '../lib/contracts/source.js';
+import type { FrameResult } from '../lib/contracts/bridge-events.js';
+import type { PollerInput } from './contract.js';
 import { cycleMachine, type CycleInput, type CycleOutput, type CycleStagger } from './cycle.js';
 import type { SessionRequest, StopEvent } from './events.js';
-import { DEFAULT_OUTPUT_TIMEOUT_MS, type FrameInput } from './fetch.js';
+import { DEFAULT_OUTPUT_TIMEOUT_MS, type FrameInput } from './frame.js';
 import { guardNotify } from './notify.js';
 import { sessionMachine, type SessionInput } from './session.js';
 

@@ -1,5 +1,5 @@
 import { backoffMs, clampDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../lib/time.js';
-import type { FrameResult } from './contract.js';
+import type { FrameResult } from '../lib/contracts/bridge-events.js';
 import { missRetryDelayMs, type Freshness } from './freshness.js';
 
 /** The next frame never starts sooner than this after the last one, so nothing can spin. */

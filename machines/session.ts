@@ -1,6 +1,6 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { clampDelay, MAX_TIMER_MS } from '../lib/time.js';
-import type { SessionFunctions } from '../sources/types.js';
+import type { SessionFunctions } from '../lib/contracts/source.js';
 import { sessionCallTimeout } from './errors.js';
 import type { SessionReplyRef, SessionRequest } from './events.js';
 import type { Notify } from './notify.js';

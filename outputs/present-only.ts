@@ -1,6 +1,6 @@
 import { COLLECTIONS, emptyBatch, type NightscoutDocument } from '../lib/domain.js';
 import { isFuture } from '../lib/future.js';
-import type { Output } from './types.js';
+import type { Output } from '../lib/contracts/output.js';
 
 /**
  * A bare output (`capture --persist`) never stores a document dated in the future: `forever`'s

@@ -4,7 +4,7 @@ import type { StateStore } from '../lib/state-store.js';
 import { presentOnly } from './present-only.js';
 import { reliable } from './reliable/index.js';
 import { DEFAULT_HORIZON_MS } from './reliable/router.js';
-import type { DeliveryReport, Output } from './types.js';
+import type { DeliveryReport, Output } from '../lib/contracts/output.js';
 
 /** Output settings that are present in the bridge's config, in a fixed order. */
 const OUTPUT_KEYS = ['filesystem', 'nightscout', 'mqtt'] as const;

@@ -5,7 +5,7 @@ import { createGlookoDriver } from './glooko/index.js';
 import { createLibreLinkUpDriver } from './librelinkup/index.js';
 import { createNightscoutSourceDriver } from './nightscout/index.js';
 import { createSimulatorDriver } from './simulator/index.js';
-import type { DriverContext, SourceDriver } from './types.js';
+import type { DriverContext, SourceDriver } from '../lib/contracts/source.js';
 
 /**
  * Every driver loaded up front, built synchronously. Inside Nightscout a bad setting must reach

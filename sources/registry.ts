@@ -1,5 +1,5 @@
 import type { SourceKind, SourceSettings } from '../lib/config/schema.js';
-import type { DriverContext, SourceDriver } from './types.js';
+import type { DriverContext, SourceDriver } from '../lib/contracts/source.js';
 
 type Factory = (settings: SourceSettings, ctx: DriverContext) => Promise<SourceDriver>;
 

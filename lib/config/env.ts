@@ -8,10 +8,10 @@ import {
   SOURCE_ALIASES,
   SOURCE_ENV,
   snakeToCamel,
+  type Env,
 } from './names.js';
 import { impliedSource, withLegacyNames } from './legacy-names.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
 export type RawObject = Record<string, unknown>;
 
 /** What the environment says, split into process-wide settings and the one bridge it may define. */

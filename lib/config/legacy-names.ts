@@ -1,4 +1,4 @@
-import type { Env } from './env.js';
+import type { Env } from './names.js';
 
 /**
  * Names from the bridges Nightscout shipped before nightscout-connect: share2nightscout-bridge

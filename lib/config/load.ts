@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { canonicalKind, readEnv, type Env, type RawObject } from './env.js';
+import { canonicalKind, readEnv, type RawObject } from './env.js';
+import type { Env } from './names.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
 import { spreadGlobalUnit, unitForLocale } from './unit.js';

@@ -4,6 +4,9 @@
  * The same tables name the setting in error messages, so a user is told the variable to set.
  */
 
+/** The process environment, or a plugin's stand-in for it: the tables below are read from it. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** Canonical source kinds, with the aliases users already type. */
 export const SOURCE_ALIASES: Record<string, string> = {
   librelinkup: 'linkup',

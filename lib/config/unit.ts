@@ -1,4 +1,5 @@
-import type { Env, RawObject } from './env.js';
+import type { RawObject } from './env.js';
+import type { Env } from './names.js';
 import { isObject } from './file.js';
 
 export type GlucoseUnit = 'mgdl' | 'mmol';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import { nodeDisk, type Disk } from '../../lib/disk.js';
 import { StorageError } from '../../lib/errors.js';
-import type { Output, StoreResult } from '../types.js';
+import type { Output, StoreResult } from '../../lib/contracts/output.js';
 import { appendDurably, newestDateInDir, openDayForAppend } from './dayFile.js';
 import { identifiersOf, toLines } from './jsonl.js';
 import { collectionDir, dayFilePath, dayOf } from './layout.js';

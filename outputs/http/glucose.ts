@@ -1,5 +1,5 @@
 import type { Direction } from '../../lib/domain.js';
-import type { Reading } from '../../lib/status/types.js';
+import type { Reading } from './cache/types.js';
 import { ARROWS } from '../../lib/arrows.js';
 import { toMmol } from '../../lib/units.js';
 

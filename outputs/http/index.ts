@@ -1,9 +1,9 @@
-import type { BridgeEvent } from '../../machines/contract.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
 import type { HttpConfig } from '../../lib/config/schema.js';
 import type { Logger } from '../../lib/logger.js';
-import type { Metrics, MetricsOptions } from '../../lib/metrics/types.js';
-import { createStatusModel } from '../../lib/status/model.js';
-import type { BridgeInfo, Reading, StatusModel } from '../../lib/status/types.js';
+import type { Metrics, MetricsOptions } from './metrics/types.js';
+import { createStatusModel } from './cache/model.js';
+import type { BridgeInfo, Reading, StatusModel } from './cache/types.js';
 import { HTTP_OPEN_BIND_WARNING } from './errors.js';
 import { createHttpServer, type HttpServer, type HttpTimeouts } from './server.js';
 import { isLoopback, type PageInput, type Units } from './routes.js';

@@ -1,4 +1,4 @@
-import type { Reading } from '../../lib/status/types.js';
+import type { Reading } from './cache/types.js';
 import { formatAge } from '../../lib/glucose-text.js';
 import { escapeHtml, formatGlucose, rangeOf, type PageUnits } from './page-format.js';
 import { thinPerBridge } from './thin.js';

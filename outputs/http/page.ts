@@ -1,4 +1,4 @@
-import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
+import type { BridgeHealth, Reading, StatusSnapshot } from './cache/types.js';
 import { formatAge } from '../../lib/glucose-text.js';
 import { DEFAULT_TARGET_HIGH, DEFAULT_TARGET_LOW } from '../../lib/target-range.js';
 import { byDate, chartStats, renderChart, type ChartInput } from './page-chart.js';

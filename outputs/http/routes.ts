@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
-import type { Metrics } from '../../lib/metrics/types.js';
+import type { Metrics } from './metrics/types.js';
 import type { Secret } from '../../lib/secret.js';
-import type { Reading, StatusModel, StatusSnapshot } from '../../lib/status/types.js';
+import type { Reading, StatusModel, StatusSnapshot } from './cache/types.js';
 import { hasBearer } from './auth.js';
 import { HTTP_RESPONSE_ERRORS, type HttpResponseCode } from './errors.js';
 import { glucoseJson } from './glucose.js';

@@ -1,4 +1,4 @@
-import type { Reading } from '../../lib/status/types.js';
+import type { Reading } from './cache/types.js';
 
 /**
  * The chart draws at most this many points per bridge: about twice the width of a phone in CSS

@@ -1,9 +1,9 @@
 import { newestDates, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import type { Logger } from '../../lib/logger.js';
 import { latest } from '../../lib/time.js';
-import { sandboxSchema, type NightscoutCtx, type SandboxData } from '../../lib/plugin/nightscout-ctx.js';
+import { sandboxSchema, type NightscoutCtx, type SandboxData } from '../../lib/nightscout/plugin-ctx.js';
 import { createDevicestatusGuard } from '../nightscout/devicestatus-guard.js';
-import type { Output, StoreResult } from '../types.js';
+import type { Output, StoreResult } from '../../lib/contracts/output.js';
 import { internalError } from './errors.js';
 import { newestMs, onSite, sandboxNewest, type OnSite } from './sandbox.js';
 

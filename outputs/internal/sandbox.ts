@@ -1,5 +1,5 @@
 import type { Collection, NewestDates, NightscoutDocument } from '../../lib/domain.js';
-import type { SandboxData, SandboxDoc } from '../../lib/plugin/nightscout-ctx.js';
+import type { SandboxData, SandboxDoc } from '../../lib/nightscout/plugin-ctx.js';
 import { isFuture } from '../../lib/future.js';
 import { msOf } from '../../lib/time.js';
 

@@ -6,7 +6,7 @@ import { describeAhead, isFuture } from '../../lib/future.js';
 import type { Logger } from '../../lib/logger.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import { packageVersion } from '../../lib/version.js';
-import type { Output, StoreResult } from '../types.js';
+import type { Output, StoreResult } from '../../lib/contracts/output.js';
 import { connectionPlan, type ConnectionPlan } from './connection.js';
 import { mqttError } from './errors.js';
 import { isRefusal, publishAcknowledged, refusal, waitForFirstConnect } from './link.js';

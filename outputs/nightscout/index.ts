@@ -6,7 +6,7 @@ import { createNightscoutClient, type NightscoutClient } from '../../lib/nightsc
 import { nsError } from '../../lib/nightscout/errors.js';
 import { siteFrom, warnIfCleartext, type SiteNames } from '../../lib/nightscout/site.js';
 import type { Secret } from '../../lib/secret.js';
-import type { Output, StoreProgress, StoreResult } from '../types.js';
+import type { Output, StoreProgress, StoreResult } from '../../lib/contracts/output.js';
 import { planApi, probeApi, type ApiDecision, type ApiPlan, type ApiSetting } from './api-choice.js';
 import { createDevicestatusGuard, type DevicestatusGuard } from './devicestatus-guard.js';
 import { prepareDocument } from './documents.js';

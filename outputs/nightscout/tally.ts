@@ -2,7 +2,7 @@ import type { Collection } from '../../lib/domain.js';
 import type { Logger } from '../../lib/logger.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import type { SiteNames } from '../../lib/nightscout/site.js';
-import type { StoreResult } from '../types.js';
+import type { StoreResult } from '../../lib/contracts/output.js';
 
 /**
  * What one `store` did, counted, and the log lines that go with it. A refused document is

@@ -1,6 +1,6 @@
 import type { Collection, NightscoutDocument } from '../../lib/domain.js';
 import { UpstreamError } from '../../lib/errors.js';
-import type { StoreProgress } from '../types.js';
+import type { StoreProgress } from '../../lib/contracts/output.js';
 import type { NightscoutClient } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import { responseCause } from '../../lib/wire.js';

@@ -1,5 +1,5 @@
 import type { Collection, NightscoutDocument } from '../../lib/domain.js';
-import type { StoreProgress } from '../types.js';
+import type { StoreProgress } from '../../lib/contracts/output.js';
 import { responseMessage, type NightscoutClient } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import { responseCause } from '../../lib/wire.js';

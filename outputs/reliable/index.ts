@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.js';
 import { readRecord } from '../../lib/state-record.js';
 import type { StateStore } from '../../lib/state-store.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
-import type { DeliveryReport, DocumentOutcome, Output, StoreResult } from '../types.js';
+import type { DeliveryReport, DocumentOutcome, Output, StoreResult } from '../../lib/contracts/output.js';
 import { describeEta } from '../../lib/time.js';
 import { etaMs, FIRST_SLICE, nextSliceSize, startBacklog, type Backlog } from './pace.js';
 import { queueFromLines, queueLine, routerStateSchema, stateKeys, type RejectedLine } from './persisted.js';

@@ -1,7 +1,7 @@
 import { emptyBatch, type Batch, type NightscoutDocument } from '../../lib/domain.js';
 import { GlucoHubError } from '../../lib/errors.js';
 import { clampDelay } from '../../lib/time.js';
-import type { DocumentOutcome, Output, StoreResult } from '../types.js';
+import type { DocumentOutcome, Output, StoreResult } from '../../lib/contracts/output.js';
 import { keyOf, type QueuedDoc } from './queue.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { SourceSettings } from '../../lib/config/schema.js';
-import type { DriverContext, SourceDriver } from '../types.js';
+import type { DriverContext, SourceDriver } from '../../lib/contracts/source.js';
 import { authorizedCall } from './calls.js';
 import { createCareLinkClient } from './client.js';
 import { CARELINK_DEVICE } from './stamp.js';

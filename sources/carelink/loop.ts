@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
 import type { BackoffPolicy } from '../../lib/time.js';
-import type { FetchWindow, SourceLoop } from '../types.js';
+import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { AuthorizedCall } from './calls.js';
 import type { CareLinkRequest } from './client.js';
 import { clError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { DriverContext, SessionFunctions } from '../types.js';
+import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { AuthorizedCall } from './calls.js';
 import type { CareLinkClient } from './client.js';
 import { discover, type Endpoints } from './discovery.js';

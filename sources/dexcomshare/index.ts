@@ -1,5 +1,5 @@
 import type { SourceSettings } from '../../lib/config/schema.js';
-import type { DriverContext, SourceDriver } from '../types.js';
+import type { DriverContext, SourceDriver } from '../../lib/contracts/source.js';
 import { createShareClient } from './client.js';
 import { readingsLoop } from './loop.js';
 import { REGIONS, regionBaseUrl, serverBaseUrl } from './regions.js';

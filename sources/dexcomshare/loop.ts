@@ -1,7 +1,7 @@
 import { SessionExpiredError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { BackoffPolicy } from '../../lib/time.js';
-import type { FetchWindow, SourceLoop } from '../types.js';
+import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { ShareClient } from './client.js';
 import { dexError } from './errors.js';
 import { readingsAnswer } from './responses.js';

@@ -1,7 +1,7 @@
 import { errorCode, RateLimitError } from '../../lib/errors.js';
 import { loginGuard } from '../../lib/login-guard.js';
 import { Secret } from '../../lib/secret.js';
-import type { DriverContext, SessionFunctions } from '../types.js';
+import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { Endpoint, ShareClient } from './client.js';
 import { dexError } from './errors.js';
 import {

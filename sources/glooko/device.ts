@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DriverContext } from '../types.js';
+import type { DriverContext } from '../../lib/contracts/source.js';
 import { persistedDeviceSchema, readRecord, STATE_KEYS } from './persisted.js';
 
 /**

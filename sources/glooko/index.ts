@@ -1,5 +1,5 @@
 import type { SourceSettings } from '../../lib/config/schema.js';
-import type { DriverContext, SourceDriver } from '../types.js';
+import type { DriverContext, SourceDriver } from '../../lib/contracts/source.js';
 import { createGlookoClient } from './client.js';
 import { cgmLoop, treatmentsLoop, type LoopOptions } from './loops.js';
 import { endpointFor } from './regions.js';

@@ -1,6 +1,6 @@
 import { SessionExpiredError } from '../../lib/errors.js';
 import type { BackoffPolicy } from '../../lib/time.js';
-import type { FetchWindow, SourceLoop } from '../types.js';
+import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { GlookoClient } from './client.js';
 import { countUsable, transformCgm, type CgmRaw } from './entries.js';
 import { CGM_SERIES, EGVS, TREATMENT_FEEDS } from './feeds.js';

@@ -2,7 +2,7 @@ import { CookieJar } from 'tough-cookie';
 import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
 import { loginGuard } from '../../lib/login-guard.js';
 import type { Secret } from '../../lib/secret.js';
-import type { DriverContext, SessionFunctions } from '../types.js';
+import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { Credentials, GlookoClient } from './client.js';
 import { deviceIdentity, deviceInformation, type DeviceIdentity } from './device.js';
 import { glkError } from './errors.js';

@@ -1,5 +1,5 @@
 import type { SourceSettings } from '../../lib/config/schema.js';
-import type { DriverContext, SourceDriver } from '../types.js';
+import type { DriverContext, SourceDriver } from '../../lib/contracts/source.js';
 import { createLluClient } from './client.js';
 import { graphLoop } from './loop.js';
 import { configuredRegion, regionBaseUrl, serverBaseUrl } from './regions.js';

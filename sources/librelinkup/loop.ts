@@ -1,6 +1,6 @@
 import { SessionExpiredError } from '../../lib/errors.js';
 import type { BackoffPolicy } from '../../lib/time.js';
-import type { FetchWindow, SourceLoop } from '../types.js';
+import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { LluClient, Ticket } from './client.js';
 import { lluError } from './errors.js';
 import { dataBody } from './responses.js';

@@ -1,7 +1,7 @@
 import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
 import { loginGuard } from '../../lib/login-guard.js';
 import { Secret } from '../../lib/secret.js';
-import type { DriverContext, SessionFunctions } from '../types.js';
+import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { Ticket } from './client.js';
 import { lluError } from './errors.js';
 import { login, type LoginOptions, type LoginResult } from './login.js';

@@ -3,7 +3,7 @@ import type { SourceSettings } from '../../lib/config/schema.js';
 import { COLLECTIONS } from '../../lib/domain.js';
 import { createNightscoutClient } from '../../lib/nightscout/client.js';
 import { siteFrom, warnIfCleartext, type SiteNames } from '../../lib/nightscout/site.js';
-import type { DriverContext, SourceDriver } from '../types.js';
+import type { DriverContext, SourceDriver } from '../../lib/contracts/source.js';
 import { NSS_DEVICE } from './document.js';
 import { collectionLoop } from './loop.js';
 import { PAGE_SIZE } from './read.js';

@@ -1,6 +1,6 @@
 import type { Collection } from '../../lib/domain.js';
 import type { Logger } from '../../lib/logger.js';
-import type { FetchWindow, SourceLoop } from '../types.js';
+import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import { nssError } from './errors.js';
 import { readCollection, type ReadOptions } from './read.js';
 import type { NssSession } from './session.js';

@@ -1,6 +1,6 @@
 import type { Collection } from '../../lib/domain.js';
 import type { Api, NightscoutRequest } from '../../lib/nightscout/client.js';
-import type { FetchWindow } from '../types.js';
+import type { FetchWindow } from '../../lib/contracts/source.js';
 
 /**
  * The read requests, as data. A document is found by its `date` (epoch ms) or its `created_at`

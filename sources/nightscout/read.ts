@@ -2,7 +2,7 @@ import type { Collection } from '../../lib/domain.js';
 import type { Api, NightscoutClient, NightscoutRequest } from '../../lib/nightscout/client.js';
 import { nsError } from '../../lib/nightscout/errors.js';
 import { excerpt, responseCause, type WireResponse } from '../../lib/wire.js';
-import type { FetchWindow } from '../types.js';
+import type { FetchWindow } from '../../lib/contracts/source.js';
 import { nssError } from './errors.js';
 import { cursorFields, cursorValue, notAfter, v1Page, v3Page, type AscendingCursor, type CursorField, type CursorValue } from './queries.js';
 import { firstIssue, v1PageSchema, v3PageSchema, type ReadAnswer } from './wire.js';

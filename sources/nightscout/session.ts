@@ -1,6 +1,6 @@
 import type { Logger } from '../../lib/logger.js';
 import type { Api, NightscoutClient } from '../../lib/nightscout/client.js';
-import type { SessionFunctions } from '../types.js';
+import type { SessionFunctions } from '../../lib/contracts/source.js';
 
 /** How gluco-hub reaches the source site. */
 export type Credentials = 'token' | 'secret' | 'anonymous';

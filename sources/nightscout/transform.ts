@@ -1,5 +1,5 @@
 import { emptyBatch, type Batch, type Collection, type NightscoutDocument } from '../../lib/domain.js';
-import type { FetchWindow } from '../types.js';
+import type { FetchWindow } from '../../lib/contracts/source.js';
 import { toDocument } from './document.js';
 import { nssError } from './errors.js';
 import { firstIssue, readAnswerSchema } from './wire.js';

@@ -1,4 +1,4 @@
-import type { FetchWindow } from '../types.js';
+import type { FetchWindow } from '../../lib/contracts/source.js';
 import { DAY_MS, MINUTE_MS, SALT } from './events.js';
 import { unitHash } from './hash.js';
 

@@ -1,4 +1,4 @@
-import type { DriverContext, FetchWindow, SourceDriver, SourceLoop } from '../types.js';
+import type { DriverContext, FetchWindow, SourceDriver, SourceLoop } from '../../lib/contracts/source.js';
 import { MINUTE_MS } from './events.js';
 import { HISTORY_MS, gridFor, type Grid } from './grid.js';
 import { simulatorSession, type SimulatorAuth, type SimulatorSession } from './session.js';

@@ -1,5 +1,5 @@
 import { AuthError } from '../../lib/errors.js';
-import type { SessionFunctions } from '../types.js';
+import type { SessionFunctions } from '../../lib/contracts/source.js';
 
 /** The simulator's pretend login. */
 export interface SimulatorAuth {

@@ -1,4 +1,4 @@
-import type { FetchWindow } from '../types.js';
+import type { FetchWindow } from '../../lib/contracts/source.js';
 import { eventsBetween } from './events.js';
 import { availableWindow, firstIndexAfter, gridTime, lastIndexAtOrBefore, trendLookbackMs, type Grid } from './grid.js';
 import type { RawPoint, RawSimulation, RawTreatment } from './raw.js';

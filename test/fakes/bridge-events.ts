@@ -1,7 +1,7 @@
-import type { BridgeEvent } from '../../machines/contract.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
 import type { Direction, Entry } from '../../lib/domain.js';
 import { emptyBatch } from '../../lib/domain.js';
-import type { BridgeInfo } from '../../lib/status/types.js';
+import type { BridgeInfo } from '../../outputs/http/cache/types.js';
 
 /** Synthetic bridge events for the status model, metrics and HTTP tests. */
 

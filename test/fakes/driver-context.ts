@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from '../../lib/logger.js';
 import type { StateStore } from '../../lib/state-store.js';
-import type { DriverContext } from '../../sources/types.js';
+import type { DriverContext } from '../../lib/contracts/source.js';
 
 /** A state store in memory, with the JSON round-trip the real one does. */
 export function memoryStateStore(initial: Record<string, unknown> = {}): StateStore & { data: Map<string, unknown> } {

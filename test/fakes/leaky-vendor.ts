@@ -1,7 +1,7 @@
 import { UpstreamError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import type { Secret } from '../../lib/secret.js';
-import type { SourceDriver } from '../../sources/types.js';
+import type { SourceDriver } from '../../lib/contracts/source.js';
 
 /**
  * A fake vendor driver that behaves like a careless HTTP client: its errors carry the request

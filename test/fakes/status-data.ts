@@ -1,5 +1,5 @@
 import type { Direction } from '../../lib/domain.js';
-import type { BridgeHealth, Reading, StatusSnapshot } from '../../lib/status/types.js';
+import type { BridgeHealth, Reading, StatusSnapshot } from '../../outputs/http/cache/types.js';
 
 /** Synthetic status-model data for the status page's tests: a day of readings and a snapshot. */
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
-import { Hub } from '../../lib/hub.js';
+import { Hub } from '../../app/hub.js';
 import { createLogger } from '../../lib/logger.js';
 import { Secret } from '../../lib/secret.js';
 import { tempDir } from '../e2e/cli.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '../../lib/metrics/index.js';
-import type { BridgeEvent } from '../../machines/contract.js';
+import { createMetrics } from '../../outputs/http/metrics/index.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
 import { batchOf, MIN, T0 } from '../machines/fakes.js';
-import { parseMetrics, type Sample } from './metrics-text.js';
+import { parseMetrics, type Sample } from '../outputs/http.metrics-text.js';
 
 interface Target {
   expr?: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { cycleMachine } from '../../machines/cycle.js';
-import { fetchMachine } from '../../machines/fetch.js';
+import { frameMachine } from '../../machines/frame.js';
 import { pollerMachine } from '../../machines/poller.js';
 import { sessionMachine } from '../../machines/session.js';
 
@@ -17,7 +17,7 @@ function afterDelays(machine: AnyStateMachine): unknown[] {
 }
 
 describe('every after-delay is a number or a declared delay', () => {
-  const machines = { pollerMachine, cycleMachine, fetchMachine, sessionMachine };
+  const machines = { pollerMachine, cycleMachine, frameMachine, sessionMachine };
   for (const [name, machine] of Object.entries(machines)) {
     it(name, () => {
       const known = Object.keys(machine.implementations.delays);
@@ -29,7 +29,7 @@ describe('every after-delay is a number or a declared delay', () => {
 
   it('finds the delays it is meant to check', () => {
     expect(afterDelays(sessionMachine).sort()).toEqual(['callTimeout', 'callTimeout', 'callTimeout', 'expireDelay', 'refreshDelay']);
-    expect(afterDelays(fetchMachine).sort()).toEqual(['fetchDeadline', 'retryDelay', 'sessionWait']);
+    expect(afterDelays(frameMachine).sort()).toEqual(['fetchDeadline', 'retryDelay', 'sessionWait']);
     expect(afterDelays(cycleMachine)).toEqual(['nextFrame']);
   });
 });

@@ -1,9 +1,10 @@
 import { vi } from 'vitest';
 import { createActor, fromCallback, type ActorRefFrom } from 'xstate';
 import type { Batch, Entry, NewestDates } from '../../lib/domain.js';
-import type { Output, StoreResult } from '../../outputs/types.js';
-import type { FetchWindow, SessionFunctions, SourceDriver, SourceLoop } from '../../sources/types.js';
-import type { BridgeEvent, PollerInput } from '../../machines/contract.js';
+import type { Output, StoreResult } from '../../lib/contracts/output.js';
+import type { FetchWindow, SessionFunctions, SourceDriver, SourceLoop } from '../../lib/contracts/source.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
+import type { PollerInput } from '../../machines/contract.js';
 import { pollerMachine } from '../../machines/poller.js';
 
 export const SEC = 1_000;

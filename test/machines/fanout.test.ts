@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fanOut } from '../../machines/fanout.js';
-import type { Output } from '../../outputs/types.js';
+import type { Output } from '../../lib/contracts/output.js';
 import { deferred, fakeOutput } from './fakes.js';
 
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initialFreshness, MAX_MISS_RETRY_MS, missRetryDelayMs, missRetryMs, observeFrame, type Freshness } from '../../machines/freshness.js';
 import { nextFrameDelayMs } from '../../machines/schedule.js';
-import type { FetchWindow } from '../../sources/types.js';
+import type { FetchWindow } from '../../lib/contracts/source.js';
 import { fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from './fakes.js';
 
 const INTERVAL = MIN;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bridgeLogger } from '../../lib/bridge-log.js';
+import { bridgeLogger } from '../../app/bridge-log.js';
 import type { Batch, Entry } from '../../lib/domain.js';
 import { screenGlucose, SGV_MAX_MGDL, SGV_MIN_MGDL } from '../../lib/glucose-range.js';
-import type { BridgeEvent } from '../../machines/contract.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
 import { transformReadings } from '../../sources/dexcomshare/transform.js';
 import { collectionLoop } from '../../sources/nightscout/loop.js';
 import { NSS_DEVICE } from '../../sources/nightscout/document.js';

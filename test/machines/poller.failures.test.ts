@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthError, NetworkError, RateLimitError, SessionExpiredError, TransformError, UpstreamError } from '../../lib/errors.js';
-import { DEFAULT_FETCH_DEADLINE_MS } from '../../machines/fetch.js';
-import type { SourceLoop } from '../../sources/types.js';
+import { DEFAULT_FETCH_DEADLINE_MS } from '../../machines/frame.js';
+import type { SourceLoop } from '../../lib/contracts/source.js';
 import { fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from './fakes.js';
 
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
-import type { StoreResult } from '../../outputs/types.js';
+import type { StoreResult } from '../../lib/contracts/output.js';
 import { cycleId, SESSION_ID } from '../../machines/poller.js';
 import { deferred, fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from './fakes.js';
 

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor } from 'xstate';
-import type { BridgeEvent } from '../../machines/contract.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
 import type { SessionReply } from '../../machines/events.js';
 import { sessionMachine, SESSION_CALL_TIMEOUT_MS } from '../../machines/session.js';
 import { AuthError } from '../../lib/errors.js';
-import type { SessionFunctions } from '../../sources/types.js';
+import type { SessionFunctions } from '../../lib/contracts/source.js';
 import { deferred, fakeSession, MIN, recorder, settle, T0 } from './fakes.js';
 
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStagger, staggeredStartMs } from '../../machines/stagger.js';
-import type { SourceDriver } from '../../sources/types.js';
+import type { SourceDriver } from '../../lib/contracts/source.js';
 import { fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from './fakes.js';
 
 describe('staggeredStartMs', () => {

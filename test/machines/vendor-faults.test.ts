@@ -6,7 +6,7 @@ import { GRAPH_BACKOFF, GRAPH_MAX_RETRIES } from '../../sources/librelinkup/loop
 import { THROTTLE_MIN_MS } from '../../sources/librelinkup/responses.js';
 import { createNightscoutSourceDriver } from '../../sources/nightscout/index.js';
 import { MAX_RETRIES as NSS_MAX_RETRIES } from '../../sources/nightscout/loop.js';
-import type { SourceDriver } from '../../sources/types.js';
+import type { SourceDriver } from '../../lib/contracts/source.js';
 import { DEFAULT_TIMING, fakePatient, graphData } from '../fakes/llu-data.js';
 import { testDriverContext } from '../fakes/driver-context.js';
 import { fixture, harness, PATIENT_ID, NOW as LLU_NOW, SERVER } from '../fixtures/librelinkup/harness.js';

@@ -6,7 +6,7 @@ import { emptyBatch, type Batch, type Entry, type Treatment } from '../../lib/do
 import { StorageError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { createFilesystemOutput } from '../../outputs/filesystem/index.js';
-import type { Output } from '../../outputs/types.js';
+import type { Output } from '../../lib/contracts/output.js';
 import { faultyDisk, type FaultyDisk } from '../fakes/faulty-disk.js';
 
 const DEVICE = 'test-cgm';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Metrics } from '../../lib/metrics/types.js';
+import type { Metrics } from '../../outputs/http/metrics/types.js';
 import { done, entry, established, MINUTE, transformed } from '../fakes/bridge-events.js';
 import { call, startApi, T0 } from './http.helpers.js';
 

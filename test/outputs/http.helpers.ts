@@ -1,9 +1,9 @@
 import { afterEach } from 'vitest';
 import { createLogger } from '../../lib/logger.js';
-import type { Metrics } from '../../lib/metrics/types.js';
+import type { Metrics } from '../../outputs/http/metrics/types.js';
 import { Secret } from '../../lib/secret.js';
-import { createStatusModel } from '../../lib/status/model.js';
-import type { BridgeInfo } from '../../lib/status/types.js';
+import { createStatusModel } from '../../outputs/http/cache/model.js';
+import type { BridgeInfo } from '../../outputs/http/cache/types.js';
 import type { PageInput } from '../../outputs/http/routes.js';
 import { createHttpServer, type HttpServer, type HttpTimeouts } from '../../outputs/http/server.js';
 import { SIM_BRIDGE } from '../fakes/bridge-events.js';

@@ -3,7 +3,7 @@ import { renderStatusPage } from '../../outputs/http/page.js';
 import { formatAge } from '../../lib/glucose-text.js';
 import { escapeHtml, formatDelta, formatGlucose, trendOf } from '../../outputs/http/page-format.js';
 import type { Direction } from '../../lib/domain.js';
-import type { Reading } from '../../lib/status/types.js';
+import type { Reading } from '../../outputs/http/cache/types.js';
 import { NOW, dayOfReadings, healthyBridge, reading, snapshot, troubledBridge } from '../fakes/status-data.js';
 
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_POINTS_PER_BRIDGE, thinPerBridge, thinSeries } from '../../outputs/http/thin.js';
-import type { Reading } from '../../lib/status/types.js';
+import type { Reading } from '../../outputs/http/cache/types.js';
 import { NOW, reading } from '../fakes/status-data.js';
 
 const DAY = 24 * 3_600_000;

@@ -6,7 +6,7 @@ import { syncIdentifier } from '../../lib/identity.js';
 import { createLogger } from '../../lib/logger.js';
 import { Secret } from '../../lib/secret.js';
 import { createNightscoutOutput, type NightscoutSettings } from '../../outputs/nightscout/index.js';
-import type { Output } from '../../outputs/types.js';
+import type { Output } from '../../lib/contracts/output.js';
 
 /** Shared set-up of the Nightscout output suites: a site, credentials, documents, a log to read. */
 

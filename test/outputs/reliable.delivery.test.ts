@@ -4,7 +4,7 @@ import { NetworkError, UpstreamError } from '../../lib/errors.js';
 import { presentOnly } from '../../outputs/present-only.js';
 import { reliable, POISON_AGE_MS, POISON_ATTEMPTS, STORE_BUDGET_MS } from '../../outputs/reliable/index.js';
 import { confirm, emptyRouterState } from '../../outputs/reliable/router.js';
-import type { DeliveryReport, Output, StoreProgress, StoreResult } from '../../outputs/types.js';
+import type { DeliveryReport, Output, StoreProgress, StoreResult } from '../../lib/contracts/output.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { memoryStateStore } from '../fakes/driver-context.js';
 import { batchOf, MIN, T0 } from '../machines/fakes.js';

@@ -4,7 +4,7 @@ import { AuthError, NetworkError, StorageError } from '../../lib/errors.js';
 import { reliable, DRAIN_BACKOFF, DRAIN_BACKOFF_REFUSED } from '../../outputs/reliable/index.js';
 import { DocumentQueue } from '../../outputs/reliable/queue.js';
 import { confirm, emptyRouterState, repairFuture, route, seed, SEED_LATE_MS } from '../../outputs/reliable/router.js';
-import type { Output, StoreResult } from '../../outputs/types.js';
+import type { Output, StoreResult } from '../../lib/contracts/output.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { memoryStateStore } from '../fakes/driver-context.js';
 import { batchOf, MIN, T0 } from '../machines/fakes.js';

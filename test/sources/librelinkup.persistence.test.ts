@@ -4,7 +4,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStateStore } from '../../lib/state-store.js';
 import { createLibreLinkUpDriver, STATE_KEYS, type LluSession } from '../../sources/librelinkup/index.js';
-import type { SourceDriver } from '../../sources/types.js';
+import type { SourceDriver } from '../../lib/contracts/source.js';
 import { tempDir } from '../e2e/cli.js';
 import { testDriverContext } from '../fakes/driver-context.js';
 import { faultyDisk } from '../fakes/faulty-disk.js';

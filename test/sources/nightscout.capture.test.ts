@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { captureOnce } from '../../lib/capture.js';
+import { captureOnce } from '../../app/capture.js';
 import { configSchema } from '../../lib/config/schema.js';
 import { LOOP_TIMING } from '../../sources/nightscout/index.js';
 import { MINUTE, NOW, SITE, TOKEN, captureLog, mockJwt, mockVersion, searchV3, serve, v1Entry } from '../fixtures/nightscout-source/harness.js';

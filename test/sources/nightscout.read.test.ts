@@ -4,7 +4,7 @@ import { AuthError, ConfigError, TransformError, UpstreamError } from '../../lib
 import { syncIdentifier } from '../../lib/identity.js';
 import type { NssSession } from '../../sources/nightscout/index.js';
 import { availableSources, createDriver } from '../../sources/registry.js';
-import type { FetchWindow, SourceDriver, SourceLoop } from '../../sources/types.js';
+import type { FetchWindow, SourceDriver, SourceLoop } from '../../lib/contracts/source.js';
 import {
   JWT,
   MINUTE,

@@ -5,7 +5,7 @@ import { syncIdentifier } from '../../lib/identity.js';
 import { directionForRate } from '../../sources/simulator/direction.js';
 import { gridFor } from '../../sources/simulator/grid.js';
 import { createSimulatorDriver, type SimulatorSettings } from '../../sources/simulator/index.js';
-import type { FetchWindow, SourceDriver } from '../../sources/types.js';
+import type { FetchWindow, SourceDriver } from '../../lib/contracts/source.js';
 import { testDriverContext } from '../fakes/driver-context.js';
 
 const MINUTE = 60_000;

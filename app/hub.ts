@@ -1,0 +1,234 @@
+import { createActor, waitFor, type Actor } from 'xstate';
+import { pollerMachine } from '../machines/index.js';
+import type { BridgeEvent } from '../lib/contracts/bridge-events.js';
+import { createOutputs } from '../outputs/registry.js';
+import type { Output } from '../lib/contracts/output.js';
+import { createDriver } from '../sources/registry.js';
+import type { SourceDriver } from '../lib/contracts/source.js';
+import { bridgeLogger } from './bridge-log.js';
+import type { BridgeConfig, Config } from '../lib/config/schema.js';
+import { driverContext } from './driver-context.js';
+import { describeError } from '../lib/errors.js';
+import { ensureWritableDir, type StateStore } from '../lib/state-store.js';
+import { createRequestBudget } from '../lib/request-budget.js';
+import { createStagger, type Stagger } from '../machines/stagger.js';
+import type { Logger } from '../lib/logger.js';
+import { createRecentReadings, type RecentReadings } from '../outputs/http/cache/recent-file.js';
+import type { BridgeInfo, Reading } from '../outputs/http/cache/types.js';
+import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
+import type { PageInput, Units } from '../outputs/http/routes.js';
+import type { HttpConfig } from '../lib/config/schema.js';
+
+/** How long a stop may take before in-flight work is abandoned; the whole exit stays under 5 s. */
+export const DRAIN_TIMEOUT_MS = 4_000;
+
+export interface HubDeps {
+  log: Logger;
+  now?: () => number;
+  /** Extra observer of every bridge's events (capture, metrics, tests). */
+  observe?: (event: BridgeEvent) => void;
+  /** Builds a bridge's driver; the source registry unless a test supplies a fake vendor. */
+  createDriver?: typeof createDriver;
+  /**
+   * Called once every bridge is built and before any of them runs, with what each one is (ids,
+   * sources, outputs, loops), so observers such as the status model and metrics exist before the
+   * first event; with `keepRecent`, also the readings saved by the last run.
+   */
+  onBuilt?: (bridges: BridgeInfo[], restored: Reading[]) => void;
+  /**
+   * Keep each bridge's last 24 h of readings in its state folder and restore them at start, so the
+   * status page starts warm (`forever`, which holds the folder's lock; not the Nightscout plugin).
+   */
+  keepRecent?: boolean;
+  /** Outputs the process provides for a bridge besides its configured ones (the plugin's internal output). */
+  provideOutputs?: (bridge: BridgeConfig) => Output[];
+  /** Successful frames at debug level: inside Nightscout a line per poll is noise in the site's log. */
+  quietSuccess?: boolean;
+  /**
+   * A person reads the log (a terminal): frame lines show the newest glucose in `unit`, and a
+   * back-fill's progress goes to `progress` (a status line).
+   */
+  terminal?: { unit: 'mgdl' | 'mmol'; progress: (key: string, text: string | undefined) => void };
+  /**
+   * Serve the HTTP API (status cache, page, metrics): the hub binds it before it builds any bridge,
+   * feeds it every event and stops it with the bridges.
+   */
+  http?: { config: HttpConfig; version: string; gitSha: string; units: Units } | undefined;
+}
+
+/** The page renderer loads on the first visit, not at start-up. */
+async function renderStatusPageLazily(input: PageInput): Promise<string> {
+  const { renderStatusPage } = await import('../outputs/http/page.js');
+  return renderStatusPage(input);
+}
+
+/** What a built bridge is, for the status model and metrics. */
+export function bridgeInfo(bridge: BridgeConfig, driver: SourceDriver, outputs: readonly Output[]): BridgeInfo {
+  return {
+    id: bridge.id,
+    source: bridge.source.kind,
+    outputs: outputs.map((o) => o.name),
+    loops: driver.loops.map((l) => ({ name: l.name, expectedIntervalMs: l.expectedIntervalMs })),
+  };
+}
+
+interface RunningBridge {
+  id: string;
+  actor: Actor<typeof pollerMachine>;
+  outputs: Output[];
+}
+
+/**
+ * The composition root: builds each bridge (driver + outputs + poller), starts them, and stops
+ * them in reverse order, letting in-flight writes finish.
+ */
+export class Hub {
+  readonly #bridges: RunningBridge[] = [];
+  readonly #deps: HubDeps;
+  /** Each bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
+  readonly #logStops: (() => void)[] = [];
+  #recent: RecentReadings | undefined;
+  #http: HttpActor | undefined;
+  #crashed: ((err: unknown) => void) | undefined;
+  readonly crashed: Promise<unknown>;
+
+  constructor(deps: HubDeps) {
+    this.#deps = deps;
+    this.crashed = new Promise((resolve) => (this.#crashed = resolve));
+  }
+
+  /** Starts every bridge; throws (coded) before anything runs if one cannot start. */
+  async start(config: Config): Promise<void> {
+    ensureWritableDir(config.stateDir);
+    // Bind first: a port clash (HTTP001, exit 2) must cost no vendor call and no write, however
+    // often a supervisor restarts us. The status cache is filled once the bridges are built.
+    this.#http = await this.#startHttp();
+    try {
+      await this.#build(config);
+    } catch (err) {
+      await this.#http?.stop();
+      throw err;
+    }
+  }
+
+  /** `http://host:port` of the HTTP API once started; absent when it is off. */
+  httpUrl(): string | undefined {
+    return this.#http?.url();
+  }
+
+  async #startHttp(): Promise<HttpActor | undefined> {
+    const settings = this.#deps.http;
+    if (!settings?.config.enabled) return undefined;
+    // prom-client (behind the metrics) loads only for the API that serves them.
+    const { createMetrics } = await import('../outputs/http/metrics/index.js');
+    const http = createHttpActor({ ...settings, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
+    await http.start();
+    return http;
+  }
+
+  async #build(config: Config): Promise<void> {
+    const build = this.#deps.createDriver ?? createDriver;
+    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger; state: StateStore }[] = [];
+    // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
+    const budget = createRequestBudget(config.vendorBudget, this.#now);
+    for (const bridge of config.bridges) {
+      const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
+      const driver = await build(bridge.source, ctx);
+      const notify = this.#notifier(ctx.log);
+      const outputs = await createOutputs(bridge, {
+        now: this.#now,
+        log: ctx.log,
+        state: ctx.state,
+        provided: this.#deps.provideOutputs?.(bridge) ?? [],
+        ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
+        onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
+      });
+      prepared.push({ bridge, outputs, driver, notify, log: ctx.log, state: ctx.state });
+    }
+    const started: Output[] = [];
+    try {
+      for (const { outputs } of prepared) {
+        for (const o of outputs) {
+          await o.start();
+          started.push(o);
+        }
+      }
+    } catch (err) {
+      await Promise.allSettled(started.map((o) => o.stop()));
+      throw err;
+    }
+    // The bridge's own state store: one store per folder, so its sweep of stale temp files never meets a write in flight.
+    this.#recent = this.#deps.keepRecent ? createRecentReadings(prepared.map((p) => ({ id: p.bridge.id, source: p.bridge.source.kind, state: p.state, log: p.log })), this.#now) : undefined;
+    const restored = (await this.#recent?.restore()) ?? [];
+    const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
+    this.#http?.build(built, restored);
+    this.#deps.onBuilt?.(built, restored);
+    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
+  }
+
+  readonly #stagger: Stagger = createStagger();
+
+  #now = (): number => (this.#deps.now ?? Date.now)();
+
+  /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
+  #notifier(log: Logger): (event: BridgeEvent) => void {
+    const terminal = this.#deps.terminal;
+    const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, now: this.#now, ...(terminal ? { terminal: { ...terminal, now: this.#now } } : {}) });
+    this.#logStops.push(toLog.stop);
+    const observe = this.#deps.observe;
+    return (event) => {
+      toLog(event);
+      this.#recent?.observe(event);
+      this.#http?.observe(event);
+      observe?.(event);
+    };
+  }
+
+  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[], notify: (event: BridgeEvent) => void, log: Logger): void {
+    const actor = createActor(pollerMachine, {
+      input: {
+        bridgeId: bridge.id,
+        driver,
+        outputs,
+        now: this.#now,
+        // Only a source that calls a vendor has one to spare; the simulator has none.
+        stagger: driver.baseUrl === undefined ? undefined : this.#stagger,
+        notify,
+      },
+    });
+    actor.subscribe({
+      error: (err) => {
+        log.fatal({ err }, `bridge stopped by an internal error: ${describeError(err)}`);
+        this.#crashed?.(err);
+      },
+    });
+    actor.start();
+    this.#bridges.push({ id: bridge.id, actor, outputs });
+  }
+
+  /**
+   * Drains every bridge (in-flight writes finish), then stops the outputs; resolves within the drain
+   * timeout. The HTTP API's grace runs alongside, so both together stay within the 5 s exit.
+   */
+  async stop(): Promise<void> {
+    await Promise.all([this.#http?.stop(), this.#stopBridges()]);
+  }
+
+  async #stopBridges(): Promise<void> {
+    const bridges = this.#bridges.splice(0).reverse();
+    for (const b of bridges) b.actor.send({ type: 'STOP' });
+    await Promise.all(
+      bridges.map(async (b) => {
+        try {
+          await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
+        } catch {
+          this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
+        }
+        b.actor.stop();
+        await Promise.all(b.outputs.map((o) => o.stop()));
+      }),
+    );
+    for (const stop of this.#logStops.splice(0)) stop();
+    await this.#recent?.flush();
+  }
+}

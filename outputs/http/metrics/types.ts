@@ -1,0 +1,18 @@
+import type { BridgeEvent } from '../../../lib/contracts/bridge-events.js';
+import type { BridgeInfo } from '../cache/types.js';
+
+/** Prometheus metrics (prefix `gluco_hub_`), fed by the bridges' events; served at `/metrics`. */
+export interface Metrics {
+  observe(event: BridgeEvent): void;
+  /** The exposition format's content type. */
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export interface MetricsOptions {
+  bridges: BridgeInfo[];
+  now: () => number;
+  version: string;
+  /** `GIT_SHA` / `SOURCE_COMMIT` at build or run time, else `unknown`. */
+  gitSha: string;
+}
