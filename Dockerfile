@@ -1,5 +1,5 @@
-# gluco-hub in a container: `docker build -t gluco-hub .`, then see compose.yaml and the README's
-# "Run it as a service". The image serves the HTTP API to the network, so it needs a bearer token.
+# gluco-hub in a container: `docker build -t gluco-hub .`, then see compose.yaml and
+# docs/service.md. The image serves the HTTP API to the network, so it needs a bearer token.
 
 # Build stage: the dev dependencies (TypeScript, esbuild) turn the sources into dist/.
 FROM node:20-slim AS build

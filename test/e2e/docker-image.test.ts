@@ -9,7 +9,7 @@ import { envOf, lastArgs, parseDockerfile } from './dockerfile.js';
 import { unreadNames } from './known-settings.js';
 
 /**
- * No Docker daemon or hadolint here (README "Run it as a service"), so the image's promises are
+ * No Docker daemon or hadolint here (docs/service.md, "What was verified"), so the image's promises are
  * checked on the Dockerfile itself, and its entrypoint and health check are run as the image runs them.
  */
 const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));

@@ -129,7 +129,7 @@ export function realNightscoutHome(): string {
 
 /**
  * A `REAL_NS_HOME` whose Nightscout loads `nightscout-connect` from `connectDir` (this package,
- * installed under that name as the README tells site owners) instead of 0.0.12, without touching
+ * installed under that name as docs/plugin.md tells site owners) instead of 0.0.12, without touching
  * the shared install: `lib/` is copied (so `require` resolves from the new tree), every other
  * file and every other package is a symlink to the original.
  */

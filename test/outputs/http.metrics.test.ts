@@ -318,10 +318,13 @@ describe('createMetrics fed by a real poller', () => {
   });
 });
 
-describe('README metrics table', () => {
+describe('metrics table (docs/outputs/http.md)', () => {
   it('lists every gluco_hub_ metric with its type, and only those', async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('### Metrics'), readme.indexOf('## Guarantees'));
+    const page = readFileSync(new URL('../../docs/outputs/http.md', import.meta.url), 'utf8');
+    const start = page.indexOf('\n## Metrics\n');
+    expect(start).toBeGreaterThan(0);
+    const end = page.indexOf('\n## ', start + 1);
+    const section = page.slice(start, end < 0 ? undefined : end);
     const rows = [...section.matchAll(/^\| `(gluco_hub_\w+)` \| (\w+) \|/gm)].map((m) => [m[1]!, m[2]!]);
     const { metrics } = setup();
     const defined = [...metricTypes(await metrics.render())].filter(([n]) => !/^gluco_hub_(process|nodejs)_/.test(n));
