@@ -99,7 +99,8 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
   }
 
   async function fail(error: unknown): Promise<never> {
-    if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
+    // LLU028's wait belongs to the version sent (outdated-version.ts), so a new version is not held back by it.
+    if (error instanceof RateLimitError && errorCode(error) !== 'LLU028') await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
     else if (errorCode(error) === 'LLU003') await guard.refuse();
     throw error;
   }
