@@ -69,7 +69,8 @@ export function answerError(response: WireResponse, phase: Phase, nowMs: number)
     if (SESSION_CODES.has(fault.code)) return dexError('DEX006', { params: { reason: fault.code }, cause });
     if (fault.code === 'SSO_AuthenticateMaxAttemptsExceeded') return dexError('DEX004', { params: { minutes: LOCK_MINUTES }, cause });
     if (isRefusal(fault)) {
-      if (phase === 'login') return dexError('DEX002', { params: { reason: fault.code }, cause });
+      // AccountPasswordInvalid is also what a migrated account gets until it signs in at the app once.
+      if (phase === 'login') return dexError(fault.code === 'AccountPasswordInvalid' ? 'DEX017' : 'DEX002', { params: { reason: fault.code }, cause });
       // Seen on data calls in 2026 as a transient or a rate limit (cgm-remote-monitor#8440): wait, don't hammer.
       return dexError('DEX011', { params: { reason, minutes: THROTTLE_WAIT_MS / MINUTE_MS }, retryAfterMs: THROTTLE_WAIT_MS, cause });
     }

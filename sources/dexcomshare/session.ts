@@ -77,7 +77,7 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
     const code = errorCode(error);
     if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
     else if (code === 'DEX004') await guard.lockUntil(ctx.now() + LOCK_MINUTES * 60_000, (error as Error).message);
-    else if (code === 'DEX002') await guard.refuse(() => ctx.state.remove(STATE_KEYS.session));
+    else if (code === 'DEX002' || code === 'DEX017') await guard.refuse(() => ctx.state.remove(STATE_KEYS.session));
     throw error;
   }
 
