@@ -238,7 +238,9 @@ describe('fake LibreLink Up: data calls', () => {
     expect((await get(app(llu, t, { product: undefined }))).status).toBe(400);
     expect((await get(app(llu, t, { 'account-id': accountIdFor('bbbbbbbb-0000-0000-0000-000000000002') }))).status).toBe(401);
     expect((await get(app(llu, t, { 'account-id': llu.accountId().toUpperCase() }))).status).toBe(401);
-    expect((await get(app(llu, t, { version: '4.12.0' }))).status).toBe(403);
+    const outdated = await get(app(llu, t, { version: '4.12.0' }));
+    expect(outdated.status).toBe(403);
+    expect(outdated.body).toEqual({ status: 920, data: { minimumVersion: '4.16.0' } });
     expect((await call(llu, 'GET', '/llu/connections/bbbbbbbb-0000-0000-0000-000000000002/graph', { headers: app(llu, t, { version: '4.12.0' }) })).status).toBe(403);
     const ok = await get(app(llu, t, { version: '4.17.1' }));
     expect(ok.status).toBe(200);

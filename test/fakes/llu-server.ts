@@ -34,8 +34,8 @@ export { fakePatient, type FakePatient, type Timing } from './llu-data.js';
  * Data calls (`/llu/connections`, `…/{patientId}/graph`, `…/logbook`) check, in order: Bearer
  * session token (else 401), `product`, `version` and `account-id` present (else 400
  * `RequiredHeaderMissing`), `account-id` = sha256(user.id) (else 401), `version` ≥ `minVersion`
- * (else 403, on connections and graph alike; login never checks it). Every answer carries a renewed
- * `ticket`. Readings follow `glucoseAt` (deterministic in time) and the `now` clock: the current
+ * (else 403 with status 920 and `minimumVersion`, on connections and graph alike; login never
+ * checks it). Every answer carries a renewed `ticket`. Readings follow `glucoseAt` (deterministic in time) and the `now` clock: the current
  * reading moves every minute, the graph holds ~12 h at 5 min and lags by `timing.graphLagMs`.
  */
 
@@ -297,7 +297,7 @@ export async function startFakeLibreLinkUp(options: FakeLluOptions = {}): Promis
     const version = header(headers, 'version');
     if (!header(headers, 'product') || !version || !accountId) return json(400, { message: 'RequiredHeaderMissing' });
     if (accountId !== accountIdFor(scenario.userId)) return json(401, { message: 'Unauthorized' });
-    if (compareVersions(version, scenario.minVersion) < 0) return json(403, { message: 'Forbidden' });
+    if (compareVersions(version, scenario.minVersion) < 0) return json(403, { status: 920, data: { minimumVersion: scenario.minVersion } });
     return undefined;
   };
 
