@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Direction } from '../../lib/domain.js';
 import type { BinarySensorComponent, DeviceDiscoveryConfig, DiscoveryComponent, SensorComponent } from './discovery-schema.js';
-import { TREND_OF } from './payloads.js';
 
 /**
  * Home Assistant MQTT discovery for one bridge, as pure functions: what to announce and what to
@@ -90,13 +89,31 @@ export function retainedConfigFilter(discoveryPrefix: string, key: BridgeKey): s
 }
 
 /**
- * Trend enum options: snake_case of Nightscout's directions (§8). `NONE` has no option: it renders
- * `None`, which HA shows as unknown. Every direction must be here — a value missing from
- * `options` is dropped and the old trend stays on screen (§7.17); the type enforces it.
+ * The Trend entity's states: those of Home Assistant's core Dexcom integration
+ * (`homeassistant/components/dexcom/sensor.py`, `TRENDS`), so automations and cards written for it
+ * work unchanged, plus `no_trend` where the sensor says it has none (HA's Dexcom shows unknown or
+ * unavailable then; an explicit state lets an automation tell "no arrow" from "no data"). The
+ * triple arrows some sources send fold into the quickest class, as Nightscout's own numbers do.
+ * Every direction must be here — a value missing from `options` is dropped and the old trend stays
+ * on screen (§7.17); the type enforces it. The payload keeps Nightscout's finer `direction`.
  */
-export const TREND_OPTIONS: Readonly<Record<Direction, string | null>> = TREND_OF;
+export const HA_TRENDS = ['rising_quickly', 'rising', 'rising_slightly', 'steady', 'falling_slightly', 'falling', 'falling_quickly', 'no_trend'] as const;
+export type HaTrend = (typeof HA_TRENDS)[number];
 
-const TREND_MAP = Object.fromEntries(Object.entries(TREND_OPTIONS).filter((e): e is [string, string] => e[1] !== null));
+export const TREND_OPTIONS: Readonly<Record<Direction, HaTrend>> = {
+  TripleUp: 'rising_quickly',
+  DoubleUp: 'rising_quickly',
+  SingleUp: 'rising',
+  FortyFiveUp: 'rising_slightly',
+  Flat: 'steady',
+  FortyFiveDown: 'falling_slightly',
+  SingleDown: 'falling',
+  DoubleDown: 'falling_quickly',
+  TripleDown: 'falling_quickly',
+  'NOT COMPUTABLE': 'no_trend',
+  'RATE OUT OF RANGE': 'no_trend',
+  NONE: 'no_trend',
+};
 
 const GLUCOSE_UNITS: Record<GlucoseUnit, { field: 'mgdl' | 'mmol'; unit: 'mg/dL' | 'mmol/L'; precision: number }> = {
   mgdl: { field: 'mgdl', unit: 'mg/dL', precision: 0 },
@@ -104,7 +121,7 @@ const GLUCOSE_UNITS: Record<GlucoseUnit, { field: 'mgdl' | 'mmol'; unit: 'mg/dL'
 };
 
 interface Context {
-  topics: { glucose: string; status: string; health: string };
+  topics: { glucose: string; status: string; health: string; sensor: string };
   availability: { topic: string; value_template: string }[];
   unit: GlucoseUnit;
 }
@@ -149,10 +166,10 @@ const ENTITIES: readonly EntityDef[] = [
     build: ({ topics, availability }) => sensor({
       platform: 'sensor',
       state_topic: topics.glucose,
-      // Maps the Nightscout direction the glucose payload carries; an unmapped one renders None (unknown).
-      value_template: `{{ ${JSON.stringify(TREND_MAP)}.get(value_json.direction) }}`,
+      // Maps the Nightscout direction the glucose payload carries; none at all (null) or an unmapped one renders None (unknown).
+      value_template: `{{ ${JSON.stringify(TREND_OPTIONS)}.get(value_json.direction) }}`,
       device_class: 'enum',
-      options: Object.values(TREND_MAP),
+      options: [...HA_TRENDS],
       icon: 'mdi:chart-line-variant',
       availability,
     }),
@@ -181,6 +198,18 @@ const ENTITIES: readonly EntityDef[] = [
       platform: 'sensor',
       state_topic: topics.status,
       value_template: '{{ value_json.lastReading }}',
+      device_class: 'timestamp',
+    }),
+  },
+  {
+    key: 'sensor_expires',
+    name: 'Sensor expires',
+    entitySuffix: 'sensor_expires',
+    // Unknown until the source tells it (LibreLink Up, CareLink); like Last reading, it stays true while the bridge is down.
+    build: ({ topics }) => sensor({
+      platform: 'sensor',
+      state_topic: topics.sensor,
+      value_template: '{{ value_json.expiresAt }}',
       device_class: 'timestamp',
     }),
   },
@@ -223,7 +252,7 @@ export function discoveryConfig(input: DiscoveryInput): DeviceDiscoveryConfig {
   const nodeId = discoveryNodeId(input);
   const health = `${input.topicPrefix}/_health`;
   const ctx: Context = {
-    topics: { glucose: `${input.topicPrefix}/glucose`, status: `${input.topicPrefix}/status`, health },
+    topics: { glucose: `${input.topicPrefix}/glucose`, status: `${input.topicPrefix}/status`, health, sensor: `${input.topicPrefix}/sensor` },
     availability: [{ topic: health, value_template: "{{ 'online' if value_json.online else 'offline' }}" }],
     unit: input.unit,
   };

@@ -12,7 +12,8 @@ import { mqttError } from './errors.js';
 import { isRefusal, publishAcknowledged, refusal, waitForFirstConnect } from './link.js';
 import { birthDelayMs, isBirthMessage } from './birth.js';
 import { discoveryMessages, retainedConfigFilter, retractMessages, type RetainedConfig } from './discovery.js';
-import { emptyCounters, glucosePayload, healthPayload, isReading, plan, statsPayload, statusPayload, type Reading } from './payloads.js';
+import { newerExpiry, sensorExpiryOf, type SensorExpiry } from '../../lib/sensor-expiry.js';
+import { emptyCounters, glucosePayload, healthPayload, isReading, plan, sensorPayload, statsPayload, statusPayload, type Reading } from './payloads.js';
 import { staleState } from './stale.js';
 import { glucosePayloadSchema, MQTT_TOPICS, topicOf, type MqttTopic, type MqttTopics } from './topics.js';
 
@@ -76,6 +77,8 @@ class MqttOutput implements Output {
   #refreshTimer: NodeJS.Timeout | undefined;
   #staleTimer: NodeJS.Timeout | undefined;
   readonly #birthTimers = new Set<NodeJS.Timeout>();
+  #sensor: SensorExpiry | undefined;
+  #sensorSentMs: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   #stopping = false;
 
@@ -198,7 +201,19 @@ class MqttOutput implements Output {
     }
     this.#counters.duplicates += p.duplicates;
     if (readings.length > 0) await this.#publishStatus();
+    await this.#publishSensor(batch);
     return { stored: p.history.length, duplicates: p.duplicates };
+  }
+
+  /** The sensor's end on the retained `sensor` topic, when a batch states a newer one; best effort, like status. */
+  async #publishSensor(batch: Batch): Promise<void> {
+    this.#sensor = newerExpiry(this.#sensor, sensorExpiryOf(batch, this.#d.now()));
+    const sensor = this.#sensor;
+    if (sensor === undefined || sensor.expiresMs === this.#sensorSentMs || !this.#client?.connected) return;
+    await this.#publish('sensor', sensorPayload(sensor)).then(
+      () => void (this.#sensorSentMs = sensor.expiresMs),
+      (error: unknown) => this.#log.debug({ err: error }, 'MQTT: sensor end not published; tried again with the next batch'),
+    );
   }
 
   /** The only path to the broker for our own topics: typed by the contract in `topics.ts`. */

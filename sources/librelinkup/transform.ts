@@ -1,5 +1,6 @@
 import type { Batch, Entry, Treatment } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { sensorExpiresField } from '../../lib/sensor-expiry.js';
 import { lluError } from './errors.js';
 import { parseLluTimestamp, utcOffsetMinutes } from './timestamps.js';
 import { trendForArrow, type Trend } from './trend.js';
@@ -15,6 +16,13 @@ export const SENSOR_START = 'Sensor Start';
 
 /** Activations before 2000 are placeholders (`a: 0`), not sensors. */
 const MIN_ACTIVATION_S = 946_684_800;
+
+/**
+ * How long a sensor LibreLink Up reports lasts. Libre 2 and 3 run 14 days, their Plus versions 15;
+ * LLU names neither the model nor the life (`pt` is undocumented), so the sensor end is activation
+ * + 14 days: a day early for a Plus, never a day late.
+ */
+export const LIBRE_SENSOR_LIFE_MS = 14 * 24 * 60 * 60_000;
 
 function timestamp(text: string): number {
   const ms = parseLluTimestamp(text);
@@ -74,6 +82,8 @@ function sensorStarts(sensors: readonly (Sensor | null | undefined)[], device: s
       date,
       notes: sensor.sn ? `FreeStyle Libre sensor ${sensor.sn}` : 'FreeStyle Libre sensor (serial unknown)',
       enteredBy: device,
+      // Content, not identity: the identifier stays device + date + eventType.
+      ...sensorExpiresField(date + LIBRE_SENSOR_LIFE_MS),
       ...(utcOffset === undefined ? {} : { utcOffset }),
       device,
       identifier: syncIdentifier({ device, date, eventType: SENSOR_START }),
