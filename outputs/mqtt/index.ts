@@ -4,6 +4,7 @@ import type { Batch, NewestDates } from '../../lib/domain.js';
 import { describeError, type GlucoHubError } from '../../lib/errors.js';
 import { describeAhead, isFuture } from '../../lib/future.js';
 import type { Logger } from '../../lib/logger.js';
+import { serial } from '../../lib/serial.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import { packageVersion } from '../../lib/version.js';
 import type { Output, StoreResult } from '../../lib/contracts/output.js';
@@ -76,7 +77,7 @@ class MqttOutput implements Output {
   #refreshTimer: NodeJS.Timeout | undefined;
   #staleTimer: NodeJS.Timeout | undefined;
   readonly #birthTimers = new Set<NodeJS.Timeout>();
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serial = serial();
   #stopping = false;
 
   constructor(settings: MqttSettings, deps: MqttDeps) {
@@ -108,9 +109,7 @@ class MqttOutput implements Output {
   }
 
   store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
-    const run = this.#tail.then(() => this.#store(batch, signal));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(() => this.#store(batch, signal));
   }
 
   async stop(): Promise<void> {
@@ -119,7 +118,7 @@ class MqttOutput implements Output {
     clearInterval(this.#refreshTimer);
     clearTimeout(this.#staleTimer);
     for (const t of this.#birthTimers) clearTimeout(t);
-    await this.#tail;
+    await this.#serial.idle();
     const client = this.#client;
     if (!client) return;
     if (client.connected) {
