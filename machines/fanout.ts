@@ -1,4 +1,5 @@
 import type { Output } from '../lib/contracts/output.js';
+import { withDeadline } from '../lib/deadline.js';
 import { clampDelay } from '../lib/time.js';
 import { outputTimeout } from './errors.js';
 
@@ -48,24 +49,12 @@ async function callWithTimeout<T>(
   call: (output: Output, signal: AbortSignal) => Promise<T>,
   { timeoutMs, signal }: FanOutOptions,
 ): Promise<T> {
-  const controller = new AbortController();
-  const forwardAbort = (): void => controller.abort(signal.reason);
-  if (signal.aborted) forwardAbort();
-  else signal.addEventListener('abort', forwardAbort, { once: true });
   const ms = clampDelay(timeoutMs);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = outputTimeout(output.name, ms);
-      controller.abort(error);
-      reject(error);
-    }, ms);
-  });
+  const deadline = withDeadline(signal, ms, () => outputTimeout(output.name, ms));
   try {
     // `then` turns a synchronous throw inside `call` into a rejection like any other.
-    return await Promise.race([Promise.resolve().then(() => call(output, controller.signal)), timeout]);
+    return await Promise.race([Promise.resolve().then(() => call(output, deadline.signal)), deadline.passed]);
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', forwardAbort);
+    deadline.done();
   }
 }
