@@ -6,13 +6,14 @@ import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
 import { usageMessage, UsageError } from './usage.js';
+import { APP_NAME } from '../lib/version.js';
 
 /** Runs the CLI and resolves with the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   // The options of the command being parsed, for a "Did you mean --http?" on a mistyped one.
   let knownOptions: string[] = [];
   const cli = yargs(argv)
-    .scriptName('gluco-hub')
+    .scriptName(APP_NAME)
     .usage('$0 <command> [options]\n\nBridges CGM glucose, treatments and pump status from vendor clouds to Nightscout, MQTT and files.')
     .command(foreverCommand)
     .command(captureCommand)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Direction } from '../../lib/domain.js';
+import { APP_NAME } from '../../lib/version.js';
 import type { BinarySensorComponent, DeviceDiscoveryConfig, DiscoveryComponent, SensorComponent } from './discovery-schema.js';
 import { TREND_OF } from './payloads.js';
 
@@ -49,7 +50,6 @@ export interface BridgeKey {
   bridgeId: string;
 }
 
-const ORIGIN_NAME = 'gluco-hub';
 /** Object id of the one device config under our node id. */
 const DEVICE_OBJECT_ID = 'cgm';
 
@@ -236,12 +236,12 @@ export function discoveryConfig(input: DiscoveryInput): DeviceDiscoveryConfig {
   return {
     device: {
       identifiers: [nodeId],
-      name: `gluco-hub ${input.bridgeId}`,
-      manufacturer: 'gluco-hub',
+      name: `${APP_NAME} ${input.bridgeId}`,
+      manufacturer: APP_NAME,
       model: input.source,
       sw_version: input.version,
     },
-    origin: { name: ORIGIN_NAME, sw_version: input.version },
+    origin: { name: APP_NAME, sw_version: input.version },
     qos: 1,
     components,
   };
@@ -305,7 +305,7 @@ function writtenByUs(payload: Buffer | string): boolean {
     // Full or abbreviated key: an older or hand-made config may use either.
     const { origin, o } = config as { origin?: { name?: unknown }; o?: { name?: unknown } };
     const found = origin ?? o;
-    return found === undefined || found.name === ORIGIN_NAME;
+    return found === undefined || found.name === APP_NAME;
   } catch {
     return false; // not a discovery config at all: not ours to judge
   }

@@ -1,5 +1,6 @@
 import { deviceStatusSchema, entrySchema, treatmentSchema, type Collection, type NightscoutDocument } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { APP_NAME } from '../../lib/version.js';
 
 /**
  * Documents as we send them to Nightscout, whichever API: what we own travels untouched, what the
@@ -9,8 +10,6 @@ import { syncIdentifier } from '../../lib/identity.js';
 
 /** Fields the server sets; a document copied from another Nightscout may carry them. */
 const SERVER_MANAGED = ['_id', 'srvCreated', 'srvModified', 'subject', 'modifiedBy', 'mills'] as const;
-
-export const DEFAULT_APP = 'gluco-hub';
 
 const SCHEMAS = { entries: entrySchema, treatments: treatmentSchema, devicestatus: deviceStatusSchema } as const;
 
@@ -31,7 +30,7 @@ function isoOf(date: unknown): string | undefined {
 export function prepareDocument(collection: Collection, input: Readonly<Record<string, unknown>>): Prepared {
   const doc: Record<string, unknown> = { ...input };
   for (const field of SERVER_MANAGED) delete doc[field];
-  doc.app ??= DEFAULT_APP;
+  doc.app ??= APP_NAME;
   doc.utcOffset ??= 0;
   const iso = isoOf(doc.date);
   if (iso !== undefined) {

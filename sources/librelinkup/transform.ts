@@ -1,5 +1,6 @@
 import type { Batch, Entry, Treatment } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { APP_NAME } from '../../lib/version.js';
 import { lluError } from './errors.js';
 import { parseLluTimestamp, utcOffsetMinutes } from './timestamps.js';
 import { trendForArrow, type Trend } from './trend.js';
@@ -10,7 +11,6 @@ import { firstIssue, graphResponseSchema, type GlucoseItem, type Sensor } from '
  * (`<device>_<date>`), so changing it would make outputs store every reading twice: keep it.
  */
 export const LLU_DEVICE = 'librelinkup';
-export const LLU_APP = 'gluco-hub';
 export const SENSOR_START = 'Sensor Start';
 
 /** Activations before 2000 are placeholders (`a: 0`), not sensors. */
@@ -40,7 +40,7 @@ function toEntry(item: GlucoseItem, device: string, trend: Trend | undefined): E
     ...(utcOffset === undefined ? {} : { utcOffset }),
     device,
     identifier: syncIdentifier({ device, date }),
-    app: LLU_APP,
+    app: APP_NAME,
   };
 }
 
@@ -77,7 +77,7 @@ function sensorStarts(sensors: readonly (Sensor | null | undefined)[], device: s
       ...(utcOffset === undefined ? {} : { utcOffset }),
       device,
       identifier: syncIdentifier({ device, date, eventType: SENSOR_START }),
-      app: LLU_APP,
+      app: APP_NAME,
     });
   }
   return [...byDate.values()].sort((a, b) => a.date - b.date);
