@@ -1,4 +1,6 @@
-import type { Output } from '../lib/contracts/output.js';
+import { fromPromise } from 'xstate';
+import type { Batch, NewestDates } from '../lib/domain.js';
+import type { Output, StoreResult } from '../lib/contracts/output.js';
 import { withDeadline } from '../lib/deadline.js';
 import { clampDelay } from '../lib/time.js';
 import { outputTimeout } from './errors.js';
@@ -58,3 +60,32 @@ async function callWithTimeout<T>(
     deadline.done();
   }
 }
+
+/**
+ * The frame's two calls to the outputs, as promise actors: XState's `signal` is passed on, so
+ * leaving the state (STOP, or the actor being stopped) aborts every output's call.
+ */
+
+/** Every output's newest dates; an output that fails or times out counts as knowing nothing. */
+export const askNewest = fromPromise<(NewestDates | undefined)[], { outputs: readonly Output[]; timeoutMs: number }>(
+  async ({ input, signal }) => {
+    const answers = await fanOut(input.outputs, (output, s) => output.newest(s), { timeoutMs: input.timeoutMs, signal });
+    return answers.map((a) => (a.ok ? a.value : undefined));
+  },
+);
+
+export interface StoreInput {
+  outputs: readonly Output[];
+  batch: Batch;
+  timeoutMs: number;
+  /** Reports each output's answer as it arrives. Must not throw. */
+  onSettled: (settled: Settled<StoreResult>) => void;
+}
+
+export const storeBatch = fromPromise<Settled<StoreResult>[], StoreInput>(({ input, signal }) =>
+  fanOut(input.outputs, (output, s) => output.store(input.batch, s), {
+    timeoutMs: input.timeoutMs,
+    signal,
+    onSettled: input.onSettled,
+  }),
+);

@@ -4,8 +4,14 @@ import { APP_NAME } from '../../lib/version.js';
 
 /**
  * Documents as we send them to Nightscout, whichever API: what we own travels untouched, what the
- * server manages never does (nightscout-api.md §6.13: on a dedup hit any of them that differs is a
- * 400, and v3 stores a string `_id` as the Mongo `_id`), and the fields each API needs are present.
+ * server manages never does (on a dedup hit v3 answers 400 for any of them that differs, and it
+ * stores a string `_id` as the Mongo `_id`), and the fields each API needs are present.
+ *
+ * The sources' transforms already build documents; this second pass is still needed, because an
+ * output takes any batch, not only a fresh transform's: a Nightscout source keeps its site's
+ * `created_at`/`dateString`, documents queued on disk by an earlier version come back as written,
+ * and a source may leave `utcOffset` out. v1 dedups on `created_at`/`dateString`, not on `date`,
+ * so they are rewritten from `date` here (test/outputs/nightscout.v1 and .v3 fail without it).
  */
 
 /** Fields the server sets; a document copied from another Nightscout may carry them. */
