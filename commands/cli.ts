@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
     .example('$0 login carelink', 'Log in to Medtronic CareLink once (the bridge refreshes the login from then on)')
     .example('$0 dlq list', "What waits in the outputs' queues and what they set aside")
-    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See README.')
+    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See docs/configuration.md; every page is under docs/.')
     .help()
     .alias('h', 'help')
     .version()

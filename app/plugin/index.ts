@@ -14,7 +14,7 @@ import { APP_NAME } from '../../lib/version.js';
 import { pluginEnv, requestedSource } from './settings.js';
 
 /**
- * gluco-hub as a Nightscout plugin, in place of nightscout-connect (nightscout-connect.md §11):
+ * gluco-hub as a Nightscout plugin, in place of nightscout-connect:
  * `require('nightscout-connect')(env, ctx)`. Everything that can be wrong with the settings is
  * found before this returns and goes to `ctx.bootErrors`; fetching starts with the site's first
  * data load and stops on `teardown`.

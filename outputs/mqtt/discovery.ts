@@ -6,12 +6,11 @@ import { TREND_OF } from './payloads.js';
 
 /**
  * Home Assistant MQTT discovery for one bridge, as pure functions: what to announce and what to
- * retract. The MQTT output does the publishing (home-assistant.md is the reference; § numbers
- * below point into it).
+ * retract. The MQTT output does the publishing; docs/home-assistant.md is the user's side of it.
  *
- * One device-based config per bridge (§1.5, decision 2), full key names, retained. The device
- * holds every entity of the bridge, including the "Connection" sensor that the doc puts on a
- * separate bridge device: in gluco-hub each bridge has its own topic prefix and its own
+ * One device-based config per bridge, full key names, retained. The device
+ * holds every entity of the bridge, including the "Connection" sensor that Home Assistant's docs put on
+ * a separate bridge device: in gluco-hub each bridge has its own topic prefix and its own
  * `_health`, so that bridge device and the patient device would always be one-to-one.
  */
 
@@ -27,16 +26,16 @@ export interface DiscoveryInput {
   source: string;
   /** Native unit of the glucose sensor (`GLUCO_HUB__MQTT__UNIT`). */
   unit: GlucoseUnit;
-  /** Release version only: any change to a config makes HA reconfigure the entity (§7.9). */
+  /** Release version only: any change to a config makes HA reconfigure the entity. */
   version: string;
   /**
    * Send `default_entity_id` (HA ≥ 2025.10) so entity ids read `sensor.gluco_hub_<bridge>_glucose`.
-   * Default true; false leaves the ids to HA's own entity-id setting (§7.13).
+   * Default true; false leaves the ids to HA's own entity-id setting.
    */
   defaultEntityIds?: boolean;
 }
 
-/** One retained discovery publish; an empty payload removes the config (§1.4). */
+/** One retained discovery publish; an empty payload removes the config. */
 export interface DiscoveryMessage {
   topic: string;
   payload: string;
@@ -53,7 +52,7 @@ export interface BridgeKey {
 /** Object id of the one device config under our node id. */
 const DEVICE_OBJECT_ID = 'cgm';
 
-/** Lower-case `[a-z0-9_]`, what topic ids and entity ids both accept (§1.1, §7.16). */
+/** Lower-case `[a-z0-9_]`, what topic ids and entity ids both accept. */
 function slug(text: string): string {
   return (
     text
@@ -69,7 +68,7 @@ function slug(text: string): string {
  * unique id: `gluco_hub_<bridge slug>_<8 hex>`. The hash covers the exact topic prefix and bridge
  * id, so two bridges on one broker — two processes that both call their bridge `linkup`, or ids
  * that differ only in `.` vs `_` — never share an id (a shared unique id drops the second entity,
- * a shared identifier merges devices, §7.1). Never built from display names or patient data.
+ * a shared identifier merges devices). Never built from display names or patient data.
  */
 export function discoveryNodeId(key: BridgeKey): string {
   const hash = createHash('sha256').update(`${key.topicPrefix}\n${key.bridgeId}`, 'utf8').digest('hex').slice(0, 8);
@@ -83,16 +82,16 @@ export function deviceConfigTopic(discoveryPrefix: string, key: BridgeKey): stri
 
 /**
  * Subscribe to this at start to collect every retained config this bridge ever published
- * (device or per-entity), then feed them to {@link retractMessages} (§7.2).
+ * (device or per-entity), then feed them to {@link retractMessages}.
  */
 export function retainedConfigFilter(discoveryPrefix: string, key: BridgeKey): string {
   return `${discoveryPrefix}/+/${discoveryNodeId(key)}/+/config`;
 }
 
 /**
- * Trend enum options: snake_case of Nightscout's directions (§8). `NONE` has no option: it renders
+ * Trend enum options: snake_case of Nightscout's directions. `NONE` has no option: it renders
  * `None`, which HA shows as unknown. Every direction must be here — a value missing from
- * `options` is dropped and the old trend stays on screen (§7.17); the type enforces it.
+ * `options` is dropped and the old trend stays on screen; the type enforces it.
  */
 export const TREND_OPTIONS: Readonly<Record<Direction, string | null>> = TREND_OF;
 
@@ -120,11 +119,11 @@ interface EntityDef {
 
 type Identity = 'name' | 'unique_id' | 'default_entity_id';
 type ComponentBody = Omit<SensorComponent, Identity> | Omit<BinarySensorComponent, Identity>;
-// Typed constructors, so a misspelt or misplaced key is a compile error, not a key HA drops (§1.2).
+// Typed constructors, so a misspelt or misplaced key is a compile error, not a key HA drops.
 const sensor = (body: Omit<SensorComponent, Identity>): ComponentBody => body;
 const binarySensor = (body: Omit<BinarySensorComponent, Identity>): ComponentBody => body;
 
-/** The entities of one bridge, as data (style.md, habit 6). Order is the payload's order. */
+/** The entities of one bridge, as data. Order is the payload's order. */
 const ENTITIES: readonly EntityDef[] = [
   {
     key: 'glucose',
@@ -164,7 +163,7 @@ const ENTITIES: readonly EntityDef[] = [
     build: ({ topics, availability }) => binarySensor({
       platform: 'binary_sensor',
       state_topic: topics.status,
-      // Fail safe: anything but an explicit `false` is a problem (§4.1).
+      // Fail safe: anything but an explicit `false` is a problem.
       value_template: "{{ 'OFF' if value_json.stale == false else 'ON' }}",
       payload_on: 'ON',
       payload_off: 'OFF',
@@ -176,7 +175,7 @@ const ENTITIES: readonly EntityDef[] = [
     key: 'last_reading',
     name: 'Last reading',
     entitySuffix: 'last_reading',
-    // No availability: the time of the last reading stays true while the bridge is down (§6.1).
+    // No availability: the time of the last reading stays true while the bridge is down.
     build: ({ topics }) => sensor({
       platform: 'sensor',
       state_topic: topics.status,
@@ -188,7 +187,7 @@ const ENTITIES: readonly EntityDef[] = [
     key: 'reading_age',
     name: 'Reading age',
     entitySuffix: 'reading_age',
-    // Saw-tooth, accurate to the status republish period: diagnostic, off by default, no state class (§6.2).
+    // Saw-tooth, accurate to the status republish period: diagnostic, off by default, no state class.
     build: ({ topics, availability }) => sensor({
       platform: 'sensor',
       state_topic: topics.status,
@@ -205,7 +204,7 @@ const ENTITIES: readonly EntityDef[] = [
     key: 'connection',
     name: 'Connection',
     entitySuffix: 'connection',
-    // No availability, so a dead bridge reads "Disconnected" (last will), not "unavailable" (§5, decision 7).
+    // No availability, so a dead bridge reads "Disconnected" (last will), not "unavailable".
     build: ({ topics }) => binarySensor({
       platform: 'binary_sensor',
       state_topic: topics.health,
@@ -248,9 +247,9 @@ export function discoveryConfig(input: DiscoveryInput): DeviceDiscoveryConfig {
 }
 
 /**
- * The retained config messages to publish on every ConnAck and again after HA's birth (§1.3,
- * §5.2). Deterministic: the same input gives byte-identical payloads, so a re-announce is a no-op
- * for HA. Changing `unit` keeps topic and unique ids (HA converts the statistics, §3.3) and only
+ * The retained config messages to publish on every ConnAck and again after HA's birth.
+ * Deterministic: the same input gives byte-identical payloads, so a re-announce is a no-op
+ * for HA. Changing `unit` keeps topic and unique ids (HA converts the statistics) and only
  * changes the glucose component.
  */
 export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
@@ -273,7 +272,7 @@ export interface RetractInput extends BridgeKey {
 
 /**
  * The empty retained payloads that remove configs this bridge published before but no longer
- * wants (§1.4, §7.2): all of them when discovery was turned off, or configs of an older layout.
+ * wants: all of them when discovery was turned off, or configs of an older layout.
  * Only topics under this bridge's own node id are touched, and only configs gluco-hub wrote
  * (`origin.name`, or no origin at all); already-empty payloads need nothing. Removing a config
  * also removes the user's customisations of its entities, so never call this on a normal stop.

@@ -35,7 +35,7 @@ export interface MqttDeps {
   patient?: string | undefined;
   /** MQTT v5 will delay (default 5 s: a quick reconnect shows no "offline" blip). */
   willDelaySeconds?: number;
-  /** Wait after Home Assistant's birth message before re-announcing (default 1–5 s, home-assistant.md §5.2). */
+  /** Wait after Home Assistant's birth message before re-announcing (default 1–5 s at random, as Home Assistant's docs ask). */
   birthDelayMs?: () => number;
   /** `status` and `_stats` are republished this often (default 60 s). */
   refreshMs?: number;
@@ -343,7 +343,7 @@ class MqttOutput implements Output {
       }
       this.#newest = Math.max(this.#newest ?? -Infinity, parsed.data.dateMs);
     } else if (this.#s.discovery && isBirthMessage(topic, message, this.#s.discoveryPrefix)) {
-      // Home Assistant restarted: announce again after a jitter, and the status; never the reading (§5.2).
+      // Home Assistant restarted: announce again after a jitter, and the status; never the reading.
       const timer = setTimeout(() => {
         this.#birthTimers.delete(timer);
         void this.announce()

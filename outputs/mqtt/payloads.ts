@@ -11,7 +11,7 @@ export function isReading(entry: Entry): entry is Reading {
   return entry.type === 'sgv' && typeof entry.sgv === 'number' && Number.isFinite(entry.sgv);
 }
 
-/** Nightscout direction → Home Assistant enum option (home-assistant.md §8); `NONE` has none. */
+/** Nightscout direction → Home Assistant enum option; `NONE` has none. */
 export const TREND_OF: Record<Direction, Trend | null> = {
   TripleUp: 'triple_up',
   DoubleUp: 'double_up',

@@ -22,7 +22,7 @@ function only(collection: 'entries' | 'treatments' | 'devicestatus', doc: unknow
 }
 
 describe('Nightscout source transform', () => {
-  it('computes the identifier Nightscout v3 computes (nightscout-api.md §2.3 test vectors)', () => {
+  it('computes the identifier Nightscout v3 computes (its published test vectors)', () => {
     const treatment = only('treatments', {
       _id: '602573fc6d2f1a0004c2b1a1',
       eventType: 'Correction Bolus',
