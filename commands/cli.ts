@@ -6,13 +6,14 @@ import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
 import { usageMessage, UsageError } from './usage.js';
+import { APP_NAME } from '../lib/version.js';
 
 /** Runs the CLI and resolves with the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   // The options of the command being parsed, for a "Did you mean --http?" on a mistyped one.
   let knownOptions: string[] = [];
   const cli = yargs(argv)
-    .scriptName('gluco-hub')
+    .scriptName(APP_NAME)
     .usage('$0 <command> [options]\n\nBridges CGM glucose, treatments and pump status from vendor clouds to Nightscout, MQTT and files.')
     .command(foreverCommand)
     .command(captureCommand)
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
     .example('$0 login carelink', 'Log in to Medtronic CareLink once (the bridge refreshes the login from then on)')
     .example('$0 dlq list', "What waits in the outputs' queues and what they set aside")
-    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See README.')
+    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See docs/configuration.md; every page is under docs/.')
     .help()
     .alias('h', 'help')
     .version()

@@ -2,6 +2,7 @@ import { parseFileMode } from '../file-mode.js';
 import { DEFAULT_BUDGET } from '../request-budget.js';
 import { z } from 'zod';
 import { Secret } from '../secret.js';
+import { APP_NAME } from '../version.js';
 
 /**
  * The one configuration schema. Every front end (environment, config file, CLI flags, plugin)
@@ -276,7 +277,7 @@ export const mqttOutputSchema = z.preprocess(staleAfterAlias, z.object({
   /** The broker: `mqtt://host:1883`, `mqtts://host:8883`, `ws://host:9001/mqtt`. */
   url: mqttUrl,
   /** Every topic lives under this (no `+`, `#`, leading `$` or empty levels; MQTT001). */
-  topicPrefix: text.default('gluco-hub'),
+  topicPrefix: text.default(APP_NAME),
   username: text.optional(),
   password: secret.optional(),
   /** 5 (MQTT v5, the default) or 4 (MQTT 3.1.1). */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import { nodeDisk, type Disk } from '../../lib/disk.js';
 import { StorageError } from '../../lib/errors.js';
+import { serial } from '../../lib/serial.js';
 import type { Output, StoreResult } from '../../lib/contracts/output.js';
 import { appendDurably, newestDateInDir, openDayForAppend } from './dayFile.js';
 import { identifiersOf, toLines } from './jsonl.js';
@@ -51,7 +52,8 @@ class FilesystemOutput implements Output {
   readonly #disk: Disk;
   readonly #identifiers = new LruMap<string, Set<string>>(CACHED_DAY_FILES);
   #newest: NewestDates | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** One writer per output: lines never interleave. */
+  readonly #serial = serial();
 
   constructor(settings: FilesystemSettings, deps: FilesystemDeps) {
     this.#dir = path.resolve(settings.dir);
@@ -62,14 +64,14 @@ class FilesystemOutput implements Output {
   }
 
   start(): Promise<void> {
-    return this.#serialised(async () => {
+    return this.#serial.run(async () => {
       await this.#checkWritable();
       this.#newest = await this.#loadNewest();
     });
   }
 
   newest(signal: AbortSignal): Promise<NewestDates> {
-    return this.#serialised(async () => {
+    return this.#serial.run(async () => {
       signal.throwIfAborted();
       this.#newest ??= await this.#loadNewest();
       return { ...this.#newest };
@@ -77,21 +79,14 @@ class FilesystemOutput implements Output {
   }
 
   store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
-    return this.#serialised(() => this.#storeBatch(batch, signal));
+    return this.#serial.run(() => this.#storeBatch(batch, signal));
   }
 
   stop(): Promise<void> {
-    return this.#serialised(() => {
+    return this.#serial.run(() => {
       this.#identifiers.clear();
       return Promise.resolve();
     });
-  }
-
-  /** Runs `task` after every earlier one has settled: one writer per output, lines never interleave. */
-  #serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 
   async #checkWritable(): Promise<void> {

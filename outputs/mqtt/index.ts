@@ -4,6 +4,7 @@ import type { Batch, NewestDates } from '../../lib/domain.js';
 import { describeError, type GlucoHubError } from '../../lib/errors.js';
 import { describeAhead, isFuture } from '../../lib/future.js';
 import type { Logger } from '../../lib/logger.js';
+import { serial } from '../../lib/serial.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import { packageVersion } from '../../lib/version.js';
 import type { Output, StoreResult } from '../../lib/contracts/output.js';
@@ -35,7 +36,7 @@ export interface MqttDeps {
   patient?: string | undefined;
   /** MQTT v5 will delay (default 5 s: a quick reconnect shows no "offline" blip). */
   willDelaySeconds?: number;
-  /** Wait after Home Assistant's birth message before re-announcing (default 1–5 s, home-assistant.md §5.2). */
+  /** Wait after Home Assistant's birth message before re-announcing (default 1–5 s at random, as Home Assistant's docs ask). */
   birthDelayMs?: () => number;
   /** `status` and `_stats` are republished this often (default 60 s). */
   refreshMs?: number;
@@ -79,7 +80,7 @@ class MqttOutput implements Output {
   readonly #birthTimers = new Set<NodeJS.Timeout>();
   #sensor: SensorExpiry | undefined;
   #sensorSentMs: number | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serial = serial();
   #stopping = false;
 
   constructor(settings: MqttSettings, deps: MqttDeps) {
@@ -111,9 +112,7 @@ class MqttOutput implements Output {
   }
 
   store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
-    const run = this.#tail.then(() => this.#store(batch, signal));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(() => this.#store(batch, signal));
   }
 
   async stop(): Promise<void> {
@@ -122,7 +121,7 @@ class MqttOutput implements Output {
     clearInterval(this.#refreshTimer);
     clearTimeout(this.#staleTimer);
     for (const t of this.#birthTimers) clearTimeout(t);
-    await this.#tail;
+    await this.#serial.idle();
     const client = this.#client;
     if (!client) return;
     if (client.connected) {
@@ -359,7 +358,7 @@ class MqttOutput implements Output {
       }
       this.#newest = Math.max(this.#newest ?? -Infinity, parsed.data.dateMs);
     } else if (this.#s.discovery && isBirthMessage(topic, message, this.#s.discoveryPrefix)) {
-      // Home Assistant restarted: announce again after a jitter, and the status; never the reading (§5.2).
+      // Home Assistant restarted: announce again after a jitter, and the status; never the reading.
       const timer = setTimeout(() => {
         this.#birthTimers.delete(timer);
         void this.announce()

@@ -3,8 +3,8 @@ import { directionSchema } from '../../lib/domain.js';
 
 /**
  * The MQTT contract, in one place: every topic under the prefix, its payload schema and whether
- * it is retained. Every publish goes through `MqttTopics` (style.md, "one source of truth per
- * contract"); the README's topic table and the tests are written from this file.
+ * it is retained. Every publish goes through `MqttTopics`, so a topic is
+ * defined once; the topic table in docs/outputs/mqtt.md and the tests are written from this file.
  */
 
 /**

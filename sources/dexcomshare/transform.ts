@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Batch, Entry } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { firstIssue } from '../../lib/zod-issue.js';
+import { APP_NAME } from '../../lib/version.js';
 import { dexError } from './errors.js';
 import { parseShareTime } from './timestamps.js';
 import { trendFor } from './trend.js';
@@ -12,7 +13,6 @@ import { trendFor } from './trend.js';
  * `share2` is what share2nightscout-bridge stamped, so sites fed by it before see the same name.
  */
 export const SHARE_DEVICE = 'share2';
-export const SHARE_APP = 'gluco-hub';
 
 /** Share's sentinels (cgm-remote-monitor PR#7207): the sensor reads below / above its range. */
 export const LOW_SENTINEL = 39;
@@ -46,7 +46,7 @@ function toEntry(reading: Reading): Entry {
     ...(sentinel === undefined ? {} : { sentinel }),
     device: SHARE_DEVICE,
     identifier: syncIdentifier({ device: SHARE_DEVICE, date }),
-    app: SHARE_APP,
+    app: APP_NAME,
   };
 }
 

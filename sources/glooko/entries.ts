@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { emptyBatch, type Batch, type Entry } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { MGDL_PER_MMOL } from '../../lib/units.js';
+import { APP_NAME } from '../../lib/version.js';
 import { num, parseRows, recordSchema, recordTime, zoneSchema } from './records.js';
 import { glookoInstant, type Instant } from './timezone.js';
 import { trendFor } from './trend.js';
-import { GLOOKO_APP, GLOOKO_DEVICE } from './device-name.js';
+import { GLOOKO_DEVICE } from './device-name.js';
 import { glkError } from './errors.js';
 
 /**
@@ -65,7 +66,7 @@ function entry(date: number, utcOffset: number, sgv: number, extra: Partial<Entr
     ...extra,
     device: GLOOKO_DEVICE,
     identifier: syncIdentifier({ device: GLOOKO_DEVICE, date }),
-    app: GLOOKO_APP,
+    app: APP_NAME,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Batch, Entry, Treatment } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { sensorExpiresField } from '../../lib/sensor-expiry.js';
+import { APP_NAME } from '../../lib/version.js';
 import { lluError } from './errors.js';
 import { parseLluTimestamp, utcOffsetMinutes } from './timestamps.js';
 import { trendForArrow, type Trend } from './trend.js';
@@ -11,7 +12,6 @@ import { firstIssue, graphResponseSchema, type GlucoseItem, type Sensor } from '
  * (`<device>_<date>`), so changing it would make outputs store every reading twice: keep it.
  */
 export const LLU_DEVICE = 'librelinkup';
-export const LLU_APP = 'gluco-hub';
 export const SENSOR_START = 'Sensor Start';
 
 /** Activations before 2000 are placeholders (`a: 0`), not sensors. */
@@ -48,7 +48,7 @@ function toEntry(item: GlucoseItem, device: string, trend: Trend | undefined): E
     ...(utcOffset === undefined ? {} : { utcOffset }),
     device,
     identifier: syncIdentifier({ device, date }),
-    app: LLU_APP,
+    app: APP_NAME,
   };
 }
 
@@ -87,7 +87,7 @@ function sensorStarts(sensors: readonly (Sensor | null | undefined)[], device: s
       ...(utcOffset === undefined ? {} : { utcOffset }),
       device,
       identifier: syncIdentifier({ device, date, eventType: SENSOR_START }),
-      app: LLU_APP,
+      app: APP_NAME,
     });
   }
   return [...byDate.values()].sort((a, b) => a.date - b.date);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deviceStatusSchema, entrySchema, treatmentSchema, type Batch, type Collection } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { APP_NAME } from '../../lib/version.js';
 
 /**
  * One document of the source site → the document gluco-hub passes on (pure). Copying between
@@ -9,8 +10,6 @@ import { syncIdentifier } from '../../lib/identity.js';
  * is a 400 (nightscout-api.md §6 #13). The identity must be the one the target computes itself.
  */
 
-/** Set as `app` on documents that have none (v1 uploads); a present `app` is immutable on v3 targets. */
-export const NSS_APP = 'gluco-hub';
 /** `device` for documents that have none; part of their sync identity, so it never changes. */
 export const NSS_DEVICE = 'nightscout';
 
@@ -127,7 +126,8 @@ export function toDocument<C extends Collection>(collection: C, value: unknown, 
   doc.device = device;
   if (collection === 'entries' && typeof doc.dateString !== 'string') doc.dateString = new Date(date).toISOString();
   if (collection !== 'entries' && typeof doc.created_at !== 'string') doc.created_at = new Date(date).toISOString();
-  if (!nonEmpty(doc.app)) doc.app = NSS_APP;
+  // v1 uploads may have no `app`; a present one is immutable on v3 targets, so it is kept.
+  if (!nonEmpty(doc.app)) doc.app = APP_NAME;
   if (!uuid.safeParse(doc.identifier).success) {
     const eventType = typeof doc.eventType === 'string' ? doc.eventType : undefined;
     doc.identifier = syncIdentifier({ device, date, eventType });

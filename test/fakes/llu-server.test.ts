@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp, type FakeLluOptions } from './llu-server.js';
 import { accountIdFor, compareVersions, decodeToken, lluTimestamp, parseLluTimestamp, toMmol } from './llu-wire.js';
 
-/** Self-tests of the fake LibreLink Up server against vendor-apis.md §1, over real HTTP. */
+/** Self-tests of the fake LibreLink Up server over real HTTP. */
 
 const MIN = 60_000;
 const WIRE_TS = /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d{2}:\d{2} (AM|PM)$/;

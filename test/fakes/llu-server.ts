@@ -16,7 +16,7 @@ import { accountIdFor, compareVersions, glucoseAt, makeToken, STEP_DURATION_MS, 
 export { fakePatient, type FakePatient, type Timing } from './llu-data.js';
 
 /**
- * A fake LibreLink Up cloud (vendor-apis.md §1) on 127.0.0.1, for driver and end-to-end tests.
+ * A fake LibreLink Up cloud on 127.0.0.1, for driver and end-to-end tests.
  * Point a client at `url` (`CONNECT_LINK_UP_SERVER`). One port plays every regional host: the
  * account lives in `homeRegion`, and the next `redirects` logins with the account's e-mail are
  * answered `{"status":0,"data":{"redirect":true,"region":<homeRegion>}}` as if the client were

@@ -123,7 +123,7 @@ describe('Home Assistant discovery: what gets announced', () => {
   });
 
   it('keeps ids stable: the same bridge gets the same node id in every release', () => {
-    // Pinned: a changed unique id orphans every entity and its history in HA (home-assistant.md §7.3).
+    // Pinned: a changed unique id orphans every entity and its history in HA.
     expect(discoveryNodeId(LINKUP)).toBe(discoveryNodeId({ topicPrefix: 'gluco-hub/linkup', bridgeId: 'linkup' }));
     expect(discoveryNodeId(LINKUP)).toBe('gluco_hub_linkup_c7b01c57');
     expect(announce({ ...LINKUP, version: '9.9.9' }).config.components.glucose!.unique_id).toBe(component('glucose').unique_id);
