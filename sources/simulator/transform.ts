@@ -1,6 +1,7 @@
 import type { Batch, Entry, Treatment } from '../../lib/domain.js';
 import { TransformError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { directionForRate } from './direction.js';
 import { rawSimulationSchema, type RawPoint, type RawTreatment } from './raw.js';
 
@@ -10,20 +11,7 @@ export const SIMULATOR_APP = 'gluco-hub';
 const EVENT_TYPES = { meal: 'Meal Bolus', correction: 'Correction Bolus', hypo: 'Carb Correction' } as const;
 
 function toEntry(point: RawPoint, device: string): Entry {
-  const { direction, trend } = directionForRate(point.rate);
-  return {
-    type: 'sgv',
-    sgv: point.mgdl,
-    date: point.t,
-    dateString: new Date(point.t).toISOString(),
-    direction,
-    trend,
-    device,
-    identifier: syncIdentifier({ device, date: point.t }),
-    utcOffset: 0,
-    noise: 1,
-    app: SIMULATOR_APP,
-  };
+  return sgvEntry({ sgv: point.mgdl, date: point.t, device, app: SIMULATOR_APP, trend: directionForRate(point.rate), utcOffset: 0 }, { noise: 1 });
 }
 
 function toTreatment(raw: RawTreatment, device: string): Treatment {
