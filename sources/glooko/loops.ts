@@ -1,4 +1,4 @@
-import { SessionExpiredError } from '../../lib/errors.js';
+import { forgetOnExpiry } from '../../lib/saved-session.js';
 import type { BackoffPolicy } from '../../lib/time.js';
 import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { GlookoClient } from './client.js';
@@ -65,13 +65,8 @@ function schedule(options: LoopOptions): Omit<SourceLoop<GlookoSession>, 'name' 
 }
 
 /** Runs a data call; a 401 drops the persisted session before the machines sign in again. */
-async function guarded<T>(options: LoopOptions, session: GlookoSession, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof SessionExpiredError) await options.forget(session);
-    throw error;
-  }
+function guarded<T>(options: LoopOptions, session: GlookoSession, call: () => Promise<T>): Promise<T> {
+  return forgetOnExpiry(() => options.forget(session), call);
 }
 
 /** The graph's CGM points for `window`, newest slice first, two days a request. */
