@@ -9,7 +9,7 @@ import { SESSION_RENEW_MS, type ShareSession } from './session.js';
 import { transformReadings } from './transform.js';
 
 const MINUTE_MS = 60_000;
-/** A reading every 5 min (vendor-apis.md §2.6). */
+/** A reading every 5 min. */
 export const READING_INTERVAL_MS = 5 * MINUTE_MS;
 /** New readings are on Share within ~20 s of the phone's upload. */
 export const SHARE_LAG_MS = 20_000;

@@ -14,7 +14,7 @@ import {
 import { LOCK_MINUTES, uuidAnswer } from './responses.js';
 
 /**
- * The two-step Share login (vendor-apis.md §2.2): `authenticate` = step 1 (account id, cached and
+ * The two-step Share login: `authenticate` = step 1 (account id, cached and
  * persisted: it never changes), `authorize` = step 2 (session id, persisted). After a
  * `SessionIdNotFound` the machines call both again once; step 1 then answers from the cache, so
  * only step 2 reaches Dexcom.

@@ -9,7 +9,7 @@ import { GLOOKO_APP, GLOOKO_DEVICE } from './device-name.js';
 import { glkError } from './errors.js';
 
 /**
- * Pure: the CGM loop's raw answer → entries (vendor-apis.md §4.3–4.4). Values are mg/dL × 100;
+ * Pure: the CGM loop's raw answer → entries. Values are mg/dL × 100;
  * calculated, soft-deleted and non-positive readings are skipped. The graph's points are used the
  * same way (its `y` only when `value` is missing, in the account's display unit) and carry no trend.
  * One entry per time: a raw reading wins over a graph point for the same moment.

@@ -18,7 +18,7 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  * pump's clock and the zone: a pump an hour off after a clock change must not hide an update.
  */
 export const CURSOR_SLACK_MS = 3 * 60 * MINUTE_MS;
-/** The graph answers at most two days per request (vendor-apis.md §4.3). */
+/** The graph answers at most two days per request. */
 export const GRAPH_SLICE_MS = 2 * DAY_MS;
 /** Glooko is sync-driven: data arrives when the phone or pump uploads; a frame soon after is enough. */
 export const GLOOKO_LAG_MS = 60_000;

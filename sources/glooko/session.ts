@@ -13,7 +13,7 @@ import { resolveZone, type ZoneSettings } from './zone-choice.js';
 import type { Zone } from './timezone.js';
 
 /**
- * The Glooko sign-in (vendor-apis.md §4.2): `authenticate` signs in (API, or the web form when the
+ * The Glooko sign-in: `authenticate` signs in (API, or the web form when the
  * API answers 422) and keeps the `_logbook-web_session` cookie in a jar; `authorize` finds the
  * patient code and the account's time zone. Both are persisted, so a restart reuses a young session.
  */

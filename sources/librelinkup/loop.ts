@@ -8,7 +8,7 @@ import type { LluSession } from './session.js';
 import { LLU_DEVICE, transformGraph } from './transform.js';
 
 const MINUTE_MS = 60_000;
-/** `graphData` reaches back about 12 h (vendor-apis.md §1.8), not 24 h. */
+/** `graphData` reaches back about 12 h, not 24 h. */
 export const GRAPH_HISTORY_MS = 12 * 60 * MINUTE_MS;
 /** The current reading is on the server within seconds of the sensor's minute. */
 export const GRAPH_LAG_MS = 5_000;
