@@ -1,6 +1,9 @@
 import type { z } from 'zod';
+import type { DriverContext } from './contracts/source.js';
+import type { CredentialParts } from './credential-fingerprint.js';
+import type { TableErrorOptions } from './error-table.js';
 import { errorCode, RateLimitError, SessionExpiredError } from './errors.js';
-import { loginGuard, type LoginGuardOptions } from './login-guard.js';
+import { loginGuard } from './login-guard.js';
 import { readRecord } from './state-record.js';
 
 /**
@@ -9,16 +12,29 @@ import { readRecord } from './state-record.js';
  * login guard: no login while a lockout runs or with credentials the vendor refused.
  */
 
-export interface SavedSessionOptions<R> extends Omit<LoginGuardOptions, 'keys'> {
+export interface SavedSessionOptions<R, Code extends string> {
+  ctx: Pick<DriverContext, 'state' | 'now' | 'log'>;
+  /** `Dexcom Share`, `LibreLink Up`: names the vendor in the warning when the state cannot be saved. */
+  vendor: string;
   /** The state-store keys; users' saved state is read under them, so they never change. */
   keys: { session: string; lockout: string; refused: string };
   schema: z.ZodType<R>;
-  /** The driver's codes for "the vendor refused these credentials": not tried again until they change. */
-  refusedCodes: readonly string[];
+  credentials: () => CredentialParts;
+  /** The driver's error table. */
+  error: (code: Code, options?: TableErrorOptions) => Error;
+  /** The driver's codes (each one of `error`'s). */
+  codes: NoInfer<{
+    /** "No login before the lockout ends" (params `seconds`, `reason`). */
+    waiting: Code;
+    /** "These credentials were refused before". */
+    refusedBefore: Code;
+    /** The vendor refused the credentials: they are not tried again until they change. */
+    refused: readonly Code[];
+    /** The vendor locked the account, with how long no login is tried. */
+    locked?: Partial<Readonly<Record<Code, number>>>;
+  }>;
   /** Whether a refusal also drops the saved session. */
   refusalDropsSession: boolean;
-  /** The driver's codes for "the vendor locked the account", with how long no login is tried. */
-  lockedCodes?: Readonly<Record<string, number>>;
 }
 
 export interface SavedSession<R> {
@@ -36,9 +52,20 @@ export interface SavedSession<R> {
   failed: (error: unknown) => Promise<never>;
 }
 
-export function savedSession<R>(options: SavedSessionOptions<R>): SavedSession<R> {
-  const { state, keys, schema } = options;
-  const guard = loginGuard(options);
+export function savedSession<R, Code extends string>(options: SavedSessionOptions<R, Code>): SavedSession<R> {
+  const { ctx, keys, schema, codes, error: coded } = options;
+  const { state } = ctx;
+  const now = (): number => ctx.now();
+  const guard = loginGuard({
+    state,
+    now,
+    log: ctx.log,
+    vendor: options.vendor,
+    keys,
+    credentials: options.credentials,
+    waiting: (waitMs, reason, cause) => coded(codes.waiting, { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
+    refusedBefore: (cause) => coded(codes.refusedBefore, { cause }),
+  });
   const read = (): Promise<R | undefined> => readRecord(state, keys.session, schema);
   const drop = (): Promise<void> => state.remove(keys.session);
   return {
@@ -60,11 +87,11 @@ export function savedSession<R>(options: SavedSessionOptions<R>): SavedSession<R
       if (record !== undefined && isThis(record)) await guard.persist(drop, 'session removal');
     },
     async failed(error) {
-      const code = errorCode(error);
-      const lockMs = code !== undefined && options.lockedCodes && Object.hasOwn(options.lockedCodes, code) ? options.lockedCodes[code] : undefined;
-      if (error instanceof RateLimitError) await guard.lockUntil(options.now() + error.retryAfterMs, error.message);
-      else if (lockMs !== undefined) await guard.lockUntil(options.now() + lockMs, (error as Error).message);
-      else if (code !== undefined && options.refusedCodes.includes(code)) await guard.refuse(options.refusalDropsSession ? drop : undefined);
+      const code = errorCode(error) as Code | undefined;
+      const lockMs = code !== undefined && codes.locked && Object.hasOwn(codes.locked, code) ? codes.locked[code] : undefined;
+      if (error instanceof RateLimitError) await guard.lockUntil(now() + error.retryAfterMs, error.message);
+      else if (lockMs !== undefined) await guard.lockUntil(now() + lockMs, (error as Error).message);
+      else if (code !== undefined && codes.refused.includes(code)) await guard.refuse(options.refusalDropsSession ? drop : undefined);
       throw error;
     },
   };

@@ -61,18 +61,14 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
   });
 
   const saved = savedSession({
-    state: ctx.state,
-    now: () => ctx.now(),
-    log: ctx.log,
+    ctx,
     vendor: 'Dexcom Share',
     keys: STATE_KEYS,
     schema: persistedSessionSchema,
     credentials: parts,
-    waiting: (waitMs, reason, cause) => dexError('DEX005', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
-    refusedBefore: (cause) => dexError('DEX003', { cause }),
-    refusedCodes: ['DEX002'],
+    error: dexError,
+    codes: { waiting: 'DEX005', refusedBefore: 'DEX003', refused: ['DEX002'], locked: { DEX004: LOCK_MINUTES * 60_000 } },
     refusalDropsSession: true,
-    lockedCodes: { DEX004: LOCK_MINUTES * 60_000 },
   });
 
   async function restoredAccount(): Promise<ShareAuth | undefined> {

@@ -1,36 +1,28 @@
-import { trendOf, type Direction, type Trend } from '../../lib/domain.js';
+import { DIRECTIONS, TREND_NUMBER, trendOf, type Direction, type Trend } from '../../lib/domain.js';
 
-/** Share's legacy `Trend` integers are the index here, and Nightscout's `trend` numbers the same. */
-const BY_NUMBER: readonly Direction[] = [
-  'NONE',
-  'DoubleUp',
-  'SingleUp',
-  'FortyFiveUp',
-  'Flat',
-  'FortyFiveDown',
-  'SingleDown',
-  'DoubleDown',
-  'NOT COMPUTABLE',
-  'RATE OUT OF RANGE',
-];
+/**
+ * Share's arrows are Nightscout's without the triple ones: a legacy `Trend` integer is Nightscout's
+ * `trend` number, and a name (since Dec 2021) is Nightscout's direction in another spelling.
+ */
+const SHARE_DIRECTIONS: readonly Direction[] = DIRECTIONS.filter((d) => d !== 'TripleUp' && d !== 'TripleDown');
 
-/** Names as Share sends them since Dec 2021, normalised (lower case, no spaces or underscores). */
-const NAMES = ['none', 'doubleup', 'singleup', 'fortyfiveup', 'flat', 'fortyfivedown', 'singledown', 'doubledown', 'notcomputable', 'rateoutofrange'];
+/** `FortyFiveUp`, `Forty Five Up`, `forty_five_up` and `NOT COMPUTABLE` alike: lower case, no spaces, `_` or `-`. */
+const normalised = (name: string): string => name.toLowerCase().replace(/[\s_-]+/g, '');
 
-function byNumber(index: number): Trend | undefined {
-  const direction = BY_NUMBER[index];
+function byNumber(value: number): Trend | undefined {
+  const direction = SHARE_DIRECTIONS.find((d) => TREND_NUMBER[d] === value);
   return direction === undefined ? undefined : trendOf(direction);
 }
 
 /**
- * A string name (`FortyFiveUp`, `Forty Five Up`, `forty_five_up`) or a legacy integer → trend.
- * Anything else gets no trend at all: an unknown value is not turned into an arrow.
+ * A string name or a legacy integer → trend. Anything else gets no trend at all: an unknown
+ * value is not turned into an arrow.
  */
 export function trendFor(value: unknown): Trend | undefined {
   if (typeof value === 'number') return Number.isInteger(value) ? byNumber(value) : undefined;
   if (typeof value !== 'string') return undefined;
-  const key = value.toLowerCase().replace(/[\s_-]+/g, '');
+  const key = normalised(value);
   if (/^\d$/.test(key)) return byNumber(Number(key));
-  const index = NAMES.indexOf(key);
-  return index < 0 ? undefined : byNumber(index);
+  const direction = SHARE_DIRECTIONS.find((d) => normalised(d) === key);
+  return direction === undefined ? undefined : trendOf(direction);
 }

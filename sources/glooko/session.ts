@@ -86,16 +86,13 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
   const credentials = (): Credentials => ({ email: options.email, password: options.password.reveal() });
   const parts = (): CredentialParts => ({ username: options.email, password: options.password.reveal(), baseUrl: endpoint.baseUrl });
   const saved = savedSession({
-    state: ctx.state,
-    now: () => ctx.now(),
-    log: ctx.log,
+    ctx,
     vendor: 'Glooko',
     keys: STATE_KEYS,
     schema: persistedSessionSchema,
     credentials: parts,
-    waiting: (waitMs, reason, cause) => glkError('GLK005', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
-    refusedBefore: (cause) => glkError('GLK003', { cause }),
-    refusedCodes: ['GLK002', 'GLK004'],
+    error: glkError,
+    codes: { waiting: 'GLK005', refusedBefore: 'GLK003', refused: ['GLK002', 'GLK004'] },
     refusalDropsSession: true,
   });
   let identity: DeviceIdentity | undefined;

@@ -53,16 +53,13 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
   const { ctx } = options;
   const parts = (): CredentialParts => ({ username: options.username, password: options.password.reveal(), baseUrl: options.baseUrl });
   const saved = savedSession({
-    state: ctx.state,
-    now: () => ctx.now(),
-    log: ctx.log,
+    ctx,
     vendor: 'LibreLink Up',
     keys: STATE_KEYS,
     schema: persistedSessionSchema,
     credentials: parts,
-    waiting: (waitMs, reason, cause) => lluError('LLU006', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
-    refusedBefore: (cause) => lluError('LLU004', { cause }),
-    refusedCodes: ['LLU003'],
+    error: lluError,
+    codes: { waiting: 'LLU006', refusedBefore: 'LLU004', refused: ['LLU003'] },
     refusalDropsSession: false,
   });
 
