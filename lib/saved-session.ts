@@ -44,7 +44,7 @@ export interface SavedSession<R> {
   persist(action: () => Promise<void>, what: string): Promise<void>;
   /** The saved record, when `fits` says it still serves this configuration; an unreadable one counts as absent. */
   restore(fits: (record: R) => boolean): Promise<R | undefined>;
-  /** After a login: saves it, and clears the lockout and refusal it proves over. */
+  /** After a login: saves it, and clears the lockout and refusal a working login makes stale. */
   remember(record: R): Promise<void>;
   /** Drops the saved record when `isThis` says it is the one that stopped working. */
   forget(isThis: (record: R) => boolean): Promise<void>;
