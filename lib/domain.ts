@@ -43,6 +43,16 @@ export const TREND_NUMBER: Readonly<Record<Direction, number>> = {
   NONE: 0,
 };
 
+/** A reading's arrow as Nightscout stores it: the direction and its numeric `trend`. */
+export interface Trend {
+  direction: Direction;
+  trend: number;
+}
+
+export function trendOf(direction: Direction): Trend {
+  return { direction, trend: TREND_NUMBER[direction] };
+}
+
 const epochMs = z.number().int().min(946_684_800_000, 'date must be epoch milliseconds after 2000-01-01');
 
 const documentBase = {

@@ -2,7 +2,7 @@ import { excerpt, retryAfterMs, type WireResponse } from '../../lib/wire.js';
 import { dexError } from './errors.js';
 
 /**
- * What a Dexcom Share answer means (vendor-apis.md §2.3). Errors come back as HTTP 500 with a
+ * What a Dexcom Share answer means. Errors come back as HTTP 500 with a
  * `Code`; we branch on the code, never on the status. Ids (account, session) are UUIDs and are
  * masked in every cause, because the vendor echoes the session id in its messages.
  */

@@ -58,8 +58,8 @@ function normalBolus(row: Row): Fields | undefined {
 }
 
 /**
- * The whole delivered dose counts at the start: the unit of `extendedBolusDuration` is unverified
- * (vendor-apis.md §4.3), and insulin left out of IOB is worse than insulin counted a little early.
+ * The whole delivered dose counts at the start: the unit of `extendedBolusDuration` is unverified,
+ * and insulin left out of IOB is worse than insulin counted a little early.
  */
 function extendedBolus(row: Row): Fields | undefined {
   const now = row.initialDelivery ?? 0;

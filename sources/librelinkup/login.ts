@@ -9,7 +9,7 @@ import { causeOf, jsonBody, throttled, unexpectedStatus } from './responses.js';
 import { envelopeSchema, loginLockedSchema, loginRedirectSchema, loginStepSchema, loginSuccessSchema } from './wire.js';
 
 /**
- * `POST /llu/auth/login` and everything its body `status` can say (vendor-apis.md §1.4):
+ * `POST /llu/auth/login` and everything its body `status` can say:
  * a ticket, a redirect to another region, a step to complete, bad credentials, a lockout.
  */
 

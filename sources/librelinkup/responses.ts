@@ -5,7 +5,7 @@ import { lluError } from './errors.js';
 import { outdatedVersion } from './outdated-version.js';
 import { envelopeSchema } from './wire.js';
 
-/** What an HTTP answer means, common to every call (vendor-apis.md §1.5). */
+/** What an HTTP answer means, common to every call. */
 
 const MINUTE_MS = 60_000;
 /** Cloudflare bans, HTTP 430 and 429 last minutes to hours; come back after 10–20 min, jittered. */

@@ -1,10 +1,11 @@
-import type { Batch, Entry, Treatment } from '../../lib/domain.js';
+import type { Batch, Entry, Treatment, Trend } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { sensorExpiresField } from '../../lib/sensor-expiry.js';
 import { APP_NAME } from '../../lib/version.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { lluError } from './errors.js';
 import { parseLluTimestamp, utcOffsetMinutes } from './timestamps.js';
-import { trendForArrow, type Trend } from './trend.js';
+import { trendForArrow } from './trend.js';
 import { firstIssue, graphResponseSchema, type GlucoseItem, type Sensor } from './wire.js';
 
 /**
@@ -38,18 +39,7 @@ function offsetOf(item: GlucoseItem, date: number): number | undefined {
 /** A graph point gets no `trend`: the history has no arrow and we do not invent one. */
 function toEntry(item: GlucoseItem, device: string, trend: Trend | undefined): Entry {
   const date = timestamp(item.FactoryTimestamp);
-  const utcOffset = offsetOf(item, date);
-  return {
-    type: 'sgv',
-    sgv: item.ValueInMgPerDl,
-    date,
-    dateString: new Date(date).toISOString(),
-    ...(trend ?? {}),
-    ...(utcOffset === undefined ? {} : { utcOffset }),
-    device,
-    identifier: syncIdentifier({ device, date }),
-    app: APP_NAME,
-  };
+  return sgvEntry({ sgv: item.ValueInMgPerDl, date, device, app: APP_NAME, trend, utcOffset: offsetOf(item, date) });
 }
 
 /**

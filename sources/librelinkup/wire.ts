@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * LibreLink Up response contracts (vendor-apis.md §1.4–1.6), one schema each. All objects are
+ * LibreLink Up response contracts, one schema each. All objects are
  * loose: the API adds fields often, and only what we read may fail a parse.
  */
 

@@ -7,7 +7,7 @@ import { APP_NAME } from '../../lib/version.js';
  * One document of the source site → the document gluco-hub passes on (pure). Copying between
  * Nightscout sites must drop what the source server manages: on insert a target stores unknown
  * fields verbatim, and on a dedup hit any differing immutable one (`srvCreated`, `subject`, …)
- * is a 400 (nightscout-api.md §6 #13). The identity must be the one the target computes itself.
+ * is a 400. The identity must be the one the target computes itself.
  */
 
 /** `device` for documents that have none; part of their sync identity, so it never changes. */
@@ -41,7 +41,7 @@ export type DocumentOutcome<C extends Collection> =
   | { kind: 'deleted' }
   | { kind: 'skipped'; reason: string };
 
-/** Nightscout v3 reads numbers before 2000-01-01 as epoch seconds (nightscout-api.md §2.2); so do we, to agree on identity. */
+/** Nightscout v3 reads numbers before 2000-01-01 as epoch seconds; so do we, to agree on identity. */
 const SECONDS_BEFORE_MS = 946_684_800_000;
 
 function parseDate(value: unknown): number | undefined {

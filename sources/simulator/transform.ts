@@ -2,6 +2,7 @@ import type { Batch, Entry, Treatment } from '../../lib/domain.js';
 import { TransformError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { APP_NAME } from '../../lib/version.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { directionForRate } from './direction.js';
 import { rawSimulationSchema, type RawPoint, type RawTreatment } from './raw.js';
 
@@ -22,6 +23,7 @@ function toEntry(point: RawPoint, device: string): Entry {
     noise: 1,
     app: APP_NAME,
   };
+  return sgvEntry({ sgv: point.mgdl, date: point.t, device, app: APP_NAME, trend: directionForRate(point.rate), utcOffset: 0 }, { noise: 1 });
 }
 
 function toTreatment(raw: RawTreatment, device: string): Treatment {
