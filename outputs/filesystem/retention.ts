@@ -2,9 +2,8 @@
  * Retention of the filesystem output (`keepDays`): which day files a sweep deletes. Pure; the
  * output does the deleting. Days are UTC days, as the files are named.
  */
-import { dayOf } from './layout.js';
+import { DAY_FILE, dayOf } from './layout.js';
 
-const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
 const DAY_MS = 24 * 60 * 60_000;
 
 /** A sweep runs at start and then this often. */
