@@ -1,13 +1,11 @@
 import type { StoredReading } from '../outputs/filesystem/read.js';
 import { toMmol } from '../lib/units.js';
+import type { ExportFormat } from './export.js';
 
 /**
  * The rows `gluco-hub export` writes, in CSV (RFC 4180, with a header), a JSON array or NDJSON.
  * Pure: readings in, text out, a day's worth at a time.
  */
-
-export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The columns, in order; the JSON formats use the same names. */
 export const COLUMNS = ['local_time', 'utc', 'mgdl', 'mmol', 'trend', 'device'] as const;

@@ -8,8 +8,8 @@ import { readingsBetween, type DamagedLines } from '../outputs/filesystem/read.j
 import { archiveOf } from './archive.js';
 import { cliSettings, EXIT, load } from './common.js';
 import { spanOf } from './date-bounds.js';
-import type { ExportArgs } from './export.js';
-import { exportWriter, localTimeFormatter, rowOf, type ExportFormat } from './export-format.js';
+import type { ExportArgs, ExportFormat } from './export.js';
+import { exportWriter, localTimeFormatter, rowOf } from './export-format.js';
 
 export interface ExportJob {
   dir: string;

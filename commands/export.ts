@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { withGlobalOptions, type GlobalArgs } from './common.js';
-import { EXPORT_FORMATS, type ExportFormat } from './export-format.js';
+
+export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportArgs extends GlobalArgs {
   bridge?: string | undefined;
