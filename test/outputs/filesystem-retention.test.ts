@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
 import { ConfigError } from '../../lib/errors.js';
 import { createFilesystemOutput } from '../../outputs/filesystem/index.js';
+import { createOutputs } from '../../outputs/registry.js';
 import { expiredDayFiles, SWEEP_INTERVAL_MS } from '../../outputs/filesystem/retention.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { faultyDisk } from '../fakes/faulty-disk.js';
@@ -112,5 +113,19 @@ describe('filesystem retention (keepDays)', () => {
       expect(error, bad).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toMatch(/^\[CFG006\] invalid filesystem\.keepDays: must be a whole number of days, 1 or more.*GLUCO_HUB__FILESYSTEM__KEEP_DAYS/);
     }
+  });
+
+  it('a bridge configured with keepDays (environment or config file) gets a filesystem output that sweeps', async () => {
+    await seed([0, 9]);
+    const file = path.join(dir, 'hub.yaml');
+    await writeFile(file, `filesystem:\n  dir: ${dir}\n  keepDays: 3\n`);
+    const fromFile = loadConfig({ env: {}, cli: { config: file }, cwd: dir });
+    expect(fromFile.bridges[0]?.filesystem?.keepDays).toBe(3);
+    const captured = captureLog();
+    const [output] = await createOutputs(fromFile.bridges[0]!, { now: () => NOW, log: captured.log });
+    await output!.start();
+    await output!.stop();
+    expect((await readdir(path.join(dir, 'entries'))).sort()).toEqual([dayName(NOW), 'notes.txt']);
+    expect(captured.lines().some((l) => l.output === 'filesystem' && String(l.msg).includes('deleted 2 day file(s)'))).toBe(true);
   });
 });
