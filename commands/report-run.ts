@@ -8,7 +8,8 @@ import { damagedWarning } from './export-run.js';
 import type { ReportArgs } from './report.js';
 
 const DAY_MS = 24 * 60 * 60_000;
-const MAX_DAYS = 3660;
+/** A year: the readings of the span are held in memory to compute the report (a year of 1-minute readings is about 25 MB). */
+const MAX_DAYS = 366;
 
 /** What `report --json` prints. */
 export interface GlucoseReport extends GlucoseMetrics {

@@ -15,7 +15,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'Time in range, mean, GMI, CV and lows/highs of the last days, from the filesystem output (the numbers an AGP report opens with)',
   builder: (y) =>
     withGlobalOptions(y)
-      .option('days', { type: 'number', default: 14, describe: 'The span: this many days back from now (whole days, 1–3660)' })
+      .option('days', { type: 'number', default: 14, describe: 'The span: this many days back from now (whole days, 1–366)' })
       .option('bridge', { type: 'string', describe: 'The bridge whose archive to read (default: the only one)' })
       .option('json', { type: 'boolean', describe: 'The numbers as JSON, mg/dL and mmol/L both' })
       .option('chart', { type: 'boolean', describe: 'Draw the readings under the numbers (default: on a terminal; --no-chart to leave it out)' })

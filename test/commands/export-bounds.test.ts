@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBound, spanOf } from '../../commands/date-bounds.js';
 import { csvField, exportWriter } from '../../commands/export-format.js';
+import { checkDays } from '../../commands/report-run.js';
 
 const failure = (fn: () => unknown): Error => {
   try {
@@ -56,5 +57,13 @@ describe('export formats', () => {
     const w = exportWriter('json');
     const text = w.start() + w.rows([]) + w.rows([row, row]) + w.rows([row]) + w.end();
     expect(JSON.parse(text)).toEqual([row, row, row]);
+  });
+});
+
+describe('report --days', () => {
+  it('a whole number of days from 1 to 366, else EXP009', () => {
+    expect(checkDays(1)).toBe(1);
+    expect(checkDays(366)).toBe(366);
+    for (const bad of [0, -14, 1.5, 367, Number.NaN]) expect(failure(() => checkDays(bad)).message, String(bad)).toMatch(/^\[EXP009\] --days .* is not a whole number of days from 1 to 366$/);
   });
 });
