@@ -79,6 +79,8 @@ class FilesystemOutput implements Output {
       if (this.#keepDays !== undefined) {
         await this.#sweep(this.#keepDays);
         const keepDays = this.#keepDays;
+        // A start after a failed one must not leave a second timer behind.
+        clearInterval(this.#sweepTimer);
         this.#sweepTimer = setInterval(() => void this.#serialised(() => this.#sweep(keepDays)), SWEEP_INTERVAL_MS);
         // Retention alone never keeps the process alive.
         this.#sweepTimer.unref();
