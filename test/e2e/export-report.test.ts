@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simulatedArchive } from '../fakes/simulated-archive.js';
-import { BIN, cleanEnv, runCli, tempDir } from './cli.js';
+import { BIN, cleanEnv, foreverRuns, runCli, tempDir } from './cli.js';
+
+const { forever, stop } = foreverRuns();
 
 /** `export` and `report` through the real CLI, on an archive the real filesystem output wrote (simulator seed 7, 16 days up to now). */
 describe('gluco-hub export and report', () => {
@@ -93,4 +95,24 @@ describe('gluco-hub export and report', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(code).toBe(141);
   });
+});
+
+describe('forever with GLUCO_HUB__FILESYSTEM__KEEP_DAYS', () => {
+  it('deletes day files older than the days kept at start, with one log line, and keeps the rest', async () => {
+    const cwd = tempDir();
+    const data = join(cwd, 'data');
+    const day = (back: number) => `${new Date(Date.now() - back * 86_400_000).toISOString().slice(0, 10)}.jsonl`;
+    mkdirSync(join(data, 'entries'), { recursive: true });
+    for (const back of [40, 3, 2]) writeFileSync(join(data, 'entries', day(back)), '');
+    const run = forever(cwd, { GLUCO_HUB__FILESYSTEM__DIR: data, GLUCO_HUB__FILESYSTEM__KEEP_DAYS: '2', GLUCO_HUB__LOG__FORMAT: 'json' });
+    await run.until((o) => /entries: \d+ new/.test(o.stderr), 30_000);
+    expect(await stop(run)).toBe(0);
+    const sweeps = run.output().stderr.split('\n').filter((l) => l.includes('filesystem retention'));
+    expect(sweeps).toHaveLength(1);
+    expect(sweeps[0]).toContain('deleted 2 day file(s)');
+    const left = readdirSync(join(data, 'entries'));
+    expect(left).not.toContain(day(40));
+    expect(left).not.toContain(day(3));
+    expect(left).toContain(day(2));
+  }, 60_000);
 });
