@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simulatedArchive } from '../fakes/simulated-archive.js';
 import { BIN, cleanEnv, foreverRuns, runCli, tempDir } from './cli.js';
+import { ptyRuns } from './pty.js';
 
 const { forever, stop } = foreverRuns();
+const pty = ptyRuns();
 
 /** `export` and `report` through the real CLI, on an archive the real filesystem output wrote (simulator seed 7, 16 days up to now). */
 describe('gluco-hub export and report', () => {
@@ -73,6 +75,15 @@ describe('gluco-hub export and report', () => {
     expect(mmol.stdout).toMatch(/in range 3\.9–10\.0\s+\d+\.\d%/);
     expect(mmol.stdout).toContain('┤');
     expect(mmol.stdout).toContain('band 3.9–10.0 mmol/L');
+  });
+
+  it('report on a terminal: the chart comes by default, its band in colour', async () => {
+    const r = pty(['report', '--data-dir', data], { cwd });
+    expect(await r.exit).toBe(0);
+    expect(r.screen()).toMatch(/in range 70–180\s+\d+\.\d%/);
+    expect(r.screen()).toContain('band 70–180 mg/dL');
+    // asciichart's green.
+    expect(r.raw()).toContain('\u001b[32m');
   });
 
   it('a damaged line: skipped, a counted warning on stderr, exit 0', async () => {
