@@ -2,9 +2,11 @@ import yargs from 'yargs';
 import { captureCommand } from './capture.js';
 import { checkConfigCommand } from './check-config.js';
 import { dlqCommand } from './dlq.js';
+import { exportCommand } from './export.js';
 import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
+import { reportCommand } from './report.js';
 import { usageMessage, UsageError } from './usage.js';
 import { APP_NAME } from '../lib/version.js';
 
@@ -20,7 +22,9 @@ export async function main(argv: string[]): Promise<number> {
     .command(checkConfigCommand)
     .command(loginCommand)
     .command(dlqCommand)
-    .demandCommand(1, 'Name a command: forever, capture, check-config, login or dlq')
+    .command(exportCommand)
+    .command(reportCommand)
+    .demandCommand(1, 'Name a command: forever, capture, check-config, login, dlq, export or report')
     .strict()
     .strictCommands()
     .recommendCommands()
@@ -32,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
     .example('$0 login carelink', 'Log in to Medtronic CareLink once (the bridge refreshes the login from then on)')
     .example('$0 dlq list', "What waits in the outputs' queues and what they set aside")
+    .example('$0 export --from 2026-11-01 > november.csv', 'The archived readings as CSV for a spreadsheet')
+    .example('$0 report --days 14', 'Time in range, mean, GMI, CV, lows and highs of the last 14 days')
     .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See docs/configuration.md; every page is under docs/.')
     .help()
     .alias('h', 'help')

@@ -236,6 +236,16 @@ export const filesystemOutputSchema = z.object({
       }
       return mode;
     }),
+  /**
+   * Day files older than this many days are deleted (at start and daily); unset keeps everything.
+   * Today's file and the `keepDays` UTC days before it always stay.
+   */
+  keepDays: z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be a whole number of days, 1 or more (leave it unset to keep everything)' })
+      .int('must be a whole number of days, 1 or more (leave it unset to keep everything)')
+      .min(1, 'must be a whole number of days, 1 or more (leave it unset to keep everything)'),
+  ).optional(),
 });
 
 /** `mqtt://`, `mqtts://`, `ws://` or `wss://` with a host. */
