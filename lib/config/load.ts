@@ -6,7 +6,7 @@ import type { Env } from './names.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
 import { spreadGlobalUnit, unitForLocale } from './unit.js';
-import { configSchema, CREDENTIALS_IN_URL, sourceSchema, type Config } from './schema.js';
+import { CONFIG_CODE, configSchema, CREDENTIALS_IN_URL, sourceSchema, type Config } from './schema.js';
 
 /** Settings given as command-line flags; they win over everything else. */
 export interface CliSettings {
@@ -117,8 +117,10 @@ function normaliseBridge(bridge: unknown, cwd: string, embedded = false): unknow
   if (isObject(out.source)) out.source = { ...out.source, kind: canonicalKind(out.source.kind) };
   if (isObject(out.source) && out.source.kind === 'nightscout') out.source = splitToken(out.source);
   if (isObject(out.nightscout)) out.nightscout = splitToken(out.nightscout);
+  if (isObject(out.people)) out.people = peopleWithTokens(out.people);
   const noDir = out.filesystem === undefined || (isObject(out.filesystem) && out.filesystem.dir === undefined);
-  if (!embedded && noDir && out.nightscout === undefined && out.mqtt === undefined) {
+  const personSites = isObject(out.people) && Object.values(out.people).some((p) => isObject(p) && p.nightscout !== undefined);
+  if (!embedded && noDir && out.nightscout === undefined && out.mqtt === undefined && !personSites) {
     // The filesystem output runs when nothing else is configured, so a fresh install shows data.
     out.filesystem = { ...(isObject(out.filesystem) ? out.filesystem : {}), dir: `${DEFAULT_DATA_DIR}/${typeof out.id === 'string' ? out.id : 'default'}` };
   }
@@ -144,6 +146,13 @@ function splitToken(ns: RawObject): RawObject {
   if (!token) return ns;
   url.searchParams.delete('token');
   return { ...ns, endpoint: url.toString().replace(/\?$/, ''), token: ns.token ?? token };
+}
+
+/** Each followed person's Nightscout URL may carry its token too. */
+function peopleWithTokens(people: RawObject): RawObject {
+  return Object.fromEntries(
+    Object.entries(people).map(([key, person]) => [key, isObject(person) && isObject(person.nightscout) ? { ...person, nightscout: splitToken(person.nightscout) } : person]),
+  );
 }
 
 function knownSourcesText(): string {
@@ -211,6 +220,8 @@ function toConfigError(error: z.ZodError, raw: RawObject, multi: boolean): Confi
     const how = describeSetting(setting, typeof key === 'string' && SECRET_KEYS.has(key));
     const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');
     if (missing) return `[CFG003] missing ${setting.path}: set ${how}`;
+    const own = issue.code === 'custom' ? (issue.params as Record<string, unknown> | undefined)?.[CONFIG_CODE] : undefined;
+    if (typeof own === 'string') return `[${own}] ${setting.path} ${issue.message}`;
     if (issue.message.includes('URL')) return `[CFG002] malformed URL in ${setting.path}: ${issue.message}; fix ${how}`;
     return `[CFG006] invalid ${setting.path}: ${issue.message}; fix ${how}`;
   });

@@ -30,6 +30,10 @@ export interface HttpActorOptions {
  */
 export interface HttpActor {
   build: (bridges: BridgeInfo[], restored?: readonly Reading[]) => void;
+  /** A bridge started after `build` (a person a follower account began to follow). */
+  add: (bridge: BridgeInfo) => void;
+  /** A bridge retired at run time: its status row goes, its metrics stay until the process ends. */
+  remove: (bridgeId: string) => void;
   observe: (event: BridgeEvent) => void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -48,6 +52,11 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       model.restore(restored);
       metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha });
     },
+    add: (bridge) => {
+      model.add?.(bridge);
+      metrics?.addBridge?.(bridge);
+    },
+    remove: (bridgeId) => model.remove?.(bridgeId),
     observe: (event) => {
       model.observe(event);
       metrics?.observe(event);

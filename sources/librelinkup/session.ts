@@ -54,6 +54,13 @@ export interface LluSessionHandle {
   session: SessionFunctions<LluAuth, LluSession>;
   /** Drops the persisted ticket if it is this one (after a 401 or on expiry). */
   forget: (ticket: Ticket) => Promise<void>;
+  /** The saved ticket, or a fresh login (the login guard applies): what `session.authenticate` does. */
+  login: (signal: AbortSignal) => Promise<LluAuth>;
+  /**
+   * Everyone the account follows, with the login that listed them: a restored ticket the server no
+   * longer knows is replaced by one fresh login, as `authorize` does (account.ts, following everyone).
+   */
+  listConnections: (auth: LluAuth, signal: AbortSignal) => Promise<{ auth: LluAuth; connections: Connection[] }>;
 }
 
 export function createLluSession(options: SessionOptions): LluSessionHandle {
@@ -132,11 +139,25 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
     return { ...auth, patientId: chosen.patientId, patientName: name };
   }
 
+  async function signIn(signal: AbortSignal): Promise<LluAuth> {
+    if (signal.aborted) throw signal.reason;
+    return (await restore()) ?? freshLogin(signal);
+  }
+
+  async function listConnections(auth: LluAuth, signal: AbortSignal): Promise<{ auth: LluAuth; connections: Connection[] }> {
+    try {
+      return { auth, connections: await connections(auth, signal) };
+    } catch (error) {
+      if (!(error instanceof SessionExpiredError)) throw error;
+      await forget(auth);
+      if (!auth.restored) throw error;
+      const fresh = await freshLogin(signal);
+      return { auth: fresh, connections: await connections(fresh, signal) };
+    }
+  }
+
   const session: SessionFunctions<LluAuth, LluSession> = {
-    async authenticate(signal) {
-      if (signal.aborted) throw signal.reason;
-      return (await restore()) ?? freshLogin(signal);
-    },
+    authenticate: signIn,
     async authorize(auth, signal) {
       try {
         return await pickPatient(auth, signal);
@@ -149,5 +170,5 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
       }
     },
   };
-  return { session, forget };
+  return { session, forget, login: signIn, listConnections };
 }

@@ -290,5 +290,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     contentType: register.contentType,
     render: () => register.metrics(),
+    addBridge: (info) => {
+      sources.set(info.id, info.source);
+    },
   };
 }
