@@ -1,0 +1,114 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { configSchema } from '../../lib/config/schema.js';
+import { Hub } from '../../app/hub.js';
+import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
+import { personSlugs } from '../../app/followed-people.js';
+import { tempDir } from '../e2e/cli.js';
+import { captureLog } from '../fakes/capture-log.js';
+import { call } from '../fakes/http-call.js';
+import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp } from '../fakes/llu-server.js';
+
+let llu: FakeLibreLinkUp | undefined;
+let hub: Hub | undefined;
+afterEach(async () => {
+  await hub?.stop();
+  await llu?.close();
+  hub = llu = undefined;
+});
+
+const anna = fakePatient({ firstName: 'Anna', lastName: 'Smith', seed: 2 });
+const ben = fakePatient({ firstName: 'Ben', lastName: 'Smith', seed: 3 });
+const carl = fakePatient({ firstName: 'Carl', lastName: 'Smith', seed: 4 });
+const slug = (id: string): string => personSlugs([id]).get(id)!;
+const bridgeOf = (p: { patientId: string }): string => `kids-${slug(p.patientId)}`;
+/** Between the account's connections calls: short, so people come and go within the test. */
+const FOLLOW_MS = 400;
+const TOKEN = 'status-token';
+
+describe('a LibreLink Up account that follows several people, in one hub', () => {
+  it('logs in once for everyone, reads one graph per person per poll, and picks people up and retires them as the account changes (2 → 3 → 2)', async () => {
+    llu = await startFakeLibreLinkUp({ patients: [anna, ben] });
+    const cwd = tempDir('gh-follow-');
+    const config = configSchema.parse({
+      stateDir: join(cwd, 'state'),
+      vendorBudget: { requestsPerSecond: 50, concurrency: 4 },
+      http: { bind: '127.0.0.1:0', bearerToken: TOKEN },
+      bridges: [
+        {
+          id: 'kids',
+          source: { kind: 'linkup', username: llu.scenario.email, password: llu.scenario.password, server: llu.url, patientId: 'all' },
+          filesystem: { dir: join(cwd, 'data') },
+        },
+      ],
+    });
+    const captured = captureLog();
+    const { log } = captured;
+    const lines = (): Record<string, unknown>[] => captured.lines();
+    const done: Extract<BridgeEvent, { type: 'frame.done' }>[] = [];
+    hub = new Hub({
+      log,
+      followIntervalMs: FOLLOW_MS,
+      observe: (e) => e.type === 'frame.done' && done.push(e),
+      http: { config: config.http, version: '0.0.0-test', gitSha: 'test', units: 'mg/dL' },
+    });
+    const succeeded = (): string[] => [...new Set(done.filter((e) => e.result.outcome === 'success').map((e) => e.bridgeId))].sort();
+    const graphsFor = (p: { patientId: string }): number => llu!.requests.filter((r) => r.path === `/llu/connections/${p.patientId}/graph`).length;
+    const framesOf = (p: { patientId: string }): number => done.filter((e) => e.bridgeId === bridgeOf(p)).length;
+    const info = (pattern: RegExp): Record<string, unknown>[] => lines().filter((l) => l.level === 30 && pattern.test(String(l.msg)));
+    const rows = async (): Promise<string[]> => {
+      const reply = await call(`${hub!.httpUrl()}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return ((reply.json() as { bridges: { id: string }[] }).bridges.map((b) => b.id)).sort();
+    };
+
+    await hub.start(config);
+
+    // Two people: one login, one session, a bridge each.
+    await vi.waitFor(() => expect(succeeded()).toEqual([bridgeOf(anna), bridgeOf(ben)].sort()), { timeout: 10_000, interval: 50 });
+    expect(llu.counters.logins).toBe(1);
+    expect(llu.issuedTokens).toHaveLength(1);
+    expect(info(/^following Anna Smith as bridge kids-[0-9a-f]{8}$/)).toHaveLength(1);
+    expect(info(/^following Ben Smith as bridge/)).toHaveLength(1);
+    expect(await rows()).toEqual([bridgeOf(anna), bridgeOf(ben)].sort());
+
+    // A third person appears: picked up at the next connections call, still on the same login.
+    const connectionsAt = (): number[] => llu!.requests.filter((r) => r.path === '/llu/connections').map((r) => r.at);
+    const addedAt = Date.now();
+    llu.set({ patients: [anna, ben, carl] });
+    await vi.waitFor(() => expect(succeeded()).toContain(bridgeOf(carl)), { timeout: 10_000, interval: 50 });
+    expect(info(/^following Carl Smith as bridge/)).toHaveLength(1);
+    const [firstAfter, secondAfter] = connectionsAt().filter((at) => at >= addedAt);
+    const pickedUp = Number(info(/^following Carl Smith/)[0]?.time);
+    expect(pickedUp).toBeGreaterThanOrEqual(firstAfter!);
+    if (secondAfter !== undefined) expect(pickedUp).toBeLessThan(secondAfter);
+    expect(await rows()).toEqual([bridgeOf(anna), bridgeOf(ben), bridgeOf(carl)].sort());
+
+    // One is removed mid-run: retired within a poll, the others go on; nothing of theirs is deleted.
+    llu.set({ patients: [anna, carl] });
+    await vi.waitFor(() => expect(info(/retiring bridge/)).toHaveLength(1), { timeout: 10_000, interval: 50 });
+    expect(info(/retiring bridge/)[0]).toMatchObject({ personBridge: bridgeOf(ben), patientId: ben.patientId });
+    const benGraphs = graphsFor(ben);
+    const seenConnections = connectionsAt().length;
+    await vi.waitFor(() => expect(connectionsAt().length).toBeGreaterThanOrEqual(seenConnections + 2), { timeout: 10_000, interval: 50 });
+    expect(graphsFor(ben)).toBe(benGraphs);
+    expect(await rows()).toEqual([bridgeOf(anna), bridgeOf(carl)].sort());
+    expect(readdirSync(join(cwd, 'data', slug(ben.patientId), 'entries')).length).toBeGreaterThan(0);
+
+    // The cost: one login and one ticket all along; each person's graph once per frame of theirs;
+    // nothing but the account's connections calls besides, never closer together than one poll.
+    expect(llu.counters.logins).toBe(1);
+    expect(llu.issuedTokens).toHaveLength(1);
+    for (const p of [anna, ben, carl]) expect(graphsFor(p)).toBe(framesOf(p));
+    const connections = connectionsAt();
+    expect(connections.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < connections.length; i++) expect(connections[i]! - connections[i - 1]!).toBeGreaterThanOrEqual(FOLLOW_MS - 50);
+    const other = llu.requests.filter((r) => r.path !== '/llu/auth/login' && r.path !== '/llu/connections' && !r.path.endsWith('/graph'));
+    expect(other).toEqual([]);
+
+    // Each person's readings went to their own folder, and only theirs.
+    for (const p of [anna, ben, carl]) expect(existsSync(join(cwd, 'data', slug(p.patientId), 'entries'))).toBe(true);
+    expect(readdirSync(join(cwd, 'data')).sort()).toEqual([anna, ben, carl].map((p) => slug(p.patientId)).sort());
+    expect(info(/^logged in to LibreLink Up$/)).toHaveLength(1);
+  });
+});
