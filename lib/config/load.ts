@@ -102,6 +102,7 @@ export function loadConfig(options: LoadOptions): Config {
   checkSourceKinds(raw.bridges);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw toConfigError(parsed.error, raw, fileBridges !== undefined);
+  if (options.embedded) refuseFollowingSeveral(parsed.data);
   return parsed.data;
 }
 
@@ -146,6 +147,16 @@ function splitToken(ns: RawObject): RawObject {
   if (!token) return ns;
   url.searchParams.delete('token');
   return { ...ns, endpoint: url.toString().replace(/\?$/, ''), token: ns.token ?? token };
+}
+
+/** Inside Nightscout every bridge writes to that one site: several people's glucose would mix there. */
+function refuseFollowingSeveral(config: Config): void {
+  const several = config.bridges.find((b) => b.source.kind === 'linkup' && b.source.patients !== undefined);
+  if (several) {
+    throw new ConfigError('CFG010', 'inside Nightscout gluco-hub writes to this one site, so it cannot follow several people (CONNECT_LINK_UP_PATIENT_ID=all) without mixing their glucose', {
+      hint: 'set CONNECT_LINK_UP_PATIENT_ID to one patient id, or run gluco-hub on its own with a Nightscout site per person',
+    });
+  }
 }
 
 /** Each followed person's Nightscout URL may carry its token too. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
@@ -69,5 +69,32 @@ describe('following everyone an account follows', () => {
     expect(Object.keys(config.bridges[0]?.people ?? {})).toEqual(['Anna Smith']);
     // A per-person site counts as an output: no default folder is added beside it.
     expect(config.bridges[0]?.filesystem).toBeUndefined();
+  });
+});
+
+describe('inside Nightscout (the plugin)', () => {
+  it('refuses to follow several people into the one site (CFG010)', () => {
+    const err = failure(() => loadConfig({ env: { ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'all' }, cwd, embedded: true }));
+    expect(err.code).toBe('CFG010');
+    expect(err.message).toMatch(/cannot follow several people/);
+    expect(loadConfig({ env: { ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'p-1' }, cwd, embedded: true }).bridges[0]?.source).toMatchObject({ patientId: 'p-1' });
+  });
+});
+
+describe('the example in docs/sources/librelinkup.md', () => {
+  it('loads: a parent following two children, each with their own Nightscout', () => {
+    const page = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'sources', 'librelinkup.md'), 'utf8');
+    const yaml = /## Following everyone[\s\S]*?```yaml\n([\s\S]*?)```/.exec(page)?.[1];
+    expect(yaml).toBeDefined();
+    for (const name of ['llu-password', 'anna-ns-token', 'ben-ns-token']) writeFileSync(join(cwd, name), `${name}-value\n`);
+    const config = fromFile('example.yaml', yaml!.replaceAll('/run/secrets/', `${cwd}/`).replaceAll('/var/lib/gluco-hub', cwd));
+    const [bridge] = config.bridges;
+    expect(bridge?.id).toBe('linkup');
+    expect(bridge?.source).toMatchObject({ kind: 'linkup', patients: 'all', region: 'EU2' });
+    expect(bridge?.source.kind === 'linkup' && bridge.source.password.reveal()).toBe('llu-password-value');
+    expect(bridge?.people?.['Anna Smith']?.nightscout?.token?.reveal()).toBe('anna-ns-token-value');
+    expect(bridge?.people?.['7d41e0aa']?.nightscout?.endpoint).toBe('https://ben.example.org');
+    expect(bridge?.nightscout).toBeUndefined();
+    expect(bridge?.mqtt?.discovery).toBe(true);
   });
 });
