@@ -1,4 +1,4 @@
-import type { BridgeConfig } from '../lib/config/schema.js';
+import { followedPatients, type BridgeConfig } from '../lib/config/schema.js';
 import { classify, describeError, errorCode } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { clampDelay, backoffMs } from '../lib/time.js';
@@ -20,6 +20,8 @@ export interface FollowSupervisorOptions {
   /** The account bridge as configured (`source.patients` set). */
   bridge: BridgeConfig;
   account: FollowAccount;
+  /** How the log names the vendor, and the codes of its warnings: nobody followed, and a setting that matches nobody. */
+  vendor: { name: string; nobodyCode: string; unmatchedCode: string };
   /** Time between connections calls: the source's poll interval. */
   intervalMs: number;
   log: Logger;
@@ -42,14 +44,12 @@ export interface FollowSupervisor {
 /** A failing connections call backs off from the poll interval up to this. */
 const MAX_BACKOFF_MS = 30 * 60_000;
 
-function patientsOf(bridge: BridgeConfig): 'all' | readonly string[] {
-  return bridge.source.kind === 'linkup' ? (bridge.source.patients ?? 'all') : 'all';
-}
 
 export function createFollowSupervisor(options: FollowSupervisorOptions): FollowSupervisor {
   const { bridge, log } = options;
+  const { name: vendor, nobodyCode, unmatchedCode } = options.vendor;
   const rand = options.rand ?? Math.random;
-  const patients = patientsOf(bridge);
+  const patients = followedPatients(bridge.source) ?? 'all';
   const running = new Map<string, string>();
   /** Slugs once given keep their person's bridge id for the life of the process. */
   const slugs = new Map<string, string>();
@@ -76,15 +76,15 @@ export function createFollowSupervisor(options: FollowSupervisorOptions): Follow
   }
 
   function checkListed(listed: readonly Person[], wanted: readonly Person[]): void {
-    if (listed.length === 0) warnOnce('nobody', { code: 'LLU018' }, '[LLU018] the LibreLink Up account follows nobody (yet): no person is read until someone is');
+    if (listed.length === 0) warnOnce('nobody', { code: nobodyCode }, `[${nobodyCode}] the ${vendor} account follows nobody (yet): no person is read until someone is`);
     if (patients !== 'all') {
       for (const id of patients) {
-        if (!wanted.some((p) => p.patientId === id)) warnOnce(`missing:${id}`, { code: 'LLU028', patientId: id }, `[LLU028] the LibreLink Up account does not follow patient id ${id} (listed in source.patients)`);
+        if (!wanted.some((p) => p.patientId === id)) warnOnce(`missing:${id}`, { code: unmatchedCode, patientId: id }, `[${unmatchedCode}] the ${vendor} account does not follow ${id} (listed in source.patients)`);
       }
     }
     const allSlugs = new Map(wanted.map((p) => [p.patientId, slugs.get(p.patientId) ?? personSlugs(wanted.map((w) => w.patientId)).get(p.patientId) ?? '']));
     for (const key of unmatchedPeopleKeys(bridge.people, wanted, allSlugs)) {
-      warnOnce(`people:${key}`, { code: 'LLU028', key }, `[LLU028] people.${key} in the config names nobody this LibreLink Up account follows; its settings are unused`);
+      warnOnce(`people:${key}`, { code: unmatchedCode, key }, `[${unmatchedCode}] people.${key} in the config names nobody this ${vendor} account follows; its settings are unused`);
     }
   }
 
@@ -105,7 +105,7 @@ export function createFollowSupervisor(options: FollowSupervisorOptions): Follow
       const outputs = [config.filesystem && 'filesystem', config.nightscout && 'nightscout', config.mqtt && 'mqtt'].filter(Boolean).join(', ') || 'none';
       log.info({ patientId: person.patientId, patient: person.name, personBridge: config.id, outputs }, `following ${person.name || person.patientId} as bridge ${config.id}`);
       if (!config.nightscout && bridge.people !== undefined) {
-        warnOnce(`no-site:${person.patientId}`, { code: 'LLU028', personBridge: config.id }, `[LLU028] no Nightscout site for ${person.name || person.patientId}: add people.${person.patientId}.nightscout to give them one`);
+        warnOnce(`no-site:${person.patientId}`, { code: unmatchedCode, personBridge: config.id }, `[${unmatchedCode}] no Nightscout site for ${person.name || person.patientId}: add people.${person.patientId}.nightscout to give them one`);
       }
       try {
         await options.launch(config, person);
@@ -136,7 +136,7 @@ export function createFollowSupervisor(options: FollowSupervisorOptions): Follow
       const decision = classify(error, options.now());
       const vendorWait = decision.action === 'wait' ? decision.untilMs - options.now() : 0;
       const delay = Math.max(vendorWait, backoffMs(failures, { baseMs: options.intervalMs, capMs: Math.max(MAX_BACKOFF_MS, options.intervalMs) }, rand));
-      log.warn({ err: error, code: errorCode(error), retryInMs: Math.round(delay) }, `cannot list who the LibreLink Up account follows: ${describeError(error)}`);
+      log.warn({ err: error, code: errorCode(error), retryInMs: Math.round(delay) }, `cannot list who the ${vendor} account follows: ${describeError(error)}`);
       schedule(delay);
     }
   }

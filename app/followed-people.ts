@@ -102,15 +102,21 @@ export function unmatchedPeopleKeys(people: BridgeConfig['people'], listed: read
 export function personBridge(bridge: BridgeConfig, person: Person, slug: string): BridgeConfig {
   const own = personSettings(bridge.people, person, slug)?.settings;
   const { people: _people, nightscout: _shared, ...rest } = bridge;
-  const source = bridge.source.kind === 'linkup' ? { ...bridge.source, patients: undefined, patientId: person.patientId, patientName: person.name === '' ? undefined : person.name } : bridge.source;
   return {
     ...rest,
     id: personBridgeId(bridge.id, slug),
-    source,
+    source: pinnedSource(bridge.source, person),
     ...(own?.nightscout ? { nightscout: own.nightscout } : {}),
     ...(bridge.filesystem ? { filesystem: { ...bridge.filesystem, dir: join(bridge.filesystem.dir, slug) } } : {}),
     ...(bridge.mqtt
       ? { mqtt: { ...bridge.mqtt, topicPrefix: `${bridge.mqtt.topicPrefix}/${slug}`, ...(bridge.mqtt.clientId === undefined ? {} : { clientId: `${bridge.mqtt.clientId}-${slug}` }) } }
       : {}),
   };
+}
+
+/** The account's source settings pinned to one person, so the outputs name them (MQTT's `patient`). */
+function pinnedSource(source: BridgeConfig['source'], person: Person): BridgeConfig['source'] {
+  if (source.kind === 'linkup') return { ...source, patients: undefined, patientId: person.patientId, patientName: person.name === '' ? undefined : person.name };
+  if (source.kind === 'minimedcarelink') return { ...source, patients: undefined, patientUsername: person.patientId };
+  return source;
 }

@@ -4,7 +4,7 @@ import type { BridgeEvent } from '../lib/contracts/bridge-events.js';
 import { createOutputs } from '../outputs/registry.js';
 import type { Output } from '../lib/contracts/output.js';
 import { createDriver } from '../sources/registry.js';
-import type { SourceDriver } from '../lib/contracts/source.js';
+import type { DriverContext, SourceDriver } from '../lib/contracts/source.js';
 import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { driverContext } from './driver-context.js';
@@ -17,7 +17,7 @@ import { createRecentReadings, type RecentReadings } from '../outputs/http/cache
 import type { BridgeInfo, Reading } from '../outputs/http/cache/types.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput, Units } from '../outputs/http/routes.js';
-import type { HttpConfig } from '../lib/config/schema.js';
+import { followedPatients, type HttpConfig } from '../lib/config/schema.js';
 import type { RequestBudget } from '../lib/request-budget.js';
 import { createFollowSupervisor, type FollowSupervisor } from './follow-supervisor.js';
 import type { Person } from './followed-people.js';
@@ -64,9 +64,28 @@ export interface HubDeps {
   followIntervalMs?: number;
 }
 
-/** A LibreLink Up bridge that follows several people (`source.patients`): one account, a bridge per person. */
+/** A bridge that follows several people (`source.patients`): one account, a bridge per person. */
 function followsSeveral(bridge: BridgeConfig): boolean {
-  return bridge.source.kind === 'linkup' && bridge.source.patients !== undefined;
+  return followedPatients(bridge.source) !== undefined;
+}
+
+interface PeopleAccount {
+  people(signal: AbortSignal): Promise<Person[]>;
+  driverFor(person: Person, ctx: DriverContext): SourceDriver;
+  close(): void;
+}
+
+/** The account of a bridge that follows several people, with how its log lines and warnings name it. */
+async function followAccount(bridge: BridgeConfig, ctx: DriverContext): Promise<{ account: PeopleAccount; vendor: { name: string; nobodyCode: string; unmatchedCode: string }; intervalMs: number } | undefined> {
+  if (bridge.source.kind === 'linkup') {
+    const { createLluAccount } = await import('../sources/librelinkup/account.js');
+    return { account: createLluAccount(bridge.source, ctx), vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU028' }, intervalMs: bridge.source.intervalSeconds * 1000 };
+  }
+  if (bridge.source.kind === 'minimedcarelink') {
+    const { createCareLinkAccount } = await import('../sources/carelink/account.js');
+    return { account: createCareLinkAccount(bridge.source, ctx), vendor: { name: 'CareLink', nobodyCode: 'CL013', unmatchedCode: 'CL026' }, intervalMs: bridge.source.intervalSeconds * 1000 };
+  }
+  return undefined;
 }
 
 interface FollowedAccount {
@@ -192,14 +211,15 @@ export class Hub {
    * retired) by the account's supervisor as people appear in (and leave) its connections.
    */
   async #follow(config: Config, bridge: BridgeConfig, budget: RequestBudget): Promise<void> {
-    if (bridge.source.kind !== 'linkup') return;
-    const { createLluAccount } = await import('../sources/librelinkup/account.js');
     const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
-    const account = createLluAccount(bridge.source, ctx);
+    const followed = await followAccount(bridge, ctx);
+    if (!followed) return;
+    const { account, vendor, intervalMs } = followed;
     const supervisor = createFollowSupervisor({
       bridge,
       account,
-      intervalMs: this.#deps.followIntervalMs ?? bridge.source.intervalSeconds * 1000,
+      vendor,
+      intervalMs: this.#deps.followIntervalMs ?? intervalMs,
       log: ctx.log,
       now: this.#now,
       launch: (personConfig, person) => this.#launchPerson(config, personConfig, person, account, budget),
@@ -213,7 +233,7 @@ export class Hub {
     config: Config,
     bridge: BridgeConfig,
     person: Person,
-    account: { driverFor: (person: Person, ctx: ReturnType<typeof driverContext>) => SourceDriver },
+    account: Pick<PeopleAccount, 'driverFor'>,
     budget: RequestBudget,
   ): Promise<void> {
     const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));

@@ -6,7 +6,7 @@ import type { Env } from './names.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
 import { spreadGlobalUnit, unitForLocale } from './unit.js';
-import { CONFIG_CODE, configSchema, CREDENTIALS_IN_URL, sourceSchema, type Config } from './schema.js';
+import { CONFIG_CODE, configSchema, CREDENTIALS_IN_URL, followedPatients, sourceSchema, type Config } from './schema.js';
 
 /** Settings given as command-line flags; they win over everything else. */
 export interface CliSettings {
@@ -151,10 +151,10 @@ function splitToken(ns: RawObject): RawObject {
 
 /** Inside Nightscout every bridge writes to that one site: several people's glucose would mix there. */
 function refuseFollowingSeveral(config: Config): void {
-  const several = config.bridges.find((b) => b.source.kind === 'linkup' && b.source.patients !== undefined);
+  const several = config.bridges.find((b) => followedPatients(b.source) !== undefined);
   if (several) {
-    throw new ConfigError('CFG010', 'inside Nightscout gluco-hub writes to this one site, so it cannot follow several people (CONNECT_LINK_UP_PATIENT_ID=all) without mixing their glucose', {
-      hint: 'set CONNECT_LINK_UP_PATIENT_ID to one patient id, or run gluco-hub on its own with a Nightscout site per person',
+    throw new ConfigError('CFG010', 'inside Nightscout gluco-hub writes to this one site, so it cannot follow several people (`patients`, a patient pin of `all`) without mixing their glucose', {
+      hint: 'pin one person (CONNECT_LINK_UP_PATIENT_ID, CONNECT_CARELINK_PATIENT_USERNAME), or run gluco-hub on its own with a Nightscout site per person',
     });
   }
 }

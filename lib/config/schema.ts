@@ -78,6 +78,14 @@ export const simulatorSourceSchema = z.object({
  */
 export const INTERNAL_SOURCE_SETTINGS: Readonly<Record<string, readonly string[]>> = { simulator: ['failAuth'] };
 
+/** `all`, a list, or a comma-separated string of ids (`all` in any case). */
+const followedPatientsSchema = z
+  .preprocess(
+    (v) => (typeof v === 'string' && v.trim().toLowerCase() !== 'all' ? v.split(',').map((id) => id.trim()).filter((id) => id !== '') : typeof v === 'string' ? 'all' : v),
+    z.union([z.literal('all'), z.array(text).min(1)]),
+  )
+  .optional();
+
 export const linkupSourceSchema = z.object({
   kind: z.literal('linkup'),
   /** The LibreLinkUp *follower* account's e-mail (not LibreView's). */
@@ -96,12 +104,7 @@ export const linkupSourceSchema = z.object({
    * or a list of patient ids. Each gets a bridge `<id>-<slug>` (app/followed-people.ts).
    * `CONNECT_LINK_UP_PATIENT_ID=all` sets `all`.
    */
-  patients: z
-    .preprocess(
-      (v) => (typeof v === 'string' && v.trim().toLowerCase() !== 'all' ? v.split(',').map((id) => id.trim()).filter((id) => id !== '') : typeof v === 'string' ? 'all' : v),
-      z.union([z.literal('all'), z.array(text).min(1)]),
-    )
-    .optional(),
+  patients: followedPatientsSchema,
   /** App version header; the server refuses old ones (403). */
   version: text.default('4.16.0'),
   product: text.default('llu.ios'),
@@ -201,6 +204,11 @@ export const carelinkSourceSchema = z.object({
   server: text.optional(),
   /** Care-partner accounts: the patient to read (CareLink username) when several are linked. */
   patientUsername: text.optional(),
+  /**
+   * Care-partner accounts: read several linked patients with the one login, `all` or a list of
+   * CareLink usernames (`CONNECT_CARELINK_PATIENT_USERNAME=all` sets `all`); a bridge each.
+   */
+  patients: followedPatientsSchema,
   /** The language CareLink's login page is shown in. */
   languageCode: text.default('en'),
   /** The longest wait between polls; polls align to readings (newest + 5 min + 1 min) within it. */
@@ -317,12 +325,23 @@ export const DLQ_MAX_ENTRIES = 20_000;
 
 export const BRIDGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** `patientId: all` (what `CONNECT_LINK_UP_PATIENT_ID=all` sets) means following everyone: `patients: all`. */
+/**
+ * A pin of `all` (what `CONNECT_LINK_UP_PATIENT_ID=all` or `CONNECT_CARELINK_PATIENT_USERNAME=all`
+ * sets) means following everyone: `patients: all`.
+ */
 function followAllAlias(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || !('patientId' in raw)) return raw;
-  const { patientId, ...rest } = raw as Record<string, unknown>;
-  if (typeof patientId !== 'string' || patientId.trim().toLowerCase() !== 'all') return raw;
-  return 'patients' in rest && rest.patients !== undefined ? rest : { ...rest, patients: 'all' };
+  if (typeof raw !== 'object' || raw === null) return raw;
+  for (const pin of ['patientId', 'patientUsername']) {
+    const { [pin]: value, ...rest } = raw as Record<string, unknown>;
+    if (typeof value !== 'string' || value.trim().toLowerCase() !== 'all') continue;
+    return rest.patients !== undefined ? rest : { ...rest, patients: 'all' };
+  }
+  return raw;
+}
+
+/** Who a bridge follows when it follows several people (LibreLink Up, CareLink care partners); undefined for one. */
+export function followedPatients(source: SourceSettings): 'all' | string[] | undefined {
+  return source.kind === 'linkup' || source.kind === 'minimedcarelink' ? source.patients : undefined;
 }
 
 /** Marks a custom issue with its own config code (load.ts puts it in the message). */
@@ -393,7 +412,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * `patients: all` who is followed is known only at run time (a warning, LLU028).
  */
 function followIssues(b: BridgeConfig, i: number, ctx: z.RefinementCtx): void {
-  const patients = b.source.kind === 'linkup' ? b.source.patients : undefined;
+  const patients = followedPatients(b.source);
   if (patients === undefined) {
     if (b.people !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['bridges', i, 'people'], message: 'is only for a bridge that follows several people: set source.patients (all, or a list of patient ids)', params: { [CONFIG_CODE]: 'CFG009' } });

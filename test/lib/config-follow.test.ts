@@ -23,6 +23,12 @@ describe('following everyone an account follows', () => {
     }
   });
 
+  it('CONNECT_CARELINK_PATIENT_USERNAME=all does the same for a CareLink care partner', () => {
+    const source = load({ CONNECT_SOURCE: 'carelink', CONNECT_CARELINK_PATIENT_USERNAME: 'all', CONNECT_COUNTRY_CODE: 'gb' }).bridges[0]?.source;
+    expect(source).toMatchObject({ kind: 'minimedcarelink', patients: 'all' });
+    expect(source?.kind === 'minimedcarelink' && source.patientUsername).toBeUndefined();
+  });
+
   it('a single patient id stays a pin, as before', () => {
     const source = load({ ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'p-1' }).bridges[0]?.source;
     expect(source).toMatchObject({ patientId: 'p-1' });
