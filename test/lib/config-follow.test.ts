@@ -104,3 +104,16 @@ describe('the example in docs/sources/librelinkup.md', () => {
     expect(bridge?.mqtt?.discovery).toBe(true);
   });
 });
+
+describe('the example in docs/sources/carelink.md', () => {
+  it('loads: a care partner following every linked patient, each with their own Nightscout', () => {
+    const page = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'sources', 'carelink.md'), 'utf8');
+    const yaml = /## Several patients, one care partner[\s\S]*?```yaml\n([\s\S]*?)```/.exec(page)?.[1];
+    expect(yaml).toBeDefined();
+    for (const name of ['anna-ns-token', 'ben-ns-token']) writeFileSync(join(cwd, name), `${name}-value\n`);
+    const [bridge] = fromFile('carelink-example.yaml', yaml!.replaceAll('/run/secrets/', `${cwd}/`)).bridges;
+    expect(bridge?.id).toBe('minimedcarelink');
+    expect(bridge?.source).toMatchObject({ kind: 'minimedcarelink', patients: 'all' });
+    expect(bridge?.people?.pt_ben002?.nightscout?.token?.reveal()).toBe('ben-ns-token-value');
+  });
+});
