@@ -120,3 +120,12 @@ function pinnedSource(source: BridgeConfig['source'], person: Person): BridgeCon
   if (source.kind === 'minimedcarelink') return { ...source, patients: undefined, patientUsername: person.patientId };
   return source;
 }
+
+/**
+ * The person bridges a state folder holds for the account bridges `accounts` (`<account>-<slug>`
+ * folders), for commands that read them (`dlq`) without calling the vendor. A folder of a configured
+ * bridge is never taken for a person's, whatever its name.
+ */
+export function personBridgeIdsIn(folders: readonly string[], accounts: readonly string[], configured: readonly string[]): string[] {
+  return folders.filter((name) => !configured.includes(name) && accounts.some((account) => name.startsWith(`${account}-`) && name.length > account.length + 1)).sort();
+}

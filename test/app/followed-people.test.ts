@@ -4,6 +4,7 @@ import { bridgeSchema } from '../../lib/config/schema.js';
 import {
   personBridge,
   personBridgeId,
+  personBridgeIdsIn,
   personSettings,
   personSlugs,
   reconcilePeople,
@@ -117,5 +118,13 @@ describe('personBridge', () => {
     const withClient = { ...bridge, mqtt: { ...bridge.mqtt!, clientId: 'hub' } };
     expect(personBridge(withClient, BEN, '7d41e0aa').mqtt?.clientId).toBe('hub-7d41e0aa');
     expect(personBridge(bridge, BEN, '7d41e0aa').mqtt?.clientId).toBeUndefined();
+  });
+});
+
+describe('personBridgeIdsIn', () => {
+  it('finds the person bridges of the account bridges in a state folder, never a configured bridge', () => {
+    const folders = ['kids', 'kids-3f2a9c1b', 'kids-7d41e0aa', 'kids-', 'kidsfoo', 'mum', 'kids-mum', 'other-3f2a9c1b'];
+    expect(personBridgeIdsIn(folders, ['kids'], ['kids', 'kids-mum', 'mum'])).toEqual(['kids-3f2a9c1b', 'kids-7d41e0aa']);
+    expect(personBridgeIdsIn(folders, [], ['kids'])).toEqual([]);
   });
 });
