@@ -256,7 +256,8 @@ export class Hub {
       await Promise.allSettled(started.map((o) => o.stop()));
       throw err;
     }
-    this.#http?.add(bridgeInfo(bridge, driver, outputs));
+    const restored = (await this.#recent?.add?.({ id: bridge.id, source: bridge.source.kind, state: ctx.state, log: ctx.log })) ?? [];
+    this.#http?.add(bridgeInfo(bridge, driver, outputs), restored);
     this.#launch(bridge, driver, outputs, notify, ctx.log);
   }
 

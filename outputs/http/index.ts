@@ -30,8 +30,8 @@ export interface HttpActorOptions {
  */
 export interface HttpActor {
   build: (bridges: BridgeInfo[], restored?: readonly Reading[]) => void;
-  /** A bridge started after `build` (a person a follower account began to follow). */
-  add: (bridge: BridgeInfo) => void;
+  /** A bridge started after `build` (a person a follower account began to follow), with the readings its last run saved. */
+  add: (bridge: BridgeInfo, restored?: readonly Reading[]) => void;
   /** A bridge retired at run time: its status row goes, its metrics stay until the process ends. */
   remove: (bridgeId: string) => void;
   observe: (event: BridgeEvent) => void;
@@ -52,8 +52,9 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       model.restore(restored);
       metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha });
     },
-    add: (bridge) => {
+    add: (bridge, restored = []) => {
       model.add?.(bridge);
+      model.restore(restored);
       metrics?.addBridge?.(bridge);
     },
     remove: (bridgeId) => model.remove?.(bridgeId),
