@@ -50,6 +50,8 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
     hub = new Hub({
       log,
       followIntervalMs: FOLLOW_MS,
+      // As `forever` runs: each person's last 24 h kept in their state folder.
+      keepRecent: true,
       observe: (e) => e.type === 'frame.done' && done.push(e),
       http: { config: config.http, version: '0.0.0-test', gitSha: 'test', units: 'mg/dL' },
     });
@@ -110,5 +112,7 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
     for (const p of [anna, ben, carl]) expect(existsSync(join(cwd, 'data', slug(p.patientId), 'entries'))).toBe(true);
     expect(readdirSync(join(cwd, 'data')).sort()).toEqual([anna, ben, carl].map((p) => slug(p.patientId)).sort());
     expect(info(/^logged in to LibreLink Up$/)).toHaveLength(1);
+    await hub.stop();
+    expect(existsSync(join(cwd, 'state', bridgeOf(anna), 'recent-readings.jsonl'))).toBe(true);
   });
 });
