@@ -79,7 +79,7 @@ interface PeopleAccount {
 async function followAccount(bridge: BridgeConfig, ctx: DriverContext): Promise<{ account: PeopleAccount; vendor: { name: string; nobodyCode: string; unmatchedCode: string }; intervalMs: number } | undefined> {
   if (bridge.source.kind === 'linkup') {
     const { createLluAccount } = await import('../sources/librelinkup/account.js');
-    return { account: createLluAccount(bridge.source, ctx), vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU028' }, intervalMs: bridge.source.intervalSeconds * 1000 };
+    return { account: createLluAccount(bridge.source, ctx), vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU029' }, intervalMs: bridge.source.intervalSeconds * 1000 };
   }
   if (bridge.source.kind === 'minimedcarelink') {
     const { createCareLinkAccount } = await import('../sources/carelink/account.js');

@@ -409,7 +409,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /**
  * Following several people: one Nightscout for all of them would mix their glucose in one site
  * (CFG010), and a person named in `people` but not in the `patients` list is a typo (CFG009). With
- * `patients: all` who is followed is known only at run time (a warning, LLU028).
+ * `patients: all` who is followed is known only at run time (a warning, LLU029).
  */
 function followIssues(b: BridgeConfig, i: number, ctx: z.RefinementCtx): void {
   const patients = followedPatients(b.source);

@@ -40,7 +40,7 @@ function start(answers: (() => Person[] | Error)[]) {
         return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
       },
     },
-    vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU028' },
+    vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU029' },
     intervalMs: INTERVAL_MS,
     log: captured.log,
     now: () => Date.now(),
