@@ -124,7 +124,7 @@ export async function backlogBenchmark(args: readonly string[]): Promise<void> {
       }
     }
     publish({
-      // Another size gets its own file, so the default run's numbers stay where the README cites them.
+      // Another size gets its own file, so the default run's numbers stay where docs/performance.md cites them.
       benchmark: n === DEFAULT_DOCUMENTS ? 'backlog' : `backlog-${n}`,
       targets: { 'site current': 'within one reading interval (15 s) while the history fills in', 'whole backlog': "at the site's own pace, never restarting from the oldest" },
       rows,

@@ -2,7 +2,7 @@ import type { Row } from './report.js';
 
 /**
  * The `peer` benchmark's table and its verdicts against issue 20's targets, from the measured
- * numbers alone (no processes here), so the README table is exactly what a run prints.
+ * numbers alone (no processes here), so the table in docs/performance.md is exactly what a run prints.
  */
 
 export type BridgeKey = 'peer' | 'hubHttp' | 'hubNightscoutOnly' | 'bare';

@@ -5,7 +5,7 @@
  * for 100 s (`--seconds N`), with a bare `node -e setInterval` process alongside as the baseline.
  * gluco-hub runs twice: with its HTTP API on (the default) and with only the Nightscout output.
  * Then the plugin half (bench/peer-plugin.ts) unless `--no-plugin`. Prints the tables in markdown,
- * ready for the README, and writes bench/results/peer.json.
+ * ready for docs/performance.md, and writes bench/results/peer.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where every benchmark writes its JSON; the README cites these files. */
+/** Where every benchmark writes its JSON; docs/performance.md cites these files. */
 export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
 export type Row = Record<string, string | number>;

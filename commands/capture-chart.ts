@@ -42,7 +42,7 @@ function axisLabel(unit: ShownUnit): (value: number) => string {
  * The sensor readings as a line chart over the target band (70–180 mg/dL, 3.9–10.0 mmol/L), drawn by
  * asciichart, with the local time span below; undefined when there is nothing to draw.
  */
-export function glucoseChart(entries: readonly Entry[], options: ChartOptions): string | undefined {
+export function glucoseChart(entries: readonly Pick<Entry, 'date' | 'sgv'>[], options: ChartOptions): string | undefined {
   const readings = entries.filter((e) => e.sgv !== undefined).sort((a, b) => a.date - b.date);
   if (readings.length < 2) return undefined;
   const mmol = options.unit === 'mmol';

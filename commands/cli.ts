@@ -2,24 +2,29 @@ import yargs from 'yargs';
 import { captureCommand } from './capture.js';
 import { checkConfigCommand } from './check-config.js';
 import { dlqCommand } from './dlq.js';
+import { exportCommand } from './export.js';
 import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
+import { reportCommand } from './report.js';
 import { usageMessage, UsageError } from './usage.js';
+import { APP_NAME } from '../lib/version.js';
 
 /** Runs the CLI and resolves with the exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
   // The options of the command being parsed, for a "Did you mean --http?" on a mistyped one.
   let knownOptions: string[] = [];
   const cli = yargs(argv)
-    .scriptName('gluco-hub')
+    .scriptName(APP_NAME)
     .usage('$0 <command> [options]\n\nBridges CGM glucose, treatments and pump status from vendor clouds to Nightscout, MQTT and files.')
     .command(foreverCommand)
     .command(captureCommand)
     .command(checkConfigCommand)
     .command(loginCommand)
     .command(dlqCommand)
-    .demandCommand(1, 'Name a command: forever, capture, check-config, login or dlq')
+    .command(exportCommand)
+    .command(reportCommand)
+    .demandCommand(1, 'Name a command: forever, capture, check-config, login, dlq, export or report')
     .strict()
     .strictCommands()
     .recommendCommands()
@@ -31,7 +36,9 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 check-config', 'Print the effective configuration with secrets masked')
     .example('$0 login carelink', 'Log in to Medtronic CareLink once (the bridge refreshes the login from then on)')
     .example('$0 dlq list', "What waits in the outputs' queues and what they set aside")
-    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See README.')
+    .example('$0 export --from 2026-11-01 > november.csv', 'The archived readings as CSV for a spreadsheet')
+    .example('$0 report --days 14', 'Time in range, mean, GMI, CV, lows and highs of the last 14 days')
+    .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See docs/configuration.md; every page is under docs/.')
     .help()
     .alias('h', 'help')
     .version()

@@ -23,7 +23,7 @@ function announce(config: Config, log: Logger, httpUrl: string | undefined): voi
     if (bridge.source.kind === 'simulator') {
       log.info(
         `bridge "${bridge.id}": running the built-in simulator (simulated glucose, not a real person's) every ${bridge.source.intervalSeconds}s into ${outputs}. ` +
-          'To bridge a real account set CONNECT_SOURCE and its credentials (e.g. CONNECT_SOURCE=linkup CONNECT_LINK_UP_USERNAME=… CONNECT_LINK_UP_PASSWORD=…); see README',
+          'To bridge a real account set CONNECT_SOURCE and its credentials (e.g. CONNECT_SOURCE=linkup CONNECT_LINK_UP_USERNAME=… CONNECT_LINK_UP_PASSWORD=…); see docs/sources/',
       );
     } else {
       log.info(`bridge "${bridge.id}": ${bridge.source.kind} into ${outputs}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The Nightscout document shapes every part of gluco-hub speaks (nightscout-api.md §4).
+ * The Nightscout document shapes every part of gluco-hub speaks.
  * Times are epoch milliseconds UTC; `utcOffset` is minutes east of UTC where a vendor gives local time.
  * Extra vendor fields pass through untouched so outputs can forward them.
  */
@@ -43,12 +43,22 @@ export const TREND_NUMBER: Readonly<Record<Direction, number>> = {
   NONE: 0,
 };
 
+/** A reading's arrow as Nightscout stores it: the direction and its numeric `trend`. */
+export interface Trend {
+  direction: Direction;
+  trend: number;
+}
+
+export function trendOf(direction: Direction): Trend {
+  return { direction, trend: TREND_NUMBER[direction] };
+}
+
 const epochMs = z.number().int().min(946_684_800_000, 'date must be epoch milliseconds after 2000-01-01');
 
 const documentBase = {
   /** Epoch milliseconds, UTC. Part of the sync identity. */
   date: epochMs,
-  /** Stable per source; part of the sync identity (nightscout-api.md §2.3). */
+  /** Stable per source; part of the sync identity. */
   device: z.string().min(1),
   /** UUIDv5 sync identity, equal to the one Nightscout API v3 computes. */
   identifier: z.uuid(),

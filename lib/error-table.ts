@@ -13,7 +13,7 @@ import {
 
 /**
  * A part's errors as data — class, message and hint per code — so every code is listed in one
- * place (and in the README). `{name}` placeholders are filled from `params`.
+ * place (and in docs/errors.md). `{name}` placeholders are filled from `params`.
  */
 
 export type ErrorClass = 'config' | 'auth' | 'session' | 'rate' | 'upstream' | 'network' | 'transform' | 'storage';

@@ -2,6 +2,7 @@
  * A few error classes with stable codes (`[LLU003] invalid credentials`), each with `cause`.
  * The code prefix names the part: CLI the command line, CFG config, SIM simulator, LLU, DEX,
  * NSS (Nightscout source), GLK, CL, NS (Nightscout output), NSI (inside Nightscout), MQTT, DLQ, FS, HTTP,
+ * EXP (export and report),
  * DOCKER (the container image).
  */
 export interface ErrorDetails {

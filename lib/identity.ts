@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** The 16 ASCII bytes `NightscoutRocks!`, the namespace Nightscout API v3 uses (nightscout-api.md §2.3). */
+/** The 16 ASCII bytes `NightscoutRocks!`, the namespace Nightscout API v3 uses. */
 const NIGHTSCOUT_NAMESPACE = Buffer.from('NightscoutRocks!', 'ascii');
 
 /** RFC 4122 UUIDv5 of `name` in a 16-byte namespace. */

@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The app's name: the npm package, the command, the `app` of every document it writes, its name
+ * towards Home Assistant. It is on the wire (a Nightscout v3 site refuses a changed `app` on a
+ * document it holds; Home Assistant configs are recognised as ours by it): never change it.
+ */
+export const APP_NAME = 'gluco-hub';
+
 let cached: string | undefined;
 
 /**
@@ -14,7 +21,7 @@ export function packageVersion(): string {
   for (;;) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'gluco-hub' && typeof pkg.version === 'string') return (cached = pkg.version);
+      if (pkg.name === APP_NAME && typeof pkg.version === 'string') return (cached = pkg.version);
     } catch {
       // no package.json here: keep walking up
     }

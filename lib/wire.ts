@@ -1,4 +1,5 @@
 import type { AxiosInstance } from 'axios';
+import { withDeadline } from './deadline.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, MiB } from './http.js';
 import type { RequestGate } from './request-budget.js';
 import { wireError } from './wire-errors.js';
@@ -92,26 +93,6 @@ export function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (
   return gate.run(new URL(request.url).host, request.signal, () => sendNow(http, request, onFailure));
 }
 
-/** The caller's signal, aborted too when the deadline passes; `expired` tells which happened. */
-function withDeadline(signal: AbortSignal, deadlineMs: number): { signal: AbortSignal; expired: () => boolean; done: () => void } {
-  const controller = new AbortController();
-  let expired = false;
-  const forward = (): void => controller.abort(signal.reason);
-  signal.addEventListener('abort', forward, { once: true });
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort(new Error('deadline'));
-  }, deadlineMs);
-  return {
-    signal: controller.signal,
-    expired: () => expired,
-    done: () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', forward);
-    },
-  };
-}
-
 /** A positive number from a client's defaults, else `fallback` (axios uses 0 and -1 for "none"). */
 function positive(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
@@ -133,7 +114,7 @@ async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (fa
   if (request.signal.aborted) throw request.signal.reason;
   const deadlineMs = request.deadlineMs ?? positive(http.defaults.timeout, DEFAULT_HTTP_TIMEOUT_MS);
   const maxBytes = request.maxBytes ?? positive(http.defaults.maxContentLength, DEFAULT_MAX_BODY_BYTES);
-  const deadline = withDeadline(request.signal, deadlineMs);
+  const deadline = withDeadline(request.signal, deadlineMs, () => new Error('deadline'));
   let response;
   try {
     response = await http.request<string>({

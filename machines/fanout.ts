@@ -1,4 +1,7 @@
-import type { Output } from '../lib/contracts/output.js';
+import { fromPromise } from 'xstate';
+import type { Batch, NewestDates } from '../lib/domain.js';
+import type { Output, StoreResult } from '../lib/contracts/output.js';
+import { withDeadline } from '../lib/deadline.js';
 import { clampDelay } from '../lib/time.js';
 import { outputTimeout } from './errors.js';
 
@@ -48,24 +51,41 @@ async function callWithTimeout<T>(
   call: (output: Output, signal: AbortSignal) => Promise<T>,
   { timeoutMs, signal }: FanOutOptions,
 ): Promise<T> {
-  const controller = new AbortController();
-  const forwardAbort = (): void => controller.abort(signal.reason);
-  if (signal.aborted) forwardAbort();
-  else signal.addEventListener('abort', forwardAbort, { once: true });
   const ms = clampDelay(timeoutMs);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = outputTimeout(output.name, ms);
-      controller.abort(error);
-      reject(error);
-    }, ms);
-  });
+  const deadline = withDeadline(signal, ms, () => outputTimeout(output.name, ms));
   try {
     // `then` turns a synchronous throw inside `call` into a rejection like any other.
-    return await Promise.race([Promise.resolve().then(() => call(output, controller.signal)), timeout]);
+    return await Promise.race([Promise.resolve().then(() => call(output, deadline.signal)), deadline.passed]);
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', forwardAbort);
+    deadline.done();
   }
 }
+
+/**
+ * The frame's two calls to the outputs, as promise actors: XState's `signal` is passed on, so
+ * leaving the state (STOP, or the actor being stopped) aborts every output's call.
+ */
+
+/** Every output's newest dates; an output that fails or times out counts as knowing nothing. */
+export const askNewest = fromPromise<(NewestDates | undefined)[], { outputs: readonly Output[]; timeoutMs: number }>(
+  async ({ input, signal }) => {
+    const answers = await fanOut(input.outputs, (output, s) => output.newest(s), { timeoutMs: input.timeoutMs, signal });
+    return answers.map((a) => (a.ok ? a.value : undefined));
+  },
+);
+
+export interface StoreInput {
+  outputs: readonly Output[];
+  batch: Batch;
+  timeoutMs: number;
+  /** Reports each output's answer as it arrives. Must not throw. */
+  onSettled: (settled: Settled<StoreResult>) => void;
+}
+
+export const storeBatch = fromPromise<Settled<StoreResult>[], StoreInput>(({ input, signal }) =>
+  fanOut(input.outputs, (output, s) => output.store(input.batch, s), {
+    timeoutMs: input.timeoutMs,
+    signal,
+    onSettled: input.onSettled,
+  }),
+);

@@ -1,15 +1,14 @@
-import { assign, enqueueActions, sendTo, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, sendTo, setup } from 'xstate';
 import { batchSize, emptyBatch, type Batch } from '../lib/domain.js';
 import type { Decision } from '../lib/errors.js';
-import type { ScreenedBatch } from '../lib/glucose-range.js';
+import { screenGlucose, type ScreenedBatch } from '../lib/glucose-range.js';
 import { backoffMs, clampDelay, DEFAULT_BACKOFF } from '../lib/time.js';
 import type { Output, StoreResult } from '../lib/contracts/output.js';
 import type { FetchWindow, SourceLoop } from '../lib/contracts/source.js';
 import type { FrameResult } from '../lib/contracts/bridge-events.js';
 import { fetchTimeout, frameStopped, OutputsFailedError, sessionWaitTimeout } from './errors.js';
 import type { SessionReply, SessionRequestRef, StopEvent } from './events.js';
-import type { Settled } from './fanout.js';
-import { askNewest, fetchRaw, storeBatch, transformRaw } from './frame-actors.js';
+import { askNewest, storeBatch, type Settled } from './fanout.js';
 import { decide, futureDocuments, gapWindow, newestEntryAcross, newestPlausibleEntry, type Phase } from './frame-logic.js';
 import type { Notify } from './notify.js';
 
@@ -42,6 +41,19 @@ export interface FrameInput {
 }
 
 export type FrameEvent = SessionReply | StopEvent;
+
+/** The loop's own fetch; XState's `signal` is passed on, so leaving the state aborts the request instead of letting it run unseen. */
+const fetchRaw = fromPromise<unknown, { loop: SourceLoop; session: unknown; window: FetchWindow }>(({ input, signal }) =>
+  input.loop.fetch(input.session, input.window, signal),
+);
+
+/**
+ * `transform` is synchronous; running it in a promise turns a throw into `onError` instead of a
+ * crashed machine. Every source's batch then goes through the one glucose rule (lib/glucose-range.ts).
+ */
+const transformRaw = fromPromise<ScreenedBatch, { loop: SourceLoop; raw: unknown; window: FetchWindow }>(
+  ({ input }) => new Promise<ScreenedBatch>((resolve) => resolve(screenGlucose(input.loop.transform(input.raw, input.window)))),
+);
 
 interface Failure {
   error: unknown;

@@ -42,7 +42,12 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
   for (const key of OUTPUT_KEYS) {
     if (key === 'filesystem' && bridge.filesystem) {
       const { createFilesystemOutput } = await import('./filesystem/index.js');
-      outputs.push(createFilesystemOutput({ dir: bridge.filesystem.dir, mode: bridge.filesystem.mode }, { now: deps.now }));
+      outputs.push(
+        createFilesystemOutput(
+          { dir: bridge.filesystem.dir, mode: bridge.filesystem.mode, keepDays: bridge.filesystem.keepDays },
+          { now: deps.now, log: deps.log.child({ output: 'filesystem' }) },
+        ),
+      );
     } else if (key === 'nightscout' && bridge.nightscout) {
       const { createNightscoutOutput } = await import('./nightscout/index.js');
       outputs.push(createNightscoutOutput(bridge.nightscout, { now: deps.now, log: deps.log.child({ output: 'nightscout' }) }));

@@ -10,10 +10,11 @@ import { Hub } from '../hub.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { ensureWritableDir } from '../../lib/state-store.js';
 import type { BootError, NightscoutCtx, NightscoutEnv } from '../../lib/nightscout/plugin-ctx.js';
+import { APP_NAME } from '../../lib/version.js';
 import { pluginEnv, requestedSource } from './settings.js';
 
 /**
- * gluco-hub as a Nightscout plugin, in place of nightscout-connect (nightscout-connect.md §11):
+ * gluco-hub as a Nightscout plugin, in place of nightscout-connect:
  * `require('nightscout-connect')(env, ctx)`. Everything that can be wrong with the settings is
  * found before this returns and goes to `ctx.bootErrors`; fetching starts with the site's first
  * data load and stops on `teardown`.
@@ -58,7 +59,7 @@ function prepare(env: NightscoutEnv, ctx: NightscoutCtx): Prepared {
   const missing = missingPart(ctx);
   if (missing) throw internalError('NSI002', { params: { what: missing } });
   const config = loadConfig({ env: pluginEnv(env, process.env), cwd: process.cwd(), embedded: true });
-  const log = createLogger({ level: config.log.level, format: config.log.format }).child({ plugin: 'gluco-hub' });
+  const log = createLogger({ level: config.log.level, format: config.log.format }).child({ plugin: APP_NAME });
   ensureWritableDir(config.stateDir);
   const bridge = config.bridges[0]!;
   const driver = createDriverNow(bridge.source, driverContext(config, bridge, log));

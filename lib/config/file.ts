@@ -31,7 +31,7 @@ export function readConfigFile(path: string, cwd: string): RawObject {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError('CFG005', `config file ${full} must hold a mapping (key: value) at the top`, {
-      hint: 'see the README for an example',
+      hint: 'see docs/configuration.md ("Config file") for an example',
     });
   }
   return resolveSecretFiles(doc as RawObject, dirname(full));

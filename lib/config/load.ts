@@ -7,6 +7,7 @@ import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
 import { spreadGlobalUnit, unitForLocale } from './unit.js';
 import { CONFIG_CODE, configSchema, CREDENTIALS_IN_URL, followedPatients, sourceSchema, type Config } from './schema.js';
+import { APP_NAME } from '../version.js';
 
 /** Settings given as command-line flags; they win over everything else. */
 export interface CliSettings {
@@ -109,7 +110,7 @@ export function loadConfig(options: LoadOptions): Config {
 /** `$XDG_STATE_HOME/gluco-hub` where the desktop convention is set, else `./.gluco-hub`. */
 export function defaultStateDir(env: Env, cwd: string): string {
   const xdg = env.XDG_STATE_HOME;
-  return xdg ? resolve(xdg, 'gluco-hub') : resolve(cwd, '.gluco-hub');
+  return xdg ? resolve(xdg, APP_NAME) : resolve(cwd, `.${APP_NAME}`);
 }
 
 function normaliseBridge(bridge: unknown, cwd: string, embedded = false): unknown {

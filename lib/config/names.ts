@@ -1,5 +1,5 @@
 /**
- * Environment names, as data. nightscout-connect's names (nightscout-connect.md §9) are accepted
+ * Environment names, as data. nightscout-connect's names are accepted
  * as they are, so gluco-hub drops in where it ran; our own are `GLUCO_HUB__SECTION__KEY`.
  * The same tables name the setting in error messages, so a user is told the variable to set.
  */

@@ -2,6 +2,7 @@ import { parseFileMode } from '../file-mode.js';
 import { DEFAULT_BUDGET } from '../request-budget.js';
 import { z } from 'zod';
 import { Secret } from '../secret.js';
+import { APP_NAME } from '../version.js';
 
 /**
  * The one configuration schema. Every front end (environment, config file, CLI flags, plugin)
@@ -254,6 +255,16 @@ export const filesystemOutputSchema = z.object({
       }
       return mode;
     }),
+  /**
+   * Day files older than this many days are deleted (at start and daily); unset keeps everything.
+   * Today's file and the `keepDays` UTC days before it always stay.
+   */
+  keepDays: z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be a whole number of days, 1 or more (leave it unset to keep everything)' })
+      .int('must be a whole number of days, 1 or more (leave it unset to keep everything)')
+      .min(1, 'must be a whole number of days, 1 or more (leave it unset to keep everything)'),
+  ).optional(),
 });
 
 /** `mqtt://`, `mqtts://`, `ws://` or `wss://` with a host. */
@@ -295,7 +306,7 @@ export const mqttOutputSchema = z.preprocess(staleAfterAlias, z.object({
   /** The broker: `mqtt://host:1883`, `mqtts://host:8883`, `ws://host:9001/mqtt`. */
   url: mqttUrl,
   /** Every topic lives under this (no `+`, `#`, leading `$` or empty levels; MQTT001). */
-  topicPrefix: text.default('gluco-hub'),
+  topicPrefix: text.default(APP_NAME),
   username: text.optional(),
   password: secret.optional(),
   /** 5 (MQTT v5, the default) or 4 (MQTT 3.1.1). */

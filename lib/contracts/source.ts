@@ -5,7 +5,7 @@ import type { StateStore } from '../state-store.js';
 import type { BackoffPolicy } from '../time.js';
 
 /**
- * The source-driver contract (design.md "A source driver"). A driver is data plus a few
+ * The source-driver contract. A driver is data plus a few
  * pure or promise-returning functions; it never touches XState. The machines run any driver.
  */
 

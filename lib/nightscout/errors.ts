@@ -3,7 +3,7 @@ import { errorTable, type ErrorSpec } from '../error-table.js';
 /**
  * Errors of talking to a Nightscout site, whichever side it is on: `{site}` names it (the target
  * of the Nightscout output, or a Nightscout source) and `{tokenVar}` / `{secretVar}` the settings
- * to fix. Messages explain what Nightscout's bare 401/403 means (nightscout-api.md §1).
+ * to fix. Messages explain what Nightscout's bare 401/403 means.
  */
 export const NS_ERRORS = {
   NS001: {

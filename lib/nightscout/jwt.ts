@@ -5,8 +5,8 @@ import { nsError } from './errors.js';
 import { looksLikeAccessToken, type Site } from './site.js';
 
 /**
- * The access token → JWT exchange (`/api/v2/authorization/request/<token>`, nightscout-api.md
- * §1.1). JWTs live 8 h; an expired one counts as a failed login on the server (a 5 s per-IP
+ * The access token → JWT exchange (`/api/v2/authorization/request/<token>`). JWTs
+ * live 8 h; an expired one counts as a failed login on the server (a 5 s per-IP
  * penalty and an admin notice), so we renew ahead of time rather than wait for the 401.
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * What cgm-remote-monitor hands a connect plugin (nightscout-connect.md §11): its settings, its
+ * What cgm-remote-monitor hands a connect plugin: its settings, its
  * event bus, its storage and its boot-error list. Only the parts gluco-hub uses are named here.
  */
 

@@ -3,11 +3,14 @@ import path from 'node:path';
 import { COLLECTIONS, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import { nodeDisk, type Disk } from '../../lib/disk.js';
 import { StorageError } from '../../lib/errors.js';
+import { serial } from '../../lib/serial.js';
+import type { Logger } from '../../lib/logger.js';
 import type { Output, StoreResult } from '../../lib/contracts/output.js';
 import { appendDurably, newestDateInDir, openDayForAppend } from './dayFile.js';
 import { identifiersOf, toLines } from './jsonl.js';
 import { collectionDir, dayFilePath, dayOf } from './layout.js';
 import { LruMap } from './lru.js';
+import { expiredDayFiles, oldestKeptDay, SWEEP_INTERVAL_MS } from './retention.js';
 
 /** Settings of the filesystem output (layout in `layout.ts`). */
 export interface FilesystemSettings {
@@ -15,6 +18,8 @@ export interface FilesystemSettings {
   dir: string;
   /** New files' permissions (default 0600; directories the matching 0700, `lib/file-mode.ts`). */
   mode?: number;
+  /** Delete day files older than this many days, at start and daily (`retention.ts`); unset keeps everything. */
+  keepDays?: number | undefined;
 }
 
 export interface FilesystemDeps {
@@ -22,6 +27,8 @@ export interface FilesystemDeps {
   now?: () => number;
   /** File operations; tests inject faults here. Defaults to `node:fs/promises`. */
   disk?: Disk;
+  /** Where a retention sweep says what it deleted. */
+  log?: Logger;
 }
 
 /** Identifier sets of this many day files stay in memory; a back-fill touches two days at most. */
@@ -49,9 +56,13 @@ class FilesystemOutput implements Output {
   readonly #dirMode: number;
   readonly #now: () => number;
   readonly #disk: Disk;
+  readonly #keepDays: number | undefined;
+  readonly #log: Logger | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
   readonly #identifiers = new LruMap<string, Set<string>>(CACHED_DAY_FILES);
   #newest: NewestDates | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** One writer per output: lines never interleave. */
+  readonly #serial = serial();
 
   constructor(settings: FilesystemSettings, deps: FilesystemDeps) {
     this.#dir = path.resolve(settings.dir);
@@ -59,17 +70,28 @@ class FilesystemOutput implements Output {
     this.#dirMode = dirModeFor(this.#fileMode);
     this.#now = deps.now ?? Date.now;
     this.#disk = deps.disk ?? nodeDisk;
+    this.#keepDays = settings.keepDays;
+    this.#log = deps.log;
   }
 
   start(): Promise<void> {
-    return this.#serialised(async () => {
+    return this.#serial.run(async () => {
       await this.#checkWritable();
       this.#newest = await this.#loadNewest();
+      if (this.#keepDays !== undefined) {
+        await this.#sweep(this.#keepDays);
+        const keepDays = this.#keepDays;
+        // A start after a failed one must not leave a second timer behind.
+        clearInterval(this.#sweepTimer);
+        this.#sweepTimer = setInterval(() => void this.#serial.run(() => this.#sweep(keepDays)), SWEEP_INTERVAL_MS);
+        // Retention alone never keeps the process alive.
+        this.#sweepTimer.unref();
+      }
     });
   }
 
   newest(signal: AbortSignal): Promise<NewestDates> {
-    return this.#serialised(async () => {
+    return this.#serial.run(async () => {
       signal.throwIfAborted();
       this.#newest ??= await this.#loadNewest();
       return { ...this.#newest };
@@ -77,21 +99,16 @@ class FilesystemOutput implements Output {
   }
 
   store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
-    return this.#serialised(() => this.#storeBatch(batch, signal));
+    return this.#serial.run(() => this.#storeBatch(batch, signal));
   }
 
   stop(): Promise<void> {
-    return this.#serialised(() => {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    return this.#serial.run(() => {
       this.#identifiers.clear();
       return Promise.resolve();
     });
-  }
-
-  /** Runs `task` after every earlier one has settled: one writer per output, lines never interleave. */
-  #serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 
   async #checkWritable(): Promise<void> {
@@ -110,6 +127,43 @@ class FilesystemOutput implements Output {
         cause: error,
         hint: 'set the filesystem directory to a writable path',
       });
+    }
+  }
+
+  /**
+   * Deletes every collection's day files older than `keepDays` (never today's or a newer one) and
+   * says so in one line. A file that cannot be deleted is a warning, not a stop: storing goes on,
+   * and the next sweep tries again.
+   */
+  async #sweep(keepDays: number): Promise<void> {
+    const now = this.#now();
+    let deleted = 0;
+    const failed: string[] = [];
+    for (const collection of COLLECTIONS) {
+      const dir = collectionDir(this.#dir, collection);
+      let names: string[];
+      try {
+        names = await this.#disk.readdir(dir);
+      } catch {
+        continue;
+      }
+      for (const name of expiredDayFiles(names, now, keepDays)) {
+        try {
+          await this.#disk.unlink(path.join(dir, name));
+          this.#identifiers.delete(`${collection}/${name.slice(0, -'.jsonl'.length)}`);
+          deleted += 1;
+        } catch (error) {
+          failed.push(`${collection}/${name} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+      }
+    }
+    const kept = oldestKeptDay(now, keepDays);
+    this.#log?.info({ deleted, keepDays }, `filesystem retention: deleted ${deleted} day file(s) before ${kept} (keeping ${keepDays} days) under ${this.#dir}`);
+    if (failed.length > 0) {
+      const error = new StorageError('FS005', `could not delete ${failed.length} expired day file(s) under ${this.#dir}: ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? ' …' : ''}`, {
+        hint: 'check the permissions of the filesystem directory; the next daily sweep tries again',
+      });
+      this.#log?.warn({ code: error.code }, error.toUserLine());
     }
   }
 

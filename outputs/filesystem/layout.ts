@@ -12,7 +12,8 @@
 import path from 'node:path';
 import type { Collection } from '../../lib/domain.js';
 
-const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
+/** A day file's name, capturing its day. */
+export const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
 const DAY_MS = 24 * 60 * 60_000;
 /** The last day named: a batch is 288 readings of one or two days, and `toISOString` per reading was a profiled hot spot. */

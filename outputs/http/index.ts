@@ -50,7 +50,10 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
     build: (bridges, restored = []) => {
       model = createStatusModel(bridges, { now: options.now, version: options.version });
       model.restore(restored);
-      metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha });
+      // Glucose in /metrics only where /glucose is open to the same caller: a public /metrics next to a
+      // token-protected /glucose would hand the readings round the token.
+      const glucose = options.config.bearerToken === undefined || options.config.metricsAuth;
+      metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha, glucose });
     },
     add: (bridge, restored = []) => {
       model.add?.(bridge);

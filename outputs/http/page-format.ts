@@ -1,3 +1,4 @@
+import { ARROWS } from '../../lib/arrows.js';
 import type { Direction } from '../../lib/domain.js';
 import { URGENT_LOW } from '../../lib/target-range.js';
 import { MGDL_PER_MMOL, toMmol } from '../../lib/units.js';
@@ -36,29 +37,32 @@ export function formatDelta(deltaMgdl: number, units: PageUnits): string {
   return `${deltaMgdl > 0 ? '+' : '−'}${text}`;
 }
 
-export interface Trend {
+/** A reading's arrow on the page: Nightscout's glyph, with words for screen readers and the tooltip. */
+export interface TrendGlyph {
   /** The arrow glyph, or `–` when there is no usable direction. */
   glyph: string;
-  /** Words for screen readers and the tooltip. */
   label: string;
 }
 
-const TRENDS: Partial<Record<Direction, Trend>> = {
-  DoubleUp: { glyph: '⇈', label: 'rising fast' },
-  SingleUp: { glyph: '↑', label: 'rising' },
-  FortyFiveUp: { glyph: '↗', label: 'rising slowly' },
-  Flat: { glyph: '→', label: 'steady' },
-  FortyFiveDown: { glyph: '↘', label: 'falling slowly' },
-  SingleDown: { glyph: '↓', label: 'falling' },
-  DoubleDown: { glyph: '⇊', label: 'falling fast' },
-  TripleDown: { glyph: '⇊', label: 'falling very fast' },
+/** The directions that are arrows, in words; the others (`NOT COMPUTABLE`, …) show no arrow. */
+const TREND_WORDS: Partial<Record<Direction, string>> = {
+  TripleUp: 'rising very fast',
+  DoubleUp: 'rising fast',
+  SingleUp: 'rising',
+  FortyFiveUp: 'rising slowly',
+  Flat: 'steady',
+  FortyFiveDown: 'falling slowly',
+  SingleDown: 'falling',
+  DoubleDown: 'falling fast',
+  TripleDown: 'falling very fast',
 };
 
-const NO_TREND: Trend = { glyph: '–', label: 'no trend' };
+const NO_TREND: TrendGlyph = { glyph: '–', label: 'no trend' };
 
 /** The arrow for a CGM direction; `NOT COMPUTABLE`, `RATE OUT OF RANGE`, `NONE` and none get `–`. */
-export function trendOf(direction: Direction | undefined): Trend {
-  return (direction && TRENDS[direction]) ?? NO_TREND;
+export function trendGlyphOf(direction: Direction | undefined): TrendGlyph {
+  const label = direction === undefined ? undefined : TREND_WORDS[direction];
+  return direction === undefined || label === undefined ? NO_TREND : { glyph: ARROWS[direction], label };
 }
 
 export type Range = 'urgent-low' | 'low' | 'in-range' | 'high';

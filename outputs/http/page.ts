@@ -10,7 +10,7 @@ import {
   formatDelta,
   formatGlucose,
   rangeOf,
-  trendOf,
+  trendGlyphOf,
   type PageUnits,
 } from './page-format.js';
 import { PAGE_STYLE } from './page-style.js';
@@ -47,7 +47,7 @@ export function renderStatusPage(input: StatusPageInput): string {
   let title = 'No readings · gluco-hub';
   if (latest) {
     const stale = snapshot.nowMs - latest.date > STALE_AFTER_MS;
-    const arrow = trendOf(latest.direction).glyph;
+    const arrow = trendGlyphOf(latest.direction).glyph;
     title = `${stale ? 'STALE ' : ''}${formatGlucose(latest.sgv, units)} ${arrow} · gluco-hub`;
   }
 
@@ -97,7 +97,7 @@ function renderNow(readings: readonly Reading[], nowMs: number, units: PageUnits
   const ageMs = nowMs - latest.date;
   const stale = ageMs > STALE_AFTER_MS;
   const range = rangeOf(latest.sgv, targetLow, targetHigh);
-  const trend = trendOf(latest.direction);
+  const trend = trendGlyphOf(latest.direction);
   const value = formatGlucose(latest.sgv, units);
   const previous = readings.find(
     (r) => r.date < latest.date && r.device === latest.device && latest.date - r.date <= DELTA_WINDOW_MS,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from './metrics/types.js';
 import type { Secret } from '../../lib/secret.js';
+import { APP_NAME } from '../../lib/version.js';
 import type { Reading, StatusModel, StatusSnapshot } from './cache/types.js';
 import { hasBearer } from './auth.js';
 import { HTTP_RESPONSE_ERRORS, type HttpResponseCode } from './errors.js';
@@ -194,7 +195,7 @@ async function answer(req: IncomingMessage, deps: RouteDeps): Promise<Reply> {
   const token = deps.bearerToken;
   const authorized = token === undefined || hasBearer(req.headers, token);
   if (route.private(deps) && !authorized) {
-    return refuse('HTTP005', undefined, { 'WWW-Authenticate': 'Bearer realm="gluco-hub"' });
+    return refuse('HTTP005', undefined, { 'WWW-Authenticate': `Bearer realm="${APP_NAME}"` });
   }
   // No token configured: details only to this machine, as before the token existed.
   const details = token === undefined ? isLoopback(req.socket.remoteAddress) : authorized;

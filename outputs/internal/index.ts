@@ -1,5 +1,6 @@
 import { newestDates, type Batch, type Collection, type NewestDates, type NightscoutDocument } from '../../lib/domain.js';
 import type { Logger } from '../../lib/logger.js';
+import { serial } from '../../lib/serial.js';
 import { latest } from '../../lib/time.js';
 import { sandboxSchema, type NightscoutCtx, type SandboxData } from '../../lib/nightscout/plugin-ctx.js';
 import { createDevicestatusGuard } from '../nightscout/devicestatus-guard.js';
@@ -40,7 +41,7 @@ class NightscoutInternalOutput implements InternalOutput {
   #written: NewestDates = {};
   #data: SandboxData | undefined;
   #waiting: (() => void)[] = [];
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #serial = serial();
 
   constructor(ctx: NightscoutCtx, deps: InternalOutputDeps) {
     this.#ctx = ctx;
@@ -73,13 +74,11 @@ class NightscoutInternalOutput implements InternalOutput {
   }
 
   store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
-    const run = this.#tail.then(() => this.#store(batch, signal));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(() => this.#store(batch, signal));
   }
 
   async stop(): Promise<void> {
-    await this.#tail;
+    await this.#serial.idle();
   }
 
   /** The first sandbox comes with Nightscout's first data load; until then there is nothing to compare with. */

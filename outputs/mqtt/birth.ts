@@ -1,6 +1,6 @@
 /**
  * Home Assistant's birth message: `online` on `<discovery prefix>/status`, sent (not retained)
- * after every reconnect of HA's MQTT client once HA has started (home-assistant.md §5.1). The
+ * after every reconnect of HA's MQTT client once HA has started. The
  * output then re-announces discovery and status, after {@link birthDelayMs}.
  */
 
@@ -21,7 +21,7 @@ export function isBirthMessage(topic: string, payload: Buffer | string, discover
 
 /**
  * How long to wait after a birth before re-announcing: 1–5 s at random, as HA's docs ask, so a
- * broker full of bridges is not hit by all of them at once (home-assistant.md §5.2).
+ * broker full of bridges is not hit by all of them at once.
  */
 export function birthDelayMs(random: () => number = Math.random): number {
   const r = Math.min(Math.max(random(), 0), 1);

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 
 /**
- * The Home Assistant discovery payload gluco-hub publishes: one device-based config per bridge
- * (home-assistant.md §1.5, §9.2), full key names, only the keys we use. HA itself drops unknown
- * keys silently and rejects a whole config for a bad value (§1.2), so these schemas are strict and
- * carry HA's own rejection rules: a typo or an impossible combination fails our tests instead of
- * making an entity vanish on someone's dashboard. `discovery.ts` builds its payloads from the
+ * The Home Assistant discovery payload gluco-hub publishes: one device-based config per bridge,
+ * full key names, only the keys we use. HA itself drops unknown keys silently and rejects a
+ * whole config for a bad value, so these schemas are strict and carry HA's own rejection rules:
+ * a typo or an impossible combination fails our tests instead of making an entity vanish on
+ * someone's dashboard. `discovery.ts` builds its payloads from the
  * inferred types, so the schema is the single source of truth for the shape.
  */
 
-/** What HA's topic matcher accepts for node and object ids (`TOPIC_MATCHER`, §1.1). */
+/** What HA's topic matcher accepts for node and object ids (`TOPIC_MATCHER`). */
 export const TOPIC_ID = /^[a-zA-Z0-9_-]+$/;
 
 const topic = z.string().min(1).refine((t) => !/[+#]/.test(t), 'a state topic has no wildcards');
@@ -25,7 +25,7 @@ const availabilitySchema = z.strictObject({
 const entityKeys = {
   name: z.string().min(1),
   unique_id: z.string().regex(TOPIC_ID),
-  /** `<domain>.<object id>`, lower case; a bare object id gives `…unnamed_device` ids (§7.13). */
+  /** `<domain>.<object id>`, lower case; a bare object id gives `…unnamed_device` ids. */
   default_entity_id: z.string().regex(/^(sensor|binary_sensor)\.[a-z0-9_]+$/).optional(),
   state_topic: topic,
   value_template: template,
@@ -53,7 +53,7 @@ export const sensorComponentSchema = z
   })
   .superRefine((s, ctx) => {
     const problem = (message: string): void => void ctx.addIssue({ code: 'custom', message });
-    // `validate_sensor_state_and_device_class_config` in mqtt/sensor.py (§1.2, §2.8).
+    // `validate_sensor_state_and_device_class_config` in mqtt/sensor.py.
     if (s.options !== undefined && s.device_class !== 'enum') problem('options need device_class: enum');
     if (s.device_class === 'enum' && s.options === undefined) problem('an enum sensor needs options');
     if ((s.device_class === 'enum' || s.device_class === 'timestamp') && (s.unit_of_measurement !== undefined || s.state_class !== undefined)) {
@@ -63,7 +63,7 @@ export const sensorComponentSchema = z
     if (units && (s.unit_of_measurement === undefined || !units.includes(s.unit_of_measurement))) {
       problem(`${s.device_class} needs one of ${units.join(', ')}`);
     }
-    // Glucose allows only `measurement` (DEVICE_CLASS_STATE_CLASSES, §3.1).
+    // Glucose allows only `measurement` (DEVICE_CLASS_STATE_CLASSES).
     if (s.device_class === 'blood_glucose_concentration' && s.state_class !== undefined && s.state_class !== 'measurement') {
       problem('blood_glucose_concentration allows only state_class: measurement');
     }
@@ -87,7 +87,7 @@ export const deviceSchema = z.strictObject({
   sw_version: z.string().min(1),
 });
 
-/** `origin` is mandatory in device discovery (§2.7); HA logs it, users paste it into bug reports. */
+/** `origin` is mandatory in device discovery; HA logs it, users paste it into bug reports. */
 export const originSchema = z.strictObject({
   name: z.string().min(1),
   sw_version: z.string().min(1).optional(),

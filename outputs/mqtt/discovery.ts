@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Direction } from '../../lib/domain.js';
+import { APP_NAME } from '../../lib/version.js';
 import type { BinarySensorComponent, DeviceDiscoveryConfig, DiscoveryComponent, SensorComponent } from './discovery-schema.js';
-import { TREND_OF } from './payloads.js';
 
 /**
  * Home Assistant MQTT discovery for one bridge, as pure functions: what to announce and what to
- * retract. The MQTT output does the publishing (home-assistant.md is the reference; § numbers
- * below point into it).
+ * retract. The MQTT output does the publishing; docs/home-assistant.md is the user's side of it.
  *
- * One device-based config per bridge (§1.5, decision 2), full key names, retained. The device
- * holds every entity of the bridge, including the "Connection" sensor that the doc puts on a
- * separate bridge device: in gluco-hub each bridge has its own topic prefix and its own
+ * One device-based config per bridge, full key names, retained. The device
+ * holds every entity of the bridge, including the "Connection" sensor that Home Assistant's docs put on
+ * a separate bridge device: in gluco-hub each bridge has its own topic prefix and its own
  * `_health`, so that bridge device and the patient device would always be one-to-one.
  */
 
@@ -26,16 +25,16 @@ export interface DiscoveryInput {
   source: string;
   /** Native unit of the glucose sensor (`GLUCO_HUB__MQTT__UNIT`). */
   unit: GlucoseUnit;
-  /** Release version only: any change to a config makes HA reconfigure the entity (§7.9). */
+  /** Release version only: any change to a config makes HA reconfigure the entity. */
   version: string;
   /**
    * Send `default_entity_id` (HA ≥ 2025.10) so entity ids read `sensor.gluco_hub_<bridge>_glucose`.
-   * Default true; false leaves the ids to HA's own entity-id setting (§7.13).
+   * Default true; false leaves the ids to HA's own entity-id setting.
    */
   defaultEntityIds?: boolean;
 }
 
-/** One retained discovery publish; an empty payload removes the config (§1.4). */
+/** One retained discovery publish; an empty payload removes the config. */
 export interface DiscoveryMessage {
   topic: string;
   payload: string;
@@ -49,11 +48,10 @@ export interface BridgeKey {
   bridgeId: string;
 }
 
-const ORIGIN_NAME = 'gluco-hub';
 /** Object id of the one device config under our node id. */
 const DEVICE_OBJECT_ID = 'cgm';
 
-/** Lower-case `[a-z0-9_]`, what topic ids and entity ids both accept (§1.1, §7.16). */
+/** Lower-case `[a-z0-9_]`, what topic ids and entity ids both accept. */
 function slug(text: string): string {
   return (
     text
@@ -69,7 +67,7 @@ function slug(text: string): string {
  * unique id: `gluco_hub_<bridge slug>_<8 hex>`. The hash covers the exact topic prefix and bridge
  * id, so two bridges on one broker — two processes that both call their bridge `linkup`, or ids
  * that differ only in `.` vs `_` — never share an id (a shared unique id drops the second entity,
- * a shared identifier merges devices, §7.1). Never built from display names or patient data.
+ * a shared identifier merges devices). Never built from display names or patient data.
  */
 export function discoveryNodeId(key: BridgeKey): string {
   const hash = createHash('sha256').update(`${key.topicPrefix}\n${key.bridgeId}`, 'utf8').digest('hex').slice(0, 8);
@@ -83,20 +81,38 @@ export function deviceConfigTopic(discoveryPrefix: string, key: BridgeKey): stri
 
 /**
  * Subscribe to this at start to collect every retained config this bridge ever published
- * (device or per-entity), then feed them to {@link retractMessages} (§7.2).
+ * (device or per-entity), then feed them to {@link retractMessages}.
  */
 export function retainedConfigFilter(discoveryPrefix: string, key: BridgeKey): string {
   return `${discoveryPrefix}/+/${discoveryNodeId(key)}/+/config`;
 }
 
 /**
- * Trend enum options: snake_case of Nightscout's directions (§8). `NONE` has no option: it renders
- * `None`, which HA shows as unknown. Every direction must be here — a value missing from
- * `options` is dropped and the old trend stays on screen (§7.17); the type enforces it.
+ * The Trend entity's states: those of Home Assistant's core Dexcom integration
+ * (`homeassistant/components/dexcom/sensor.py`, `TRENDS`), so automations and cards written for it
+ * work unchanged, plus `no_trend` where the sensor says it has none (HA's Dexcom shows unknown or
+ * unavailable then; an explicit state lets an automation tell "no arrow" from "no data"). The
+ * triple arrows some sources send fold into the quickest class, as Nightscout's own numbers do.
+ * Every direction must be here — a value missing from `options` is dropped and the old trend stays
+ * on screen; the type enforces it. The payload keeps Nightscout's finer `direction`.
  */
-export const TREND_OPTIONS: Readonly<Record<Direction, string | null>> = TREND_OF;
+export const HA_TRENDS = ['rising_quickly', 'rising', 'rising_slightly', 'steady', 'falling_slightly', 'falling', 'falling_quickly', 'no_trend'] as const;
+export type HaTrend = (typeof HA_TRENDS)[number];
 
-const TREND_MAP = Object.fromEntries(Object.entries(TREND_OPTIONS).filter((e): e is [string, string] => e[1] !== null));
+export const TREND_OPTIONS: Readonly<Record<Direction, HaTrend>> = {
+  TripleUp: 'rising_quickly',
+  DoubleUp: 'rising_quickly',
+  SingleUp: 'rising',
+  FortyFiveUp: 'rising_slightly',
+  Flat: 'steady',
+  FortyFiveDown: 'falling_slightly',
+  SingleDown: 'falling',
+  DoubleDown: 'falling_quickly',
+  TripleDown: 'falling_quickly',
+  'NOT COMPUTABLE': 'no_trend',
+  'RATE OUT OF RANGE': 'no_trend',
+  NONE: 'no_trend',
+};
 
 const GLUCOSE_UNITS: Record<GlucoseUnit, { field: 'mgdl' | 'mmol'; unit: 'mg/dL' | 'mmol/L'; precision: number }> = {
   mgdl: { field: 'mgdl', unit: 'mg/dL', precision: 0 },
@@ -104,7 +120,7 @@ const GLUCOSE_UNITS: Record<GlucoseUnit, { field: 'mgdl' | 'mmol'; unit: 'mg/dL'
 };
 
 interface Context {
-  topics: { glucose: string; status: string; health: string };
+  topics: { glucose: string; status: string; health: string; sensor: string };
   availability: { topic: string; value_template: string }[];
   unit: GlucoseUnit;
 }
@@ -120,11 +136,11 @@ interface EntityDef {
 
 type Identity = 'name' | 'unique_id' | 'default_entity_id';
 type ComponentBody = Omit<SensorComponent, Identity> | Omit<BinarySensorComponent, Identity>;
-// Typed constructors, so a misspelt or misplaced key is a compile error, not a key HA drops (§1.2).
+// Typed constructors, so a misspelt or misplaced key is a compile error, not a key HA drops.
 const sensor = (body: Omit<SensorComponent, Identity>): ComponentBody => body;
 const binarySensor = (body: Omit<BinarySensorComponent, Identity>): ComponentBody => body;
 
-/** The entities of one bridge, as data (style.md, habit 6). Order is the payload's order. */
+/** The entities of one bridge, as data. Order is the payload's order. */
 const ENTITIES: readonly EntityDef[] = [
   {
     key: 'glucose',
@@ -149,10 +165,10 @@ const ENTITIES: readonly EntityDef[] = [
     build: ({ topics, availability }) => sensor({
       platform: 'sensor',
       state_topic: topics.glucose,
-      // Maps the Nightscout direction the glucose payload carries; an unmapped one renders None (unknown).
-      value_template: `{{ ${JSON.stringify(TREND_MAP)}.get(value_json.direction) }}`,
+      // Maps the Nightscout direction the glucose payload carries; none at all (null) or an unmapped one renders None (unknown).
+      value_template: `{{ ${JSON.stringify(TREND_OPTIONS)}.get(value_json.direction) }}`,
       device_class: 'enum',
-      options: Object.values(TREND_MAP),
+      options: [...HA_TRENDS],
       icon: 'mdi:chart-line-variant',
       availability,
     }),
@@ -164,7 +180,7 @@ const ENTITIES: readonly EntityDef[] = [
     build: ({ topics, availability }) => binarySensor({
       platform: 'binary_sensor',
       state_topic: topics.status,
-      // Fail safe: anything but an explicit `false` is a problem (§4.1).
+      // Fail safe: anything but an explicit `false` is a problem.
       value_template: "{{ 'OFF' if value_json.stale == false else 'ON' }}",
       payload_on: 'ON',
       payload_off: 'OFF',
@@ -176,7 +192,7 @@ const ENTITIES: readonly EntityDef[] = [
     key: 'last_reading',
     name: 'Last reading',
     entitySuffix: 'last_reading',
-    // No availability: the time of the last reading stays true while the bridge is down (§6.1).
+    // No availability: the time of the last reading stays true while the bridge is down.
     build: ({ topics }) => sensor({
       platform: 'sensor',
       state_topic: topics.status,
@@ -185,10 +201,22 @@ const ENTITIES: readonly EntityDef[] = [
     }),
   },
   {
+    key: 'sensor_expires',
+    name: 'Sensor expires',
+    entitySuffix: 'sensor_expires',
+    // Unknown until the source tells it (LibreLink Up, CareLink); like Last reading, it stays true while the bridge is down.
+    build: ({ topics }) => sensor({
+      platform: 'sensor',
+      state_topic: topics.sensor,
+      value_template: '{{ value_json.expiresAt }}',
+      device_class: 'timestamp',
+    }),
+  },
+  {
     key: 'reading_age',
     name: 'Reading age',
     entitySuffix: 'reading_age',
-    // Saw-tooth, accurate to the status republish period: diagnostic, off by default, no state class (§6.2).
+    // Saw-tooth, accurate to the status republish period: diagnostic, off by default, no state class.
     build: ({ topics, availability }) => sensor({
       platform: 'sensor',
       state_topic: topics.status,
@@ -205,7 +233,7 @@ const ENTITIES: readonly EntityDef[] = [
     key: 'connection',
     name: 'Connection',
     entitySuffix: 'connection',
-    // No availability, so a dead bridge reads "Disconnected" (last will), not "unavailable" (§5, decision 7).
+    // No availability, so a dead bridge reads "Disconnected" (last will), not "unavailable".
     build: ({ topics }) => binarySensor({
       platform: 'binary_sensor',
       state_topic: topics.health,
@@ -223,7 +251,7 @@ export function discoveryConfig(input: DiscoveryInput): DeviceDiscoveryConfig {
   const nodeId = discoveryNodeId(input);
   const health = `${input.topicPrefix}/_health`;
   const ctx: Context = {
-    topics: { glucose: `${input.topicPrefix}/glucose`, status: `${input.topicPrefix}/status`, health },
+    topics: { glucose: `${input.topicPrefix}/glucose`, status: `${input.topicPrefix}/status`, health, sensor: `${input.topicPrefix}/sensor` },
     availability: [{ topic: health, value_template: "{{ 'online' if value_json.online else 'offline' }}" }],
     unit: input.unit,
   };
@@ -236,21 +264,21 @@ export function discoveryConfig(input: DiscoveryInput): DeviceDiscoveryConfig {
   return {
     device: {
       identifiers: [nodeId],
-      name: `gluco-hub ${input.bridgeId}`,
-      manufacturer: 'gluco-hub',
+      name: `${APP_NAME} ${input.bridgeId}`,
+      manufacturer: APP_NAME,
       model: input.source,
       sw_version: input.version,
     },
-    origin: { name: ORIGIN_NAME, sw_version: input.version },
+    origin: { name: APP_NAME, sw_version: input.version },
     qos: 1,
     components,
   };
 }
 
 /**
- * The retained config messages to publish on every ConnAck and again after HA's birth (§1.3,
- * §5.2). Deterministic: the same input gives byte-identical payloads, so a re-announce is a no-op
- * for HA. Changing `unit` keeps topic and unique ids (HA converts the statistics, §3.3) and only
+ * The retained config messages to publish on every ConnAck and again after HA's birth.
+ * Deterministic: the same input gives byte-identical payloads, so a re-announce is a no-op
+ * for HA. Changing `unit` keeps topic and unique ids (HA converts the statistics) and only
  * changes the glucose component.
  */
 export function discoveryMessages(input: DiscoveryInput): DiscoveryMessage[] {
@@ -273,7 +301,7 @@ export interface RetractInput extends BridgeKey {
 
 /**
  * The empty retained payloads that remove configs this bridge published before but no longer
- * wants (§1.4, §7.2): all of them when discovery was turned off, or configs of an older layout.
+ * wants: all of them when discovery was turned off, or configs of an older layout.
  * Only topics under this bridge's own node id are touched, and only configs gluco-hub wrote
  * (`origin.name`, or no origin at all); already-empty payloads need nothing. Removing a config
  * also removes the user's customisations of its entities, so never call this on a normal stop.
@@ -305,7 +333,7 @@ function writtenByUs(payload: Buffer | string): boolean {
     // Full or abbreviated key: an older or hand-made config may use either.
     const { origin, o } = config as { origin?: { name?: unknown }; o?: { name?: unknown } };
     const found = origin ?? o;
-    return found === undefined || found.name === ORIGIN_NAME;
+    return found === undefined || found.name === APP_NAME;
   } catch {
     return false; // not a discovery config at all: not ours to judge
   }

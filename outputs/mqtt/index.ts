@@ -4,6 +4,7 @@ import type { Batch, NewestDates } from '../../lib/domain.js';
 import { describeError, type GlucoHubError } from '../../lib/errors.js';
 import { describeAhead, isFuture } from '../../lib/future.js';
 import type { Logger } from '../../lib/logger.js';
+import { serial } from '../../lib/serial.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import { packageVersion } from '../../lib/version.js';
 import type { Output, StoreResult } from '../../lib/contracts/output.js';
@@ -12,7 +13,8 @@ import { mqttError } from './errors.js';
 import { isRefusal, publishAcknowledged, refusal, waitForFirstConnect } from './link.js';
 import { birthDelayMs, isBirthMessage } from './birth.js';
 import { discoveryMessages, retainedConfigFilter, retractMessages, type RetainedConfig } from './discovery.js';
-import { emptyCounters, glucosePayload, healthPayload, isReading, plan, statsPayload, statusPayload, type Reading } from './payloads.js';
+import { newerExpiry, sensorExpiryOf, type SensorExpiry } from '../../lib/sensor-expiry.js';
+import { emptyCounters, glucosePayload, healthPayload, isReading, plan, sensorPayload, statsPayload, statusPayload, type Reading } from './payloads.js';
 import { staleState } from './stale.js';
 import { glucosePayloadSchema, MQTT_TOPICS, topicOf, type MqttTopic, type MqttTopics } from './topics.js';
 
@@ -34,7 +36,7 @@ export interface MqttDeps {
   patient?: string | undefined;
   /** MQTT v5 will delay (default 5 s: a quick reconnect shows no "offline" blip). */
   willDelaySeconds?: number;
-  /** Wait after Home Assistant's birth message before re-announcing (default 1–5 s, home-assistant.md §5.2). */
+  /** Wait after Home Assistant's birth message before re-announcing (default 1–5 s at random, as Home Assistant's docs ask). */
   birthDelayMs?: () => number;
   /** `status` and `_stats` are republished this often (default 60 s). */
   refreshMs?: number;
@@ -76,7 +78,9 @@ class MqttOutput implements Output {
   #refreshTimer: NodeJS.Timeout | undefined;
   #staleTimer: NodeJS.Timeout | undefined;
   readonly #birthTimers = new Set<NodeJS.Timeout>();
-  #tail: Promise<unknown> = Promise.resolve();
+  #sensor: SensorExpiry | undefined;
+  #sensorSentMs: number | undefined;
+  readonly #serial = serial();
   #stopping = false;
 
   constructor(settings: MqttSettings, deps: MqttDeps) {
@@ -108,9 +112,7 @@ class MqttOutput implements Output {
   }
 
   store(batch: Batch, signal: AbortSignal): Promise<StoreResult> {
-    const run = this.#tail.then(() => this.#store(batch, signal));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#serial.run(() => this.#store(batch, signal));
   }
 
   async stop(): Promise<void> {
@@ -119,7 +121,7 @@ class MqttOutput implements Output {
     clearInterval(this.#refreshTimer);
     clearTimeout(this.#staleTimer);
     for (const t of this.#birthTimers) clearTimeout(t);
-    await this.#tail;
+    await this.#serial.idle();
     const client = this.#client;
     if (!client) return;
     if (client.connected) {
@@ -198,7 +200,19 @@ class MqttOutput implements Output {
     }
     this.#counters.duplicates += p.duplicates;
     if (readings.length > 0) await this.#publishStatus();
+    await this.#publishSensor(batch);
     return { stored: p.history.length, duplicates: p.duplicates };
+  }
+
+  /** The sensor's end on the retained `sensor` topic, when a batch states a newer one; best effort, like status. */
+  async #publishSensor(batch: Batch): Promise<void> {
+    this.#sensor = newerExpiry(this.#sensor, sensorExpiryOf(batch, this.#d.now()));
+    const sensor = this.#sensor;
+    if (sensor === undefined || sensor.expiresMs === this.#sensorSentMs || !this.#client?.connected) return;
+    await this.#publish('sensor', sensorPayload(sensor)).then(
+      () => void (this.#sensorSentMs = sensor.expiresMs),
+      (error: unknown) => this.#log.debug({ err: error }, 'MQTT: sensor end not published; tried again with the next batch'),
+    );
   }
 
   /** The only path to the broker for our own topics: typed by the contract in `topics.ts`. */
@@ -344,7 +358,7 @@ class MqttOutput implements Output {
       }
       this.#newest = Math.max(this.#newest ?? -Infinity, parsed.data.dateMs);
     } else if (this.#s.discovery && isBirthMessage(topic, message, this.#s.discoveryPrefix)) {
-      // Home Assistant restarted: announce again after a jitter, and the status; never the reading (§5.2).
+      // Home Assistant restarted: announce again after a jitter, and the status; never the reading.
       const timer = setTimeout(() => {
         this.#birthTimers.delete(timer);
         void this.announce()

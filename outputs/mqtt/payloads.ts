@@ -1,6 +1,7 @@
 import type { Direction, Entry } from '../../lib/domain.js';
 import { toMmol } from '../../lib/units.js';
-import type { GlucosePayload, HealthPayload, StatsPayload, StatusPayload, Trend } from './topics.js';
+import type { SensorExpiry } from '../../lib/sensor-expiry.js';
+import type { GlucosePayload, HealthPayload, SensorPayload, StatsPayload, StatusPayload, Trend } from './topics.js';
 
 /** Pure: documents → the payloads of `topics.ts`. No clock, no I/O. */
 
@@ -11,7 +12,7 @@ export function isReading(entry: Entry): entry is Reading {
   return entry.type === 'sgv' && typeof entry.sgv === 'number' && Number.isFinite(entry.sgv);
 }
 
-/** Nightscout direction → Home Assistant enum option (home-assistant.md §8); `NONE` has none. */
+/** Nightscout direction → the payload's `trend` (snake_case); `NONE` has none. */
 export const TREND_OF: Record<Direction, Trend | null> = {
   TripleUp: 'triple_up',
   DoubleUp: 'double_up',
@@ -67,6 +68,10 @@ export function statusPayload(newestReadingMs: number | undefined, nowMs: number
     ageSeconds: known ? Math.max(0, Math.floor((nowMs - newestReadingMs) / 1000)) : null,
     staleAfterSeconds: Math.round(staleAfterMs / 1000),
   };
+}
+
+export function sensorPayload(expiry: SensorExpiry): SensorPayload {
+  return { v: 1, expiresAt: new Date(expiry.expiresMs).toISOString(), expiresMs: expiry.expiresMs };
 }
 
 export function healthPayload(online: boolean, extra: Omit<HealthPayload, 'v' | 'online'> = {}): HealthPayload {

@@ -9,7 +9,7 @@ export interface StaleInput {
   staleAfterMs: number;
   /**
    * Upper bound for `nextCheckInMs`. Default Node's timer limit; pass the status republish period
-   * (e.g. 60 000) to also be woken to refresh `ageSeconds` (home-assistant.md §6.2).
+   * (e.g. 60 000) to also be woken to refresh `ageSeconds`.
    */
   maxCheckInMs?: number | undefined;
 }
@@ -31,7 +31,7 @@ export interface StaleState {
  * Whether the data of a bridge is stale — the state of the "Data stale" problem sensor. Pure: the
  * output calls it after every store and when its timer fires, and publishes `<prefix>/status`
  * when the answer changed. Stale is *decided here*, not by Home Assistant's `expire_after`, which
- * can only make an entity unavailable (home-assistant.md §4.2).
+ * can only make an entity unavailable.
  */
 export function staleState(input: StaleInput): StaleState {
   const cap = Math.max(1, Math.min(input.maxCheckInMs ?? MAX_TIMER_MS, MAX_TIMER_MS));

@@ -3,11 +3,14 @@ import { directionSchema } from '../../lib/domain.js';
 
 /**
  * The MQTT contract, in one place: every topic under the prefix, its payload schema and whether
- * it is retained. Every publish goes through `MqttTopics` (style.md, "one source of truth per
- * contract"); the README's topic table and the tests are written from this file.
+ * it is retained. Every publish goes through `MqttTopics`, so a topic is
+ * defined once; the topic table in docs/outputs/mqtt.md and the tests are written from this file.
  */
 
-/** HA's trend options: Nightscout's directions in snake_case; `NONE` is published as `null`. */
+/**
+ * The `trend` field of the glucose payload: Nightscout's directions in snake_case; `NONE` is
+ * published as `null`. Home Assistant's Trend entity shows its own, coarser states (discovery.ts).
+ */
 export const TRENDS = [
   'triple_up',
   'double_up',
@@ -41,7 +44,7 @@ export const glucosePayloadSchema = z.object({
   value: z.number(),
   /** Nightscout's direction (`Flat`, `SingleUp`, …) or null when the source gave none. */
   direction: directionSchema.nullable(),
-  /** The direction as Home Assistant's enum option, or null. */
+  /** The direction in snake_case (`forty_five_up`), or null. */
   trend: trendSchema.nullable(),
   /** mg/dL change from the previous reading, when the source gives it. */
   delta: z.number().nullable(),
@@ -68,6 +71,17 @@ export const statusPayloadSchema = z.object({
   staleAfterSeconds: z.number().int().positive(),
 });
 export type StatusPayload = z.infer<typeof statusPayloadSchema>;
+
+/**
+ * `<prefix>/sensor`: when the sensor in use ends, where the source tells it (lib/sensor-expiry.ts).
+ * Retained, published when it changes; absent for sources that do not tell it.
+ */
+export const sensorPayloadSchema = z.object({
+  v: z.literal(1),
+  expiresAt: iso,
+  expiresMs: epochMs,
+});
+export type SensorPayload = z.infer<typeof sensorPayloadSchema>;
 
 /** `<prefix>/_health`: retained `online: true` while connected; the last will says `online: false`. */
 export const healthPayloadSchema = z.object({
@@ -101,6 +115,7 @@ export const MQTT_TOPICS = {
   glucose: { schema: glucosePayloadSchema, retain: true },
   'glucose/history': { schema: glucosePayloadSchema, retain: false },
   status: { schema: statusPayloadSchema, retain: true },
+  sensor: { schema: sensorPayloadSchema, retain: true },
   _health: { schema: healthPayloadSchema, retain: true },
   _stats: { schema: statsPayloadSchema, retain: true },
 } as const;

@@ -3,7 +3,7 @@ import { nsError } from '../../lib/nightscout/errors.js';
 import type { Site } from '../../lib/nightscout/site.js';
 
 /**
- * Which Nightscout API the output writes with, and why (nightscout-api.md §1.2): v3 takes only an
+ * Which Nightscout API the output writes with, and why: v3 takes only an
  * access token (exchanged for a JWT), v1 takes the API secret or the same JWT. A token means v3
  * where the server has it; a secret alone means v1.
  */

@@ -1,7 +1,7 @@
 import type { NightscoutDocument } from '../../lib/domain.js';
 
 /**
- * API v1 inserts every devicestatus it is given, never deduplicating (nightscout-api.md §3.3), so
+ * API v1 inserts every devicestatus it is given, never deduplicating, so
  * one sent twice shows twice. This guard lets through only devicestatus newer than the newest the
  * server has (asked again after any write whose outcome is unknown) and never one this process
  * already sent. Older ones are held back: the server moved past them, and the newest status is

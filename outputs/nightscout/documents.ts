@@ -1,16 +1,21 @@
 import { deviceStatusSchema, entrySchema, treatmentSchema, type Collection, type NightscoutDocument } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { APP_NAME } from '../../lib/version.js';
 
 /**
  * Documents as we send them to Nightscout, whichever API: what we own travels untouched, what the
- * server manages never does (nightscout-api.md §6.13: on a dedup hit any of them that differs is a
- * 400, and v3 stores a string `_id` as the Mongo `_id`), and the fields each API needs are present.
+ * server manages never does (on a dedup hit v3 answers 400 for any of them that differs, and it
+ * stores a string `_id` as the Mongo `_id`), and the fields each API needs are present.
+ *
+ * The sources' transforms already build documents; this second pass is still needed, because an
+ * output takes any batch, not only a fresh transform's: a Nightscout source keeps its site's
+ * `created_at`/`dateString`, documents queued on disk by an earlier version come back as written,
+ * and a source may leave `utcOffset` out. v1 dedups on `created_at`/`dateString`, not on `date`,
+ * so they are rewritten from `date` here (test/outputs/nightscout.v1 and .v3 fail without it).
  */
 
 /** Fields the server sets; a document copied from another Nightscout may carry them. */
 const SERVER_MANAGED = ['_id', 'srvCreated', 'srvModified', 'subject', 'modifiedBy', 'mills'] as const;
-
-export const DEFAULT_APP = 'gluco-hub';
 
 const SCHEMAS = { entries: entrySchema, treatments: treatmentSchema, devicestatus: deviceStatusSchema } as const;
 
@@ -31,7 +36,7 @@ function isoOf(date: unknown): string | undefined {
 export function prepareDocument(collection: Collection, input: Readonly<Record<string, unknown>>): Prepared {
   const doc: Record<string, unknown> = { ...input };
   for (const field of SERVER_MANAGED) delete doc[field];
-  doc.app ??= DEFAULT_APP;
+  doc.app ??= APP_NAME;
   doc.utcOffset ??= 0;
   const iso = isoOf(doc.date);
   if (iso !== undefined) {

@@ -6,6 +6,7 @@ import { createNightscoutClient, type NightscoutClient } from '../../lib/nightsc
 import { nsError } from '../../lib/nightscout/errors.js';
 import { siteFrom, warnIfCleartext, type SiteNames } from '../../lib/nightscout/site.js';
 import type { Secret } from '../../lib/secret.js';
+import { serial } from '../../lib/serial.js';
 import type { Output, StoreProgress, StoreResult } from '../../lib/contracts/output.js';
 import { planApi, probeApi, type ApiDecision, type ApiPlan, type ApiSetting } from './api-choice.js';
 import { createDevicestatusGuard, type DevicestatusGuard } from './devicestatus-guard.js';
@@ -55,7 +56,8 @@ class NightscoutOutput implements Output {
   readonly #deps: NightscoutDeps;
   #decision: ApiDecision | undefined;
   #deciding: Promise<ApiDecision> | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** One store at a time: the devicestatus guard must see each write's outcome before the next. */
+  readonly #serial = serial();
 
   constructor(settings: NightscoutSettings, deps: NightscoutDeps) {
     const site = siteFrom(settings, OUTPUT_SITE_NAMES);
@@ -89,7 +91,7 @@ class NightscoutOutput implements Output {
   }
 
   store(batch: Batch, signal: AbortSignal, progress?: StoreProgress): Promise<StoreResult> {
-    return this.#serialised(async () => {
+    return this.#serial.run(async () => {
       const { api } = await this.#decide(signal);
       const tally = emptyTally();
       for (const collection of COLLECTIONS) {
@@ -105,7 +107,7 @@ class NightscoutOutput implements Output {
   #now = (): number => (this.#deps.now ?? Date.now)();
 
   async stop(): Promise<void> {
-    await this.#tail;
+    await this.#serial.idle();
   }
 
   /** Valid documents, ready to send; the others are counted as rejected and logged (NS013). */
@@ -143,13 +145,6 @@ class NightscoutOutput implements Output {
     if (!this.#decision) this.#log.info({ api: decision.api }, `Nightscout output: ${decision.how} at ${this.#client.site.baseUrl}`);
     this.#decision = decision;
     return decision;
-  }
-
-  /** One store at a time: the devicestatus guard must see each write's outcome before the next. */
-  #serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 }
 

@@ -9,10 +9,10 @@ import { responseCause, type WireResponse } from '../../lib/wire.js';
 /**
  * Gap analysis: the newest stored time per collection, so a fresh install back-fills exactly what
  * is missing. Documents written through v1 have no `date` in treatments and devicestatus, only
- * `created_at`, so both are asked for and the later one wins (nightscout-api.md §2.6, #8151).
+ * `created_at`, so both are asked for and the later one wins (cgm-remote-monitor #8151).
  */
 
-/** v1 searches only the last 4 days unless the query names the date field (nightscout-api.md §3.4). */
+/** v1 searches only the last 4 days unless the query names the date field. */
 const SINCE_EPOCH = '2000-01-01T00:00:00.000Z';
 
 const timesSchema = z.looseObject({ date: z.unknown().optional(), created_at: z.unknown().optional() });

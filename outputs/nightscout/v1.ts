@@ -10,7 +10,7 @@ import { refusalError } from './refusal.js';
 import { addTally, emptyTally, type Notices, type Tally } from './tally.js';
 
 /**
- * Storing through API v1 (nightscout-api.md §3): arrays, in chunks. v1 upserts entries on
+ * Storing through API v1: arrays, in chunks. v1 upserts entries on
  * `{sysTime, type}` and treatments on `{created_at, eventType}` (on `identifier` since 15.0.7),
  * so re-sending those is harmless; devicestatus it never dedups, so the guard decides what goes.
  */

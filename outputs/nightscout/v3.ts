@@ -8,7 +8,7 @@ import { refusalError } from './refusal.js';
 import { emptyTally, type Notices, type Tally } from './tally.js';
 
 /**
- * Storing through API v3 (nightscout-api.md §2.4): one document per POST (v3 takes no arrays),
+ * Storing through API v3: one document per POST (v3 takes no arrays),
  * a few in flight over the shared keep-alive agent. The server dedups on our identifier, so a
  * retried frame re-sends safely: 201 = new, 200 = already there (replaced with the same content).
  * The client throws for 401/403/5xx/transport (the frame retries); every other 4xx is decided here.

@@ -3,6 +3,7 @@ import { classify, describeError, errorCode, GlucoHubError } from '../../lib/err
 import { describeAhead, isFuture, MAX_HOLD_AHEAD_MS } from '../../lib/future.js';
 import type { Logger } from '../../lib/logger.js';
 import { readRecord } from '../../lib/state-record.js';
+import { serial } from '../../lib/serial.js';
 import type { StateStore } from '../../lib/state-store.js';
 import { backoffMs, clampDelay, type BackoffPolicy } from '../../lib/time.js';
 import type { DeliveryReport, DocumentOutcome, Output, StoreResult } from '../../lib/contracts/output.js';
@@ -118,7 +119,7 @@ class ReliableOutput implements Output {
   #probe = false;
   readonly #watches = new Set<Watch>();
   /** Saves run one after another, each writing the state as it is when it runs. */
-  #saving: Promise<unknown> = Promise.resolve();
+  readonly #saving = serial();
   #stopped = false;
   /** Aborts the slice in flight (stop, after the grace). */
   #abort = new AbortController();
@@ -535,9 +536,7 @@ class ReliableOutput implements Output {
 
   /** Saves what changed, one save at a time; `required` lets a failure propagate (the frame then fails and is retried, so nothing is lost). */
   #save(required: boolean, throttled = false): Promise<void> {
-    const run = this.#saving.then(() => this.#saveNow(required, throttled));
-    this.#saving = run.catch(() => undefined);
-    return run;
+    return this.#saving.run(() => this.#saveNow(required, throttled));
   }
 
   async #saveNow(required: boolean, throttled: boolean): Promise<void> {

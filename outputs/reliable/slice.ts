@@ -1,6 +1,6 @@
 import { emptyBatch, type Batch, type NightscoutDocument } from '../../lib/domain.js';
 import { GlucoHubError } from '../../lib/errors.js';
-import { clampDelay } from '../../lib/time.js';
+import { withDeadline } from '../../lib/deadline.js';
 import type { DocumentOutcome, Output, StoreResult } from '../../lib/contracts/output.js';
 import { keyOf, type QueuedDoc } from './queue.js';
 
@@ -41,21 +41,12 @@ export interface SliceOptions {
 
 export async function sendSlice(transport: Output, items: readonly QueuedDoc[], options: SliceOptions): Promise<SliceOutcome> {
   const outcomes = new Map<string, DocumentOutcome>();
-  const controller = new AbortController();
   const out: SliceOutcome = { outcomes, reported: false };
   let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(idleTimeout(transport.name, options.idleMs)), clampDelay(options.idleMs));
-  };
-  const forward = (): void => controller.abort(options.signal.reason);
-  if (options.signal.aborted) forward();
-  else options.signal.addEventListener('abort', forward, { once: true });
-  arm();
+  const deadline = withDeadline(options.signal, options.idleMs, () => idleTimeout(transport.name, options.idleMs));
   const known = new Set(items.map((i) => keyOf(i.collection, i.document)));
   try {
-    const stored = transport.store(sliceBatch(items), controller.signal, (collection, docs, outcome) => {
+    const stored = transport.store(sliceBatch(items), deadline.signal, (collection, docs, outcome) => {
       // Answers after the deadline belong to a slice already settled: the documents stay queued and are resent (identifiers dedup).
       if (closed) return;
       out.reported = true;
@@ -63,16 +54,15 @@ export async function sendSlice(transport: Output, items: readonly QueuedDoc[], 
         const key = keyOf(collection, doc);
         if (known.has(key)) outcomes.set(key, outcome);
       }
-      arm();
+      deadline.restart();
     });
-    const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
+    const aborted = new Promise<never>((_, reject) => deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason as Error), { once: true }));
     out.result = await Promise.race([stored, aborted]);
   } catch (error) {
     out.error = error;
   } finally {
     closed = true;
-    clearTimeout(timer);
-    options.signal.removeEventListener('abort', forward);
+    deadline.done();
   }
   return out;
 }

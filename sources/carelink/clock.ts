@@ -1,7 +1,7 @@
 import { clError } from './errors.js';
 
 /**
- * CareLink times are the pump's local wall clock (vendor-apis.md §3.4): `"Nov 22, 2026 11:15:00"`
+ * CareLink times are the pump's local wall clock: `"Nov 22, 2026 11:15:00"`
  * or ISO strings whose `Z` / offset cannot be trusted. The pump's offset from UTC is guessed from
  * its clock against the server's, rounded to 15 minutes so +05:30 and +05:45 zones come out right
  * (rounding to hours, as minimed-connect did, puts India half an hour off).

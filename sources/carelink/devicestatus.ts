@@ -1,4 +1,5 @@
 import type { DeviceStatus } from '../../lib/domain.js';
+import { sensorExpiresField } from '../../lib/sensor-expiry.js';
 import type { PumpClock } from './clock.js';
 import { stamp } from './stamp.js';
 import { dataAgeMs, STALE_AFTER_MS, type PatientData } from './patient-data.js';
@@ -44,6 +45,18 @@ function pumpBlock(data: PatientData, clock: PumpClock): Record<string, unknown>
   });
 }
 
+/**
+ * The sensor's end: CareLink counts the sensor's remaining life down in `sensorDurationHours` as of
+ * the upload (`sensorDurationMinutes` only where the hours are missing, as peers read it: whether it
+ * is the total or the rest of the hour is not documented). Zero or absent says nothing.
+ */
+function sensorExpiry(data: PatientData, date: number): { sensorExpiresAt: string } | Record<string, never> {
+  const minutes = data.sensorDurationMinutes ?? undefined;
+  const hours = data.sensorDurationHours ?? undefined;
+  const leftMs = hours !== undefined ? (hours > 0 ? hours * 3_600_000 : undefined) : minutes !== undefined && minutes > 0 ? minutes * 60_000 : undefined;
+  return leftMs === undefined ? {} : sensorExpiresField(date + leftMs);
+}
+
 export function toDeviceStatus(data: PatientData, clock: PumpClock): DeviceStatus[] {
   const date = data.lastMedicalDeviceDataUpdateServerTime;
   const age = dataAgeMs(data);
@@ -57,6 +70,7 @@ export function toDeviceStatus(data: PatientData, clock: PumpClock): DeviceStatu
       ...stamp(date, clock),
       ...(uploaderBattery == null ? {} : { uploaderBattery, uploader: { battery: uploaderBattery } }),
       ...(guardian ? {} : { pump: pumpBlock(data, clock) }),
+      ...sensorExpiry(data, date),
       connect: compact({
         sensorState: data.sensorState,
         calibStatus: data.calibStatus,

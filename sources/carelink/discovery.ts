@@ -5,7 +5,7 @@ import { jsonAnswer } from './responses.js';
 import { discoverySchema, ssoConfigSchema, type CpEntry, type Discovery, type SsoConfig } from './wire.js';
 
 /**
- * Discovery and SSO configuration (vendor-apis.md §3.1 steps 1–2): everything else — login page,
+ * Discovery and SSO configuration: everything else — login page,
  * token endpoint, data hosts — comes from these two unauthenticated documents.
  */
 

@@ -1,7 +1,9 @@
 import type { Entry } from '../../lib/domain.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import type { PumpClock } from './clock.js';
 import { toMgdl, type PatientData, type Sg } from './patient-data.js';
-import { stamp } from './stamp.js';
+import { APP_NAME } from '../../lib/version.js';
+import { CARELINK_DEVICE } from './stamp.js';
 import { trendFor } from './trend.js';
 
 interface Timed {
@@ -27,13 +29,14 @@ export function toEntries(data: PatientData, clock: PumpClock): Entry[] {
     all.push({ sg: sg.sg ?? 0, date: clock.toUtc(text) });
   }
   const newest = all.reduce<Timed | undefined>((best, t) => (best === undefined || t.date > best.date ? t : best), undefined);
-  const byDate = new Map<number, Entry>();
-  for (const { sg, date } of all) {
-    if (sg <= 0 || byDate.has(date)) continue;
-    byDate.set(date, { type: 'sgv', sgv: toMgdl(sg, units), dateString: new Date(date).toISOString(), ...stamp(date, clock) });
-  }
-  const latest = newest === undefined ? undefined : byDate.get(newest.date);
   const trend = trendFor(data.lastSGTrend);
-  if (latest && newest!.sg > 0 && trend) Object.assign(latest, trend);
+  const byDate = new Map<number, Entry>();
+  for (const timed of all) {
+    const { sg, date } = timed;
+    if (sg <= 0 || byDate.has(date)) continue;
+    // The newest SG is the first of its time in `all`, so it is the one kept for that time.
+    const reading = { sgv: toMgdl(sg, units), date, device: CARELINK_DEVICE, app: APP_NAME, utcOffset: clock.zoneMinutes };
+    byDate.set(date, sgvEntry({ ...reading, trend: timed === newest ? trend : undefined }));
+  }
   return [...byDate.values()].sort((a, b) => a.date - b.date);
 }

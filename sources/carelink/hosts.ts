@@ -2,7 +2,7 @@ import { serverBaseUrl } from '../../lib/base-url.js';
 import { clError } from './errors.js';
 
 /**
- * Where CareLink lives (vendor-apis.md §3.2). Everything past discovery comes from the discovery
+ * Where CareLink lives. Everything past discovery comes from the discovery
  * document, so a region only picks the discovery host and the document's `CP[]` entry.
  */
 export const REGIONS = {

@@ -10,7 +10,7 @@ import type { CareLinkSession } from './session.js';
 import { transformPatientData } from './transform.js';
 
 const MINUTE_MS = 60_000;
-/** A sensor value every 5 min (vendor-apis.md §3.6). */
+/** A sensor value every 5 min. */
 export const READING_INTERVAL_MS = 5 * MINUTE_MS;
 /** The phone uploads within about a minute of the sensor value. */
 export const CARELINK_LAG_MS = 60_000;
@@ -19,7 +19,7 @@ export const CARELINK_HISTORY_MS = 24 * 60 * MINUTE_MS;
 export const CARELINK_MAX_RETRIES = 2;
 export const CARELINK_BACKOFF: BackoffPolicy = { baseMs: 30_000, capMs: 30 * MINUTE_MS };
 
-/** The request that reads the session's patient over its route (vendor-apis.md §3.3). */
+/** The request that reads the session's patient over its route. */
 export function dataRequest(session: CareLinkSession, nowMs: number): Omit<CareLinkRequest, 'bearer'> {
   const { carelinkBase, cumulusBase } = session.endpoints;
   const last24h = `cpSerialNumber=NONE&msgType=last24hours&requestTime=${nowMs}`;

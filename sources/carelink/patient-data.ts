@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The `patientData` object (`display/message`) and the classic `connect/data` answer, which share
- * their fields (vendor-apis.md §3.4). Loose: CareLink adds fields often; numbers may come as strings.
+ * their fields. Loose: CareLink adds fields often; numbers may come as strings.
  */
 
 const num = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), z.number()).nullish();
@@ -64,7 +64,7 @@ export const patientDataSchema = z.looseObject({
 });
 export type PatientData = z.infer<typeof patientDataSchema>;
 
-/** Data older than this at the server is not sent as the current status (vendor-apis.md §3.4). */
+/** Data older than this at the server is not sent as the current status. */
 export const STALE_AFTER_MS = 20 * 60_000;
 
 /** The moment the payload describes: the last pump/sensor upload, as the server saw it. */

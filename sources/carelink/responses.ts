@@ -3,7 +3,7 @@ import { responseCause, retryAfterMs, type WireResponse } from '../../lib/wire.j
 import { clError } from './errors.js';
 import { firstIssue, oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from './wire.js';
 
-/** What a CareLink answer means (vendor-apis.md §3.6). */
+/** What a CareLink answer means. */
 
 /** When CareLink says 429 without saying for how long. */
 export const DEFAULT_THROTTLE_MS = 5 * 60_000;

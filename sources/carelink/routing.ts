@@ -1,5 +1,5 @@
 /**
- * Which data endpoint serves the account (vendor-apis.md §3.3, xDrip `getRecentData`): BLE devices
+ * Which data endpoint serves the account (as xDrip's `getRecentData` decides): BLE devices
  * (MiniMed 7xxG, Simplera, BLE Guardian) → `display/message`; otherwise a care partner with
  * multi-follow (M2M) → the M2M patient endpoint; otherwise the classic `connect/data`.
  */

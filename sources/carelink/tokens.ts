@@ -9,7 +9,7 @@ import { tokenAnswer } from './responses.js';
 import type { TokenAnswer } from './wire.js';
 
 /**
- * The saved CareLink login and its refresh (vendor-apis.md §3.1 step 5). The access token is
+ * The saved CareLink login and its refresh. The access token is
  * refreshed shortly before it expires and once after a 401/403; a rotated refresh token is written
  * to the state store (atomically) before the new access token is handed out. Only `invalid_grant`
  * / `invalid_client` end the login: that is remembered, so no request is made with it again until

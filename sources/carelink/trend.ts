@@ -1,11 +1,6 @@
-import { TREND_NUMBER, type Direction } from '../../lib/domain.js';
+import { trendOf, type Direction, type Trend } from '../../lib/domain.js';
 
-export interface Trend {
-  direction: Direction;
-  trend: number;
-}
-
-/** `lastSGTrend` → Nightscout direction (vendor-apis.md §3.5); CareLink has no 45° arrows. */
+/** `lastSGTrend` → Nightscout direction; CareLink has no 45° arrows. */
 const DIRECTIONS: Readonly<Record<string, Direction>> = {
   UP_TRIPLE: 'TripleUp',
   UP_DOUBLE: 'DoubleUp',
@@ -20,5 +15,5 @@ const DIRECTIONS: Readonly<Record<string, Direction>> = {
 export function trendFor(value: string | null | undefined): Trend | undefined {
   const key = value?.trim().toUpperCase() ?? '';
   const direction = Object.hasOwn(DIRECTIONS, key) ? DIRECTIONS[key] : undefined;
-  return direction === undefined ? undefined : { direction, trend: TREND_NUMBER[direction] };
+  return direction === undefined ? undefined : trendOf(direction);
 }

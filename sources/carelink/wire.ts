@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * CareLink response contracts (vendor-apis.md §3.1–3.3), one schema each. All objects are loose:
+ * CareLink response contracts, one schema each. All objects are loose:
  * only what we read may fail a parse.
  */
 

@@ -7,7 +7,7 @@ import { sendWire, type WireRequest, type WireResponse } from '../../lib/wire.js
 import { dexError } from './errors.js';
 
 /**
- * HTTP only: builds the three Dexcom Share requests (vendor-apis.md §2.2, all POST, JSON) and
+ * HTTP only: builds the three Dexcom Share requests (all POST, JSON) and
  * returns what came back, unread. What a status or body *means* is decided in responses.ts.
  * Only transport failures throw here (DEX013). No URL with a session id ever goes into `what`.
  */

@@ -25,7 +25,7 @@ export const DEX_ERRORS = {
   DEX003: {
     kind: 'auth',
     message: 'not logging in: Dexcom Share refused these credentials before',
-    hint: `${REGION_HINT}; change the configured account name, password, region or server to try again`,
+    hint: `log in at the Dexcom app once with this account (a migrated account must); ${REGION_HINT}; change the configured account name, password, region or server to try again`,
   },
   DEX004: {
     kind: 'auth',
@@ -91,6 +91,11 @@ export const DEX_ERRORS = {
     kind: 'upstream',
     message: 'Dexcom Share has returned no readings for {hours} h',
     hint: 'check in the Dexcom app that Share is on and at least one follower has accepted the invitation; Share returns nothing without a follower',
+  },
+  DEX017: {
+    kind: 'auth',
+    message: 'Dexcom Share: password refused or account migrated (AccountPasswordInvalid) — log in at the Dexcom app once',
+    hint: `open the Dexcom app and log in once with this account: a migrated account must sign in there before Share accepts it again, and if the app refuses the password too, fix it here; ${REGION_HINT}; ${PUBLISHER_HINT}; gluco-hub will not try again until the account name, password, region or server changes`,
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,5 +1,5 @@
-import { SessionExpiredError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { forgetOnExpiry } from '../../lib/saved-session.js';
 import type { BackoffPolicy } from '../../lib/time.js';
 import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { ShareClient } from './client.js';
@@ -9,7 +9,7 @@ import { SESSION_RENEW_MS, type ShareSession } from './session.js';
 import { transformReadings } from './transform.js';
 
 const MINUTE_MS = 60_000;
-/** A reading every 5 min (vendor-apis.md §2.6). */
+/** A reading every 5 min. */
 export const READING_INTERVAL_MS = 5 * MINUTE_MS;
 /** New readings are on Share within ~20 s of the phone's upload. */
 export const SHARE_LAG_MS = 20_000;
@@ -67,15 +67,10 @@ async function fetchReadings(options: ReadingsLoopOptions, noteCount: (n: number
     throw dexError('DEX006', { params: { reason: 'renewing a session close to 24 h old' }, cause: new Error(`session from ${new Date(session.establishedMs).toISOString()}`) });
   }
   const response = await options.client.readings(session, session.sessionId, queryFor(window, now), signal);
-  try {
-    const readings = readingsAnswer(response, options.now());
-    noteCount(readings.length);
-    return readings;
-  } catch (error) {
-    // The machines log in again once (step 2 only); the dead session must not come back from the state store.
-    if (error instanceof SessionExpiredError) await options.forget(session);
-    throw error;
-  }
+  // The machines log in again once (step 2 only); the dead session must not come back from the state store.
+  const readings = await forgetOnExpiry(() => options.forget(session), () => readingsAnswer(response, options.now()));
+  noteCount(readings.length);
+  return readings;
 }
 
 /**

@@ -2,7 +2,7 @@ import { serverBaseUrl as sharedServerBaseUrl } from '../../lib/base-url.js';
 import { dexError } from './errors.js';
 
 /**
- * Dexcom Share servers and application ids (vendor-apis.md §2.1). US and OUS share an application
+ * Dexcom Share servers and application ids. US and OUS share an application
  * id; JP has its own. A wrong region answers `AccountPasswordInvalid`, exactly like a wrong password.
  */
 export const REGIONS = {

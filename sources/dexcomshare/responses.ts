@@ -2,7 +2,7 @@ import { excerpt, retryAfterMs, type WireResponse } from '../../lib/wire.js';
 import { dexError } from './errors.js';
 
 /**
- * What a Dexcom Share answer means (vendor-apis.md §2.3). Errors come back as HTTP 500 with a
+ * What a Dexcom Share answer means. Errors come back as HTTP 500 with a
  * `Code`; we branch on the code, never on the status. Ids (account, session) are UUIDs and are
  * masked in every cause, because the vendor echoes the session id in its messages.
  */
@@ -69,7 +69,8 @@ export function answerError(response: WireResponse, phase: Phase, nowMs: number)
     if (SESSION_CODES.has(fault.code)) return dexError('DEX006', { params: { reason: fault.code }, cause });
     if (fault.code === 'SSO_AuthenticateMaxAttemptsExceeded') return dexError('DEX004', { params: { minutes: LOCK_MINUTES }, cause });
     if (isRefusal(fault)) {
-      if (phase === 'login') return dexError('DEX002', { params: { reason: fault.code }, cause });
+      // AccountPasswordInvalid is also what a migrated account gets until it signs in at the app once.
+      if (phase === 'login') return dexError(fault.code === 'AccountPasswordInvalid' ? 'DEX017' : 'DEX002', { params: { reason: fault.code }, cause });
       // Seen on data calls in 2026 as a transient or a rate limit (cgm-remote-monitor#8440): wait, don't hammer.
       return dexError('DEX011', { params: { reason, minutes: THROTTLE_WAIT_MS / MINUTE_MS }, retryAfterMs: THROTTLE_WAIT_MS, cause });
     }

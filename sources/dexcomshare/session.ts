@@ -1,5 +1,4 @@
-import { errorCode, RateLimitError } from '../../lib/errors.js';
-import { loginGuard } from '../../lib/login-guard.js';
+import { restoredOr, savedSession, savedWithin } from '../../lib/saved-session.js';
 import { Secret } from '../../lib/secret.js';
 import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { Endpoint, ShareClient } from './client.js';
@@ -10,11 +9,12 @@ import {
   readRecord,
   STATE_KEYS,
   type CredentialParts,
+  type PersistedSession,
 } from './persisted.js';
 import { LOCK_MINUTES, uuidAnswer } from './responses.js';
 
 /**
- * The two-step Share login (vendor-apis.md §2.2): `authenticate` = step 1 (account id, cached and
+ * The two-step Share login: `authenticate` = step 1 (account id, cached and
  * persisted: it never changes), `authorize` = step 2 (session id, persisted). After a
  * `SessionIdNotFound` the machines call both again once; step 1 then answers from the cache, so
  * only step 2 reaches Dexcom.
@@ -60,26 +60,16 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
     baseUrl: `${endpoint.baseUrl}#${endpoint.applicationId}`,
   });
 
-  const guard = loginGuard({
-    state: ctx.state,
-    now: () => ctx.now(),
-    log: ctx.log,
+  const saved = savedSession({
+    ctx,
     vendor: 'Dexcom Share',
     keys: STATE_KEYS,
+    schema: persistedSessionSchema,
     credentials: parts,
-    waiting: (waitMs, reason, cause) => dexError('DEX005', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
-    refusedBefore: (cause) => dexError('DEX003', { cause }),
+    error: dexError,
+    codes: { waiting: 'DEX005', refusedBefore: 'DEX003', refused: ['DEX002', 'DEX017'], locked: { DEX004: LOCK_MINUTES * 60_000 } },
+    refusalDropsSession: true,
   });
-  const persist = (action: () => Promise<void>, what: string): Promise<void> => guard.persist(action, what);
-
-  /** Remembers what a refusal or a lock means for the next login, this run or the next. */
-  async function fail(error: unknown): Promise<never> {
-    const code = errorCode(error);
-    if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
-    else if (code === 'DEX004') await guard.lockUntil(ctx.now() + LOCK_MINUTES * 60_000, (error as Error).message);
-    else if (code === 'DEX002') await guard.refuse(() => ctx.state.remove(STATE_KEYS.session));
-    throw error;
-  }
 
   async function restoredAccount(): Promise<ShareAuth | undefined> {
     const record = await readRecord(ctx.state, STATE_KEYS.account, persistedAccountSchema);
@@ -88,54 +78,40 @@ export function createShareSession(options: SessionOptions): ShareSessionHandle 
   }
 
   async function restoredSession(auth: ShareAuth): Promise<ShareSession | undefined> {
-    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
-    if (!record || record.accountId !== auth.accountId.reveal() || record.baseUrl !== endpoint.baseUrl) return undefined;
-    const age = ctx.now() - record.savedAt;
-    if (age < 0 || age >= SESSION_RENEW_MS) return undefined;
-    return { ...endpoint, sessionId: new Secret(record.sessionId), establishedMs: record.savedAt, restored: true };
+    const fits = (record: PersistedSession): boolean =>
+      record.accountId === auth.accountId.reveal() && record.baseUrl === endpoint.baseUrl && savedWithin(record.savedAt, ctx.now(), SESSION_RENEW_MS);
+    const record = await saved.restore(fits);
+    return record && { ...endpoint, sessionId: new Secret(record.sessionId), establishedMs: record.savedAt, restored: true };
   }
 
   async function stepOne(signal: AbortSignal): Promise<ShareAuth> {
-    await guard.check();
+    await saved.check();
     const response = await client.authenticate(endpoint, options.accountName, options.password, signal);
     const accountId = await Promise.resolve()
       .then(() => uuidAnswer(response, ctx.now()))
-      .catch(fail);
+      .catch(saved.failed);
     const record = { accountId, accountName: options.accountName, baseUrl: endpoint.baseUrl, savedAt: ctx.now() };
-    await persist(() => ctx.state.write(STATE_KEYS.account, record), 'account id');
+    await saved.persist(() => ctx.state.write(STATE_KEYS.account, record), 'account id');
     return { ...endpoint, accountId: new Secret(accountId), restored: false };
   }
 
   async function stepTwo(auth: ShareAuth, signal: AbortSignal): Promise<ShareSession> {
-    await guard.check();
+    await saved.check();
     const response = await client.loginById(endpoint, auth.accountId, options.password, signal);
     const sessionId = await Promise.resolve()
       .then(() => uuidAnswer(response, ctx.now()))
-      .catch(fail);
+      .catch(saved.failed);
     const record = { sessionId, accountId: auth.accountId.reveal(), baseUrl: endpoint.baseUrl, savedAt: ctx.now() };
-    await persist(async () => {
-      await ctx.state.write(STATE_KEYS.session, record);
-      await ctx.state.remove(STATE_KEYS.refused);
-      await ctx.state.remove(STATE_KEYS.lockout);
-    }, 'session');
+    await saved.remember(record);
     ctx.log.info({ baseUrl: endpoint.baseUrl }, 'logged in to Dexcom Share');
     return { ...endpoint, sessionId: new Secret(sessionId), establishedMs: record.savedAt, restored: false };
   }
 
-  async function forget(session: ShareSession): Promise<void> {
-    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
-    if (record && record.sessionId === session.sessionId.reveal()) await persist(() => ctx.state.remove(STATE_KEYS.session), 'session removal');
-  }
+  const forget = (session: ShareSession): Promise<void> => saved.forget((record) => record.sessionId === session.sessionId.reveal());
 
   const session: SessionFunctions<ShareAuth, ShareSession> = {
-    async authenticate(signal) {
-      if (signal.aborted) throw signal.reason;
-      return (await restoredAccount()) ?? stepOne(signal);
-    },
-    async authorize(auth, signal) {
-      if (signal.aborted) throw signal.reason;
-      return (await restoredSession(auth)) ?? stepTwo(auth, signal);
-    },
+    authenticate: (signal) => restoredOr(signal, restoredAccount, stepOne),
+    authorize: (auth, signal) => restoredOr(signal, () => restoredSession(auth), (s) => stepTwo(auth, s)),
     expireAfterMs: SESSION_RENEW_MS,
   };
   return { session, forget };

@@ -1,5 +1,5 @@
 /**
- * Share times (vendor-apis.md §2.4): `Date(1763806500000)`, the older `/Date(1763806500000)/`,
+ * Share times: `Date(1763806500000)`, the older `/Date(1763806500000)/`,
  * and `Date(1763806500000+0100)` where the suffix is the phone's UTC offset (on `DT`).
  * The digits are always epoch ms UTC; the suffix never shifts them.
  */

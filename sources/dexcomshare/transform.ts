@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Batch, Entry } from '../../lib/domain.js';
-import { syncIdentifier } from '../../lib/identity.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { firstIssue } from '../../lib/zod-issue.js';
+import { APP_NAME } from '../../lib/version.js';
 import { dexError } from './errors.js';
 import { parseShareTime } from './timestamps.js';
 import { trendFor } from './trend.js';
@@ -12,7 +13,6 @@ import { trendFor } from './trend.js';
  * `share2` is what share2nightscout-bridge stamped, so sites fed by it before see the same name.
  */
 export const SHARE_DEVICE = 'share2';
-export const SHARE_APP = 'gluco-hub';
 
 /** Share's sentinels (cgm-remote-monitor PR#7207): the sensor reads below / above its range. */
 export const LOW_SENTINEL = 39;
@@ -33,21 +33,10 @@ function toEntry(reading: Reading): Entry {
   if (!wt) throw dexError('DEX015', { params: { value: reading.WT.slice(0, 40) }, cause: new Error(`unparseable WT "${reading.WT.slice(0, 40)}"`) });
   const date = wt.ms;
   const utcOffset = reading.DT === undefined ? undefined : parseShareTime(reading.DT)?.utcOffset;
-  const trend = trendFor(reading.Trend);
   const sentinel = reading.Value <= LOW_SENTINEL ? 'LOW' : reading.Value >= HIGH_SENTINEL ? 'HIGH' : undefined;
-  return {
-    type: 'sgv',
-    sgv: reading.Value,
-    date,
-    dateString: new Date(date).toISOString(),
-    ...(trend ?? {}),
-    ...(utcOffset === undefined ? {} : { utcOffset }),
-    // 39 and 401 are not measurements but "below / above what the sensor reads": kept as sent, flagged.
-    ...(sentinel === undefined ? {} : { sentinel }),
-    device: SHARE_DEVICE,
-    identifier: syncIdentifier({ device: SHARE_DEVICE, date }),
-    app: SHARE_APP,
-  };
+  const entry = { sgv: reading.Value, date, device: SHARE_DEVICE, app: APP_NAME, trend: trendFor(reading.Trend), utcOffset };
+  // 39 and 401 are not measurements but "below / above what the sensor reads": kept as sent, flagged.
+  return sgvEntry(entry, sentinel === undefined ? {} : { sentinel });
 }
 
 /**

@@ -1,37 +1,28 @@
-import type { Direction } from '../../lib/domain.js';
-
-export interface Trend {
-  direction: Direction;
-  /** Nightscout's numeric trend. */
-  trend: number;
-}
-
-/** Share `Trend` → Nightscout, in legacy-integer order (vendor-apis.md §2.5). */
-const BY_NUMBER: readonly Trend[] = [
-  { direction: 'NONE', trend: 0 },
-  { direction: 'DoubleUp', trend: 1 },
-  { direction: 'SingleUp', trend: 2 },
-  { direction: 'FortyFiveUp', trend: 3 },
-  { direction: 'Flat', trend: 4 },
-  { direction: 'FortyFiveDown', trend: 5 },
-  { direction: 'SingleDown', trend: 6 },
-  { direction: 'DoubleDown', trend: 7 },
-  { direction: 'NOT COMPUTABLE', trend: 8 },
-  { direction: 'RATE OUT OF RANGE', trend: 9 },
-];
-
-/** Names as Share sends them since Dec 2021, normalised (lower case, no spaces or underscores). */
-const NAMES = ['none', 'doubleup', 'singleup', 'fortyfiveup', 'flat', 'fortyfivedown', 'singledown', 'doubledown', 'notcomputable', 'rateoutofrange'];
+import { DIRECTIONS, TREND_NUMBER, trendOf, type Direction, type Trend } from '../../lib/domain.js';
 
 /**
- * A string name (`FortyFiveUp`, `Forty Five Up`, `forty_five_up`) or a legacy integer → trend.
- * Anything else gets no trend at all: an unknown value is not turned into an arrow.
+ * Share's arrows are Nightscout's without the triple ones: a legacy `Trend` integer is Nightscout's
+ * `trend` number, and a name (since Dec 2021) is Nightscout's direction in another spelling.
+ */
+const SHARE_DIRECTIONS: readonly Direction[] = DIRECTIONS.filter((d) => d !== 'TripleUp' && d !== 'TripleDown');
+
+/** `FortyFiveUp`, `Forty Five Up`, `forty_five_up` and `NOT COMPUTABLE` alike: lower case, no spaces, `_` or `-`. */
+const normalised = (name: string): string => name.toLowerCase().replace(/[\s_-]+/g, '');
+
+function byNumber(value: number): Trend | undefined {
+  const direction = SHARE_DIRECTIONS.find((d) => TREND_NUMBER[d] === value);
+  return direction === undefined ? undefined : trendOf(direction);
+}
+
+/**
+ * A string name or a legacy integer → trend. Anything else gets no trend at all: an unknown
+ * value is not turned into an arrow.
  */
 export function trendFor(value: unknown): Trend | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) ? BY_NUMBER[value] : undefined;
+  if (typeof value === 'number') return Number.isInteger(value) ? byNumber(value) : undefined;
   if (typeof value !== 'string') return undefined;
-  const key = value.toLowerCase().replace(/[\s_-]+/g, '');
-  if (/^\d$/.test(key)) return BY_NUMBER[Number(key)];
-  const index = NAMES.indexOf(key);
-  return index < 0 ? undefined : BY_NUMBER[index];
+  const key = normalised(value);
+  if (/^\d$/.test(key)) return byNumber(Number(key));
+  const direction = SHARE_DIRECTIONS.find((d) => normalised(d) === key);
+  return direction === undefined ? undefined : trendOf(direction);
 }

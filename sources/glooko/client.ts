@@ -9,7 +9,7 @@ import { glkError } from './errors.js';
 import type { Endpoint } from './regions.js';
 
 /**
- * HTTP only: builds the Glooko requests (vendor-apis.md §4.2–4.3) and returns what came back,
+ * HTTP only: builds the Glooko requests and returns what came back,
  * unread; what a status or body means is decided in responses.ts. Every request goes through the
  * account's cookie jar (the `_logbook-web_session` cookie is the session) and the account's
  * limiter: at most 3 requests in flight, whichever loop sends them.
@@ -23,7 +23,7 @@ export type { WireResponse } from '../../lib/wire.js';
  */
 export const GLOOKO_MAX_ANSWER_BYTES = 8 * MiB;
 
-/** nightscout-connect 2026 caps an account at 3 concurrent resource fetches (§4.5). */
+/** nightscout-connect 2026 caps an account at 3 concurrent resource fetches. */
 export const MAX_CONCURRENT = 3;
 
 /** Glooko's web app is what the API expects to talk to; a bare client gets refused more often. */

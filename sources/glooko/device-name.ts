@@ -3,4 +3,3 @@
  * so changing it would make outputs store everything twice: keep it.
  */
 export const GLOOKO_DEVICE = 'glooko';
-export const GLOOKO_APP = 'gluco-hub';

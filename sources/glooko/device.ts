@@ -3,7 +3,7 @@ import type { DriverContext } from '../../lib/contracts/source.js';
 import { persistedDeviceSchema, readRecord, STATE_KEYS } from './persisted.js';
 
 /**
- * The `deviceInformation` block of the sign-in (vendor-apis.md §4.2): the full Android profile the
+ * The `deviceInformation` block of the sign-in: the full Android profile the
  * Glooko app sends. Accounts that got "0 treatments" with the bare `{deviceModel}` body work with it
  * (nightscout-connect#38). `deviceId`/`serialNumber` stay the same for an install — a new phone on
  * every sign-in is what a scripted client looks like.

@@ -1,15 +1,16 @@
 import { z } from 'zod';
-import { emptyBatch, type Batch, type Entry } from '../../lib/domain.js';
-import { syncIdentifier } from '../../lib/identity.js';
+import { emptyBatch, type Batch, type Entry, type Trend } from '../../lib/domain.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { MGDL_PER_MMOL } from '../../lib/units.js';
+import { APP_NAME } from '../../lib/version.js';
 import { num, parseRows, recordSchema, recordTime, zoneSchema } from './records.js';
 import { glookoInstant, type Instant } from './timezone.js';
 import { trendFor } from './trend.js';
-import { GLOOKO_APP, GLOOKO_DEVICE } from './device-name.js';
+import { GLOOKO_DEVICE } from './device-name.js';
 import { glkError } from './errors.js';
 
 /**
- * Pure: the CGM loop's raw answer → entries (vendor-apis.md §4.3–4.4). Values are mg/dL × 100;
+ * Pure: the CGM loop's raw answer → entries. Values are mg/dL × 100;
  * calculated, soft-deleted and non-positive readings are skipped. The graph's points are used the
  * same way (its `y` only when `value` is missing, in the account's display unit) and carry no trend.
  * One entry per time: a raw reading wins over a graph point for the same moment.
@@ -55,18 +56,8 @@ export function countUsable(rows: readonly unknown[]): number {
   }).length;
 }
 
-function entry(date: number, utcOffset: number, sgv: number, extra: Partial<Entry>): Entry {
-  return {
-    type: 'sgv',
-    sgv,
-    date,
-    dateString: new Date(date).toISOString(),
-    utcOffset,
-    ...extra,
-    device: GLOOKO_DEVICE,
-    identifier: syncIdentifier({ device: GLOOKO_DEVICE, date }),
-    app: GLOOKO_APP,
-  };
+function entry(time: { ms: number; utcOffset: number }, sgv: number, trend?: Trend, guid?: string | null): Entry {
+  return sgvEntry({ sgv, date: time.ms, device: GLOOKO_DEVICE, app: APP_NAME, trend, utcOffset: time.utcOffset }, guid ? { glookoGuid: guid } : {});
 }
 
 function pointValue(point: z.infer<typeof pointSchema>, meterUnits: string | undefined): number | undefined {
@@ -96,8 +87,7 @@ export function transformCgm(raw: unknown): Batch {
     const instant = sgv === undefined ? undefined : recordTime('egvs', zone, row);
     if (sgv === undefined || !instant) continue;
     const time = secondPass(byDate, instant, row.guid);
-    const trend = trendFor(row.trendArrow ?? row.trend);
-    byDate.set(time.ms, entry(time.ms, time.utcOffset, sgv, { ...(trend ?? {}), ...(row.guid ? { glookoGuid: row.guid } : {}) }));
+    byDate.set(time.ms, entry(time, sgv, trendFor(row.trendArrow ?? row.trend), row.guid));
   }
   for (const point of parseRows('graph', pointSchema, parsed.data.graph)) {
     if (point.calculated === true || point.softDeleted === true) continue;
@@ -107,7 +97,7 @@ export function transformCgm(raw: unknown): Batch {
     // Graph `x` is the same fake-UTC wall clock as `timestamp`, not a real Unix instant.
     const time = glookoInstant(zone, text);
     if (!time) throw glkError('GLK017', { params: { feed: 'graph', value: text.slice(0, 40) } });
-    if (!byDate.has(time.ms)) byDate.set(time.ms, entry(time.ms, time.utcOffset, sgv, {}));
+    if (!byDate.has(time.ms)) byDate.set(time.ms, entry(time, sgv));
   }
   return { ...emptyBatch(), entries: [...byDate.values()].sort((a, b) => a.date - b.date) };
 }

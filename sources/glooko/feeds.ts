@@ -1,6 +1,6 @@
 import type { Feed } from './paging.js';
 
-/** The CGM feed (vendor-apis.md §4.3); values mg/dL × 100. */
+/** The CGM feed; values mg/dL × 100. */
 export const EGVS: Feed = { key: 'egvs', path: '/api/v2/cgm/egvs' };
 
 /** The feeds the treatments loop reads, each with its own paging cursor. */
@@ -18,5 +18,5 @@ export const TREATMENT_FEEDS = [
 
 export type TreatmentFeedKey = (typeof TREATMENT_FEEDS)[number]['key'];
 
-/** The graph's CGM series, the fallback when the egvs feed has nothing (§4.3). */
+/** The graph's CGM series, the fallback when the egvs feed has nothing. */
 export const CGM_SERIES = ['cgmHigh', 'cgmNormal', 'cgmLow'] as const;

@@ -1,4 +1,4 @@
-import { SessionExpiredError } from '../../lib/errors.js';
+import { forgetOnExpiry } from '../../lib/saved-session.js';
 import type { BackoffPolicy } from '../../lib/time.js';
 import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { GlookoClient } from './client.js';
@@ -18,7 +18,7 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
  * pump's clock and the zone: a pump an hour off after a clock change must not hide an update.
  */
 export const CURSOR_SLACK_MS = 3 * 60 * MINUTE_MS;
-/** The graph answers at most two days per request (vendor-apis.md §4.3). */
+/** The graph answers at most two days per request. */
 export const GRAPH_SLICE_MS = 2 * DAY_MS;
 /** Glooko is sync-driven: data arrives when the phone or pump uploads; a frame soon after is enough. */
 export const GLOOKO_LAG_MS = 60_000;
@@ -65,13 +65,8 @@ function schedule(options: LoopOptions): Omit<SourceLoop<GlookoSession>, 'name' 
 }
 
 /** Runs a data call; a 401 drops the persisted session before the machines sign in again. */
-async function guarded<T>(options: LoopOptions, session: GlookoSession, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof SessionExpiredError) await options.forget(session);
-    throw error;
-  }
+function guarded<T>(options: LoopOptions, session: GlookoSession, call: () => Promise<T>): Promise<T> {
+  return forgetOnExpiry(() => options.forget(session), call);
 }
 
 /** The graph's CGM points for `window`, newest slice first, two days a request. */

@@ -5,7 +5,7 @@ import type { Endpoint } from './regions.js';
 import { dataAnswer } from './responses.js';
 
 /**
- * Glooko's v2 sync feeds (vendor-apis.md §4.3): records updated after the cursor
+ * Glooko's v2 sync feeds: records updated after the cursor
  * `(lastUpdatedAt, lastGuid)`, 500 a page, each page naming the next cursor, until `lastPage`.
  * A cursor that does not move (or comes back) would page forever: that is an error, not a loop.
  */

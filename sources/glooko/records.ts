@@ -3,7 +3,7 @@ import { glkError } from './errors.js';
 import { glookoInstant, parseOffset, type Instant, type Zone } from './timezone.js';
 
 /**
- * What every Glooko record shares (vendor-apis.md §4.3): a `guid`, a soft-delete flag and a
+ * What every Glooko record shares: a `guid`, a soft-delete flag and a
  * local wall-clock time in one of a few fields. Loose: the feeds carry many more fields.
  */
 

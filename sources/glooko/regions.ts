@@ -2,8 +2,8 @@ import { serverBaseUrl as sharedServerBaseUrl } from '../../lib/base-url.js';
 import { glkError } from './errors.js';
 
 /**
- * Glooko's API hosts and the web origins its browser app sends as Origin/Referer
- * (vendor-apis.md §4.1). `development` and `production` are nightscout-connect's names for the
+ * Glooko's API hosts and the web origins its browser app sends as Origin/Referer.
+ * `development` and `production` are nightscout-connect's names for the
  * partner hosts; they are kept so its configurations keep working, not because users need them.
  */
 export const REGIONS = {

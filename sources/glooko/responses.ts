@@ -2,7 +2,7 @@ import { excerpt, responseCause, retryAfterMs, type WireResponse } from '../../l
 import { glkError } from './errors.js';
 
 /**
- * What a Glooko answer means (vendor-apis.md §4.2, §4.5). 401 on the sign-in is a refusal, on a
+ * What a Glooko answer means. 401 on the sign-in is a refusal, on a
  * data call an expired session; 422 on the sign-in is the CSRF check (the caller may fall back to
  * the web form); 422/432/429 on data calls mean "back off" — the frame fails and the next one
  * starts from the same place, so nothing is skipped. A 404 feed is absent for this account.

@@ -1,19 +1,19 @@
 import { CookieJar } from 'tough-cookie';
-import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
-import { loginGuard } from '../../lib/login-guard.js';
+import { errorCode } from '../../lib/errors.js';
+import { restoredOr, retryOnceFresh, savedSession, savedWithin } from '../../lib/saved-session.js';
 import type { Secret } from '../../lib/secret.js';
 import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { Credentials, GlookoClient } from './client.js';
 import { deviceIdentity, deviceInformation, type DeviceIdentity } from './device.js';
 import { glkError } from './errors.js';
-import { persistedSessionSchema, readRecord, STATE_KEYS, type CredentialParts, type PersistedSession } from './persisted.js';
+import { persistedSessionSchema, STATE_KEYS, type CredentialParts, type PersistedSession } from './persisted.js';
 import type { Endpoint } from './regions.js';
 import { authenticityToken, dataAnswer, signInAnswer, signInFormAnswer } from './responses.js';
 import { resolveZone, type ZoneSettings } from './zone-choice.js';
 import type { Zone } from './timezone.js';
 
 /**
- * The Glooko sign-in (vendor-apis.md §4.2): `authenticate` signs in (API, or the web form when the
+ * The Glooko sign-in: `authenticate` signs in (API, or the web form when the
  * API answers 422) and keeps the `_logbook-web_session` cookie in a jar; `authorize` finds the
  * patient code and the account's time zone. Both are persisted, so a restart reuses a young session.
  */
@@ -85,24 +85,17 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
   const { ctx, client, endpoint } = options;
   const credentials = (): Credentials => ({ email: options.email, password: options.password.reveal() });
   const parts = (): CredentialParts => ({ username: options.email, password: options.password.reveal(), baseUrl: endpoint.baseUrl });
-  const guard = loginGuard({
-    state: ctx.state,
-    now: () => ctx.now(),
-    log: ctx.log,
+  const saved = savedSession({
+    ctx,
     vendor: 'Glooko',
     keys: STATE_KEYS,
+    schema: persistedSessionSchema,
     credentials: parts,
-    waiting: (waitMs, reason, cause) => glkError('GLK005', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
-    refusedBefore: (cause) => glkError('GLK003', { cause }),
+    error: glkError,
+    codes: { waiting: 'GLK005', refusedBefore: 'GLK003', refused: ['GLK002', 'GLK004'] },
+    refusalDropsSession: true,
   });
   let identity: DeviceIdentity | undefined;
-
-  async function fail(error: unknown): Promise<never> {
-    const code = errorCode(error);
-    if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
-    else if (code === 'GLK002' || code === 'GLK004') await guard.refuse(() => ctx.state.remove(STATE_KEYS.session));
-    throw error;
-  }
 
   async function apiSignIn(jar: CookieJar, signal: AbortSignal): Promise<string | undefined> {
     identity ??= await deviceIdentity(ctx, options.device);
@@ -118,7 +111,7 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
   }
 
   async function signIn(signal: AbortSignal): Promise<GlookoAuth> {
-    await guard.check();
+    await saved.check();
     const jar = new CookieJar();
     const attempt = async (): Promise<string | undefined> => {
       if (options.authMode === 'web') return webSignIn(jar, signal);
@@ -131,7 +124,7 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
         return webSignIn(jar, signal);
       }
     };
-    const glookoCode = await attempt().catch(fail);
+    const glookoCode = await attempt().catch(saved.failed);
     const cookies = await jar.getCookies(endpoint.baseUrl);
     if (!cookies.some((c) => c.key === SESSION_COOKIE)) {
       throw glkError('GLK009', { params: { what: 'the sign-in', reason: `no ${SESSION_COOKIE} cookie` } });
@@ -140,10 +133,10 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
   }
 
   async function restore(): Promise<GlookoAuth | undefined> {
-    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
-    if (!record || record.email !== options.email || record.baseUrl !== endpoint.baseUrl) return undefined;
-    const age = ctx.now() - record.savedAt;
-    if (age < 0 || age >= SESSION_RENEW_MS) return undefined;
+    const fits = (record: PersistedSession): boolean =>
+      record.email === options.email && record.baseUrl === endpoint.baseUrl && savedWithin(record.savedAt, ctx.now(), SESSION_RENEW_MS);
+    const record = await saved.restore(fits);
+    if (!record) return undefined;
     try {
       const jar = await CookieJar.deserialize(record.cookies);
       return { jar, glookoCode: record.glookoCode, establishedMs: record.savedAt, restored: record };
@@ -162,11 +155,7 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
       baseUrl: endpoint.baseUrl,
       savedAt: auth.establishedMs,
     };
-    await guard.persist(async () => {
-      await ctx.state.write(STATE_KEYS.session, record);
-      await ctx.state.remove(STATE_KEYS.refused);
-      await ctx.state.remove(STATE_KEYS.lockout);
-    }, 'session');
+    await saved.remember(record);
   }
 
   async function accountProfile(auth: GlookoAuth, signal: AbortSignal): Promise<AccountProfile & { glookoCode: string }> {
@@ -190,26 +179,11 @@ export function createGlookoSession(options: SessionOptions): GlookoSessionHandl
     return { ...endpoint, jar: auth.jar, glookoCode: profile.glookoCode, zone, meterUnits: profile.meterUnits, establishedMs: auth.establishedMs };
   }
 
-  async function forget(session: Pick<GlookoSession, 'establishedMs'>): Promise<void> {
-    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
-    if (record && record.savedAt === session.establishedMs) await guard.persist(() => ctx.state.remove(STATE_KEYS.session), 'session removal');
-  }
+  const forget = (session: Pick<GlookoSession, 'establishedMs'>): Promise<void> => saved.forget((record) => record.savedAt === session.establishedMs);
 
   const session: SessionFunctions<GlookoAuth, GlookoSession> = {
-    async authenticate(signal) {
-      if (signal.aborted) throw signal.reason;
-      return (await restore()) ?? signIn(signal);
-    },
-    async authorize(auth, signal) {
-      try {
-        return await establish(auth, signal);
-      } catch (error) {
-        if (!(error instanceof SessionExpiredError)) throw error;
-        await forget(auth);
-        if (!auth.restored) throw error;
-        return establish(await signIn(signal), signal);
-      }
-    },
+    authenticate: (signal) => restoredOr(signal, restore, signIn),
+    authorize: retryOnceFresh<GlookoAuth, GlookoSession>({ establish, forget, login: signIn }),
     expireAfterMs: SESSION_RENEW_MS,
   };
   return { session, forget };

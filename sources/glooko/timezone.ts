@@ -1,5 +1,5 @@
 /**
- * Glooko's `Z` timestamps are the device's local wall clock labelled as UTC (vendor-apis.md §4.4).
+ * Glooko's `Z` timestamps are the device's local wall clock labelled as UTC.
  * A `Zone` turns such a wall time into a real instant and back. An IANA zone follows daylight
  * saving; a fixed offset (nightscout-connect's CONNECT_GLOOKO_TIMEZONE_OFFSET) does not.
  */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { emptyBatch, type Batch, type Treatment } from '../../lib/domain.js';
 import { syncIdentifier, uuidV5 } from '../../lib/identity.js';
-import { GLOOKO_APP, GLOOKO_DEVICE } from './device-name.js';
+import { APP_NAME } from '../../lib/version.js';
+import { GLOOKO_DEVICE } from './device-name.js';
 import { glkError } from './errors.js';
 import type { TreatmentFeedKey } from './feeds.js';
 import { num, parseRows, recordSchema, recordTime, zoneSchema, type GlookoRecord } from './records.js';
@@ -57,8 +58,8 @@ function normalBolus(row: Row): Fields | undefined {
 }
 
 /**
- * The whole delivered dose counts at the start: the unit of `extendedBolusDuration` is unverified
- * (vendor-apis.md §4.3), and insulin left out of IOB is worse than insulin counted a little early.
+ * The whole delivered dose counts at the start: the unit of `extendedBolusDuration` is unverified,
+ * and insulin left out of IOB is worse than insulin counted a little early.
  */
 function extendedBolus(row: Row): Fields | undefined {
   const now = row.initialDelivery ?? 0;
@@ -159,8 +160,8 @@ function toTreatment(feed: TreatmentFeedKey, row: GlookoRecord, fields: Fields, 
     created_at: new Date(time.ms).toISOString(),
     utcOffset: time.utcOffset,
     device: GLOOKO_DEVICE,
-    app: GLOOKO_APP,
-    enteredBy: 'gluco-hub (Glooko)',
+    app: APP_NAME,
+    enteredBy: `${APP_NAME} (Glooko)`,
     identifier: row.guid ? guidIdentifier(feed, row.guid) : syncIdentifier({ device: GLOOKO_DEVICE, date: time.ms, eventType: fields.eventType }),
     ...(row.guid ? { glookoGuid: row.guid } : {}),
   };

@@ -1,12 +1,6 @@
-import { TREND_NUMBER, type Direction } from '../../lib/domain.js';
+import { trendOf, type Direction, type Trend } from '../../lib/domain.js';
 
-export interface Trend {
-  direction: Direction;
-  /** Nightscout's numeric trend. */
-  trend: number;
-}
-
-/** Glooko's trend names, normalised (lower case, no space, `_` or `-`) → Nightscout (vendor-apis.md §4.4). */
+/** Glooko's trend names, normalised (lower case, no space, `_` or `-`) → Nightscout. */
 const DIRECTIONS: Readonly<Record<string, Direction>> = {
   doubleup: 'DoubleUp',
   singleup: 'SingleUp',
@@ -27,5 +21,5 @@ export function trendFor(value: unknown): Trend | undefined {
   if (typeof value !== 'string') return undefined;
   const key = value.toLowerCase().replace(/[\s_-]+/g, '');
   const direction = Object.hasOwn(DIRECTIONS, key) ? DIRECTIONS[key] : undefined;
-  return direction === undefined ? undefined : { direction, trend: TREND_NUMBER[direction] };
+  return direction === undefined ? undefined : trendOf(direction);
 }

@@ -4,6 +4,7 @@ import type { Ticket } from './client.js';
 import { createLluClient } from './client.js';
 import type { LibreLinkUpOptions, LibreLinkUpSettings } from './index.js';
 import { graphLoop } from './loop.js';
+import { guardLoop, guardSession, outdatedVersionGuard } from './outdated-version.js';
 import { patientName } from './patients.js';
 import { configuredRegion, regionBaseUrl, serverBaseUrl } from './regions.js';
 import { createLluSession, type LluAuth, type LluSession } from './session.js';
@@ -53,6 +54,8 @@ export function createLluAccount(settings: LibreLinkUpSettings, ctx: DriverConte
     acceptTerms: settings.acceptTerms,
     version: settings.version,
   });
+  // One outdated-version wait for the account (LLU028): no person asks again before it is over.
+  const outdated = outdatedVersionGuard({ state: ctx.state, now: () => ctx.now(), log: ctx.log, version: settings.version });
   // The login belongs to the account, not to the person whose frame asked first: a person retired
   // mid-login must not abort everyone else's.
   const lifetime = new AbortController();
@@ -77,13 +80,16 @@ export function createLluAccount(settings: LibreLinkUpSettings, ctx: DriverConte
 
   return {
     async people(signal) {
-      const used = await auth(signal);
+      await outdated.check();
+      let used: LluAuth | undefined;
       try {
+        used = await auth(signal);
         const listed = await handle.listConnections(used, signal);
         if (listed.auth !== used) current = listed.auth;
         return listed.connections.map((c) => ({ patientId: c.patientId, name: patientName(c) }));
       } catch (error) {
-        if (error instanceof SessionExpiredError && current === used) current = undefined;
+        if (error instanceof SessionExpiredError && used !== undefined && current === used) current = undefined;
+        await outdated.note(error);
         throw error;
       }
     },
@@ -93,21 +99,27 @@ export function createLluAccount(settings: LibreLinkUpSettings, ctx: DriverConte
         kind: 'linkup',
         device: LLU_DEVICE,
         baseUrl,
-        session: {
-          authenticate: auth,
-          // The person is known from the account's connections call: authorizing costs no request.
-          authorize: (login) => Promise.resolve({ ...login, patientId: person.patientId, patientName: person.name }),
-        },
+        session: guardSession<LluAuth, LluSession>(
+          {
+            authenticate: auth,
+            // The person is known from the account's connections call: authorizing costs no request.
+            authorize: (login) => Promise.resolve({ ...login, patientId: person.patientId, patientName: person.name }),
+          },
+          outdated,
+        ),
         loops: [
-          graphLoop({
-            client,
-            forget,
-            now: () => personCtx.now(),
-            rand,
-            version: settings.version,
-            intervalSeconds: settings.intervalSeconds,
-            minIntervalSeconds: settings.minIntervalSeconds,
-          }),
+          guardLoop(
+            graphLoop({
+              client,
+              forget,
+              now: () => personCtx.now(),
+              rand,
+              version: settings.version,
+              intervalSeconds: settings.intervalSeconds,
+              minIntervalSeconds: settings.minIntervalSeconds,
+            }),
+            outdated,
+          ),
         ],
       };
     },

@@ -23,7 +23,7 @@ export interface Ticket {
 
 export interface LluClient {
   login(baseUrl: string, credentials: { email: string; password: Secret }, signal: AbortSignal): Promise<WireResponse>;
-  /** Accepts a `tou` / `pp` step with its step token (no `/llu` prefix: vendor-apis.md §1.2). */
+  /** Accepts a `tou` / `pp` step with its step token (no `/llu` prefix). */
   continueStep(baseUrl: string, step: string, stepToken: Secret, signal: AbortSignal): Promise<WireResponse>;
   connections(ticket: Ticket, signal: AbortSignal): Promise<WireResponse>;
   graph(ticket: Ticket, patientId: string, signal: AbortSignal): Promise<WireResponse>;

@@ -139,6 +139,11 @@ export const LLU_ERRORS = {
     message: 'the LibreLink Up graph has a timestamp gluco-hub cannot read ("{value}")',
     hint: 'the API changed its time format; report it',
   },
+  LLU028: {
+    kind: 'rate',
+    message: 'LibreLink Up requires app version {minimum} or newer (this bridge sends {version}): set CONNECT_LINK_UP_VERSION={minimum}',
+    hint: 'or `version: "{minimum}"` in the config file\'s source section, then restart; until then gluco-hub asks again only once an hour (next in {minutes} min), across restarts',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type LluCode = keyof typeof LLU_ERRORS;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Request headers LibreLink Up expects (vendor-apis.md §1.3). Cloudflare in front of the API
+ * Request headers LibreLink Up expects. Cloudflare in front of the API
  * blocks obvious bot user agents, so we send the mobile Safari string the maintained clients use.
  */
 export const USER_AGENT =

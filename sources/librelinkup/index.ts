@@ -2,6 +2,7 @@ import type { SourceSettings } from '../../lib/config/schema.js';
 import type { DriverContext, SourceDriver } from '../../lib/contracts/source.js';
 import { createLluClient } from './client.js';
 import { graphLoop } from './loop.js';
+import { guardLoop, guardSession, outdatedVersionGuard } from './outdated-version.js';
 import { configuredRegion, regionBaseUrl, serverBaseUrl } from './regions.js';
 import { createLluSession, type LluAuth, type LluSession } from './session.js';
 import { LLU_DEVICE } from './transform.js';
@@ -46,21 +47,21 @@ export function createLibreLinkUpDriver(
     patientId: settings.patientId,
     patientName: settings.patientName,
   });
+  const graph = graphLoop({
+    client,
+    forget,
+    now: () => ctx.now(),
+    rand,
+    version: settings.version,
+    intervalSeconds: settings.intervalSeconds,
+    minIntervalSeconds: settings.minIntervalSeconds,
+  });
+  const outdated = outdatedVersionGuard({ state: ctx.state, now: () => ctx.now(), log: ctx.log, version: settings.version });
   return {
     kind: 'linkup',
     device: LLU_DEVICE,
     baseUrl,
-    session,
-    loops: [
-      graphLoop({
-        client,
-        forget,
-        now: () => ctx.now(),
-        rand,
-        version: settings.version,
-        intervalSeconds: settings.intervalSeconds,
-        minIntervalSeconds: settings.minIntervalSeconds,
-      }),
-    ],
+    session: guardSession(session, outdated),
+    loops: [guardLoop(graph, outdated)],
   };
 }

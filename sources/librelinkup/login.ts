@@ -3,12 +3,13 @@ import { Secret } from '../../lib/secret.js';
 import type { LluClient, WireResponse } from './client.js';
 import { lluError } from './errors.js';
 import { accountIdFor } from './headers.js';
+import { outdatedVersion } from './outdated-version.js';
 import { regionBaseUrl, regionKey, type Region } from './regions.js';
 import { causeOf, jsonBody, throttled, unexpectedStatus } from './responses.js';
 import { envelopeSchema, loginLockedSchema, loginRedirectSchema, loginStepSchema, loginSuccessSchema } from './wire.js';
 
 /**
- * `POST /llu/auth/login` and everything its body `status` can say (vendor-apis.md §1.4):
+ * `POST /llu/auth/login` and everything its body `status` can say:
  * a ticket, a redirect to another region, a step to complete, bad credentials, a lockout.
  */
 
@@ -92,6 +93,8 @@ export function readLoginResponse(response: WireResponse, options: Pick<LoginOpt
   if (locked) throw locked;
   const limit = throttled(response, options.now(), options.rand);
   if (limit) throw limit;
+  const outdated = outdatedVersion(response, options.version, options.rand);
+  if (outdated) throw outdated;
   const cause = causeOf(response);
   if (response.httpStatus === 403) throw lluError('LLU015', { params: { version: options.version }, cause });
   if (response.httpStatus < 200 || response.httpStatus >= 300) throw unexpectedStatus(response);

@@ -1,4 +1,4 @@
-import { SessionExpiredError } from '../../lib/errors.js';
+import { forgetOnExpiry } from '../../lib/saved-session.js';
 import type { BackoffPolicy } from '../../lib/time.js';
 import type { FetchWindow, SourceLoop } from '../../lib/contracts/source.js';
 import type { LluClient, Ticket } from './client.js';
@@ -8,7 +8,7 @@ import type { LluSession } from './session.js';
 import { LLU_DEVICE, transformGraph } from './transform.js';
 
 const MINUTE_MS = 60_000;
-/** `graphData` reaches back about 12 h (vendor-apis.md §1.8), not 24 h. */
+/** `graphData` reaches back about 12 h, not 24 h. */
 export const GRAPH_HISTORY_MS = 12 * 60 * MINUTE_MS;
 /** The current reading is on the server within seconds of the sensor's minute. */
 export const GRAPH_LAG_MS = 5_000;
@@ -38,13 +38,9 @@ async function fetchGraph(options: GraphLoopOptions, session: LluSession, signal
     throw lluError('LLU017', { params: { reason: 'the ticket expired' }, cause: new Error(`ticket expired at ${new Date(session.expiresMs).toISOString()}`) });
   }
   const response = await options.client.graph(session, session.patientId, signal);
-  try {
-    return withoutTicket(dataBody(response, { nowMs: options.now(), rand: options.rand, version: options.version, patientId: session.patientId }));
-  } catch (error) {
-    // The machines log in again once; the persisted ticket must not come back on that login.
-    if (error instanceof SessionExpiredError) await options.forget(session);
-    throw error;
-  }
+  const query = { nowMs: options.now(), rand: options.rand, version: options.version, patientId: session.patientId };
+  // The machines log in again once; the persisted ticket must not come back on that login.
+  return forgetOnExpiry(() => options.forget(session), () => withoutTicket(dataBody(response, query)));
 }
 
 /**

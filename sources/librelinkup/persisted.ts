@@ -12,6 +12,8 @@ export const STATE_KEYS = {
   lockout: 'librelinkup-lockout',
   /** Salted scrypt fingerprint of credentials the server refused. */
   refused: 'librelinkup-refused',
+  /** "Do not ask before" after the server called the `version` header outdated (status 920). */
+  outdatedVersion: 'librelinkup-outdated-version',
 } as const;
 
 export const persistedSessionSchema = z.object({

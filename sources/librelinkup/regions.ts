@@ -2,7 +2,7 @@ import { serverBaseUrl as sharedServerBaseUrl } from '../../lib/base-url.js';
 import { lluError } from './errors.js';
 
 /**
- * LibreLink Up regional API hosts (vendor-apis.md §1.1). Paths are the same on every host.
+ * LibreLink Up regional API hosts. Paths are the same on every host.
  * RU is never reached by redirect and CN was never verified live; both are here so users can pick them.
  */
 export const REGION_HOSTS = {

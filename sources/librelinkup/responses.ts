@@ -2,9 +2,10 @@ import type { GlucoHubError } from '../../lib/errors.js';
 import type { WireResponse } from './client.js';
 import { responseCause, retryAfterMs } from '../../lib/wire.js';
 import { lluError } from './errors.js';
+import { outdatedVersion } from './outdated-version.js';
 import { envelopeSchema } from './wire.js';
 
-/** What an HTTP answer means, common to every call (vendor-apis.md §1.5). */
+/** What an HTTP answer means, common to every call. */
 
 const MINUTE_MS = 60_000;
 /** Cloudflare bans, HTTP 430 and 429 last minutes to hours; come back after 10–20 min, jittered. */
@@ -78,12 +79,14 @@ function httpError(response: WireResponse, message: string | undefined, options:
 
 /**
  * The JSON body of a successful authenticated call (`connections`, `graph`), or the coded
- * error it stands for: 401 / MissingCachedUser → SessionExpiredError LLU017, 403 → outdated
- * version LLU015, 400 RequiredHeaderMissing → LLU016, throttling → LLU007.
+ * error it stands for: 401 / MissingCachedUser → SessionExpiredError LLU017, status 920 → outdated
+ * version LLU028 (an hour's wait), any other 403 → LLU015, 400 RequiredHeaderMissing → LLU016, throttling → LLU007.
  */
 export function dataBody(response: WireResponse, options: DataCallOptions): unknown {
   const limit = throttled(response, options.nowMs, options.rand);
   if (limit) throw limit;
+  const outdated = outdatedVersion(response, options.version, options.rand);
+  if (outdated) throw outdated;
   const { status, message } = errorMessage(response.json);
   if (response.httpStatus < 200 || response.httpStatus >= 300) throw httpError(response, message, options);
   const json = jsonBody(response);

@@ -1,18 +1,11 @@
-import { errorCode, RateLimitError, SessionExpiredError } from '../../lib/errors.js';
-import { loginGuard } from '../../lib/login-guard.js';
+import { restoredOr, retryOnceFresh, savedSession } from '../../lib/saved-session.js';
 import { Secret } from '../../lib/secret.js';
 import type { DriverContext, SessionFunctions } from '../../lib/contracts/source.js';
 import type { Ticket } from './client.js';
 import { lluError } from './errors.js';
 import { login, type LoginOptions, type LoginResult } from './login.js';
 import { patientName, selectPatient, type PatientPin } from './patients.js';
-import {
-  persistedSessionSchema,
-  readRecord,
-  STATE_KEYS,
-  type CredentialParts,
-  type PersistedSession,
-} from './persisted.js';
+import { persistedSessionSchema, STATE_KEYS, type CredentialParts, type PersistedSession } from './persisted.js';
 import { causeOf, dataBody } from './responses.js';
 import { connectionsResponseSchema, firstIssue, type Connection } from './wire.js';
 
@@ -66,23 +59,23 @@ export interface LluSessionHandle {
 export function createLluSession(options: SessionOptions): LluSessionHandle {
   const { ctx } = options;
   const parts = (): CredentialParts => ({ username: options.username, password: options.password.reveal(), baseUrl: options.baseUrl });
-  const guard = loginGuard({
-    state: ctx.state,
-    now: () => ctx.now(),
-    log: ctx.log,
+  const saved = savedSession({
+    ctx,
     vendor: 'LibreLink Up',
     keys: STATE_KEYS,
+    schema: persistedSessionSchema,
     credentials: parts,
-    waiting: (waitMs, reason, cause) => lluError('LLU006', { params: { seconds: Math.ceil(waitMs / 1000), reason }, retryAfterMs: waitMs, cause }),
-    refusedBefore: (cause) => lluError('LLU004', { cause }),
+    error: lluError,
+    // LLU028's wait belongs to the version sent (outdated-version.ts), so a new version is not held back by it.
+    codes: { waiting: 'LLU006', refusedBefore: 'LLU004', refused: ['LLU003'], ownWait: ['LLU028'] },
+    refusalDropsSession: false,
   });
-  const persist = (action: () => Promise<void>, what: string): Promise<void> => guard.persist(action, what);
 
   async function restore(): Promise<LluAuth | undefined> {
-    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
-    if (!record || record.username !== options.username || record.configuredBaseUrl !== options.baseUrl) return undefined;
-    if (record.expires - ctx.now() <= EXPIRY_MARGIN_MS) return undefined;
-    return toAuth(record, true);
+    const fits = (record: PersistedSession): boolean =>
+      record.username === options.username && record.configuredBaseUrl === options.baseUrl && record.expires - ctx.now() > EXPIRY_MARGIN_MS;
+    const record = await saved.restore(fits);
+    return record && toAuth(record, true);
   }
 
   async function remember(result: LoginResult): Promise<LluAuth> {
@@ -96,31 +89,18 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
       username: options.username,
       savedAt: ctx.now(),
     };
-    await persist(async () => {
-      await ctx.state.write(STATE_KEYS.session, record);
-      await ctx.state.remove(STATE_KEYS.refused);
-      await ctx.state.remove(STATE_KEYS.lockout);
-    }, 'session');
+    await saved.remember(record);
     ctx.log.info({ region: result.region, baseUrl: result.baseUrl }, 'logged in to LibreLink Up');
     return toAuth(record, false);
   }
 
-  async function fail(error: unknown): Promise<never> {
-    if (error instanceof RateLimitError) await guard.lockUntil(ctx.now() + error.retryAfterMs, error.message);
-    else if (errorCode(error) === 'LLU003') await guard.refuse();
-    throw error;
-  }
-
   async function freshLogin(signal: AbortSignal): Promise<LluAuth> {
-    await guard.check();
-    const result = await login({ ...options, log: ctx.log, now: () => ctx.now() }, signal).catch(fail);
+    await saved.check();
+    const result = await login({ ...options, log: ctx.log, now: () => ctx.now() }, signal).catch(saved.failed);
     return remember(result);
   }
 
-  async function forget(ticket: Ticket): Promise<void> {
-    const record = await readRecord(ctx.state, STATE_KEYS.session, persistedSessionSchema);
-    if (record && record.token === ticket.token.reveal()) await persist(() => ctx.state.remove(STATE_KEYS.session), 'session removal');
-  }
+  const forget = (ticket: Ticket): Promise<void> => saved.forget((record) => record.token === ticket.token.reveal());
 
   async function connections(auth: LluAuth, signal: AbortSignal): Promise<Connection[]> {
     const response = await options.client.connections(auth, signal);
@@ -139,36 +119,19 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
     return { ...auth, patientId: chosen.patientId, patientName: name };
   }
 
-  async function signIn(signal: AbortSignal): Promise<LluAuth> {
-    if (signal.aborted) throw signal.reason;
-    return (await restore()) ?? freshLogin(signal);
-  }
+  const signIn = (signal: AbortSignal): Promise<LluAuth> => restoredOr(signal, restore, freshLogin);
 
-  async function listConnections(auth: LluAuth, signal: AbortSignal): Promise<{ auth: LluAuth; connections: Connection[] }> {
-    try {
-      return { auth, connections: await connections(auth, signal) };
-    } catch (error) {
-      if (!(error instanceof SessionExpiredError)) throw error;
-      await forget(auth);
-      if (!auth.restored) throw error;
-      const fresh = await freshLogin(signal);
-      return { auth: fresh, connections: await connections(fresh, signal) };
-    }
-  }
+  /** Everyone followed, with the login that listed them (a fresh one when the saved ticket was revoked). */
+  const listConnections = retryOnceFresh<LluAuth, { auth: LluAuth; connections: Connection[] }>({
+    establish: async (auth, signal) => ({ auth, connections: await connections(auth, signal) }),
+    forget,
+    login: freshLogin,
+  });
 
   const session: SessionFunctions<LluAuth, LluSession> = {
     authenticate: signIn,
-    async authorize(auth, signal) {
-      try {
-        return await pickPatient(auth, signal);
-      } catch (error) {
-        if (!(error instanceof SessionExpiredError)) throw error;
-        await forget(auth);
-        // A ticket from an earlier run may have been revoked; one fresh login is still "once per session".
-        if (!auth.restored) throw error;
-        return pickPatient(await freshLogin(signal), signal);
-      }
-    },
+    // A ticket from an earlier run may have been revoked: one fresh login then.
+    authorize: retryOnceFresh<LluAuth, LluSession>({ establish: pickPatient, forget, login: freshLogin }),
   };
   return { session, forget, login: signIn, listConnections };
 }

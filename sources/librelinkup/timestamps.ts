@@ -1,6 +1,6 @@
 /**
  * LibreLink Up times: `M/D/YYYY h:mm:ss AM` (US order, 12-hour clock, no zero padding, no zone).
- * `FactoryTimestamp` is UTC, `Timestamp` the patient phone's wall clock (vendor-apis.md §1.6).
+ * `FactoryTimestamp` is UTC, `Timestamp` the patient phone's wall clock.
  * Parsed by hand with Date.UTC: `new Date(string)` reads such strings in the host's time zone.
  */
 

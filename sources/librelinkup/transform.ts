@@ -1,8 +1,11 @@
-import type { Batch, Entry, Treatment } from '../../lib/domain.js';
+import type { Batch, Entry, Treatment, Trend } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { sensorExpiresField } from '../../lib/sensor-expiry.js';
+import { APP_NAME } from '../../lib/version.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { lluError } from './errors.js';
 import { parseLluTimestamp, utcOffsetMinutes } from './timestamps.js';
-import { trendForArrow, type Trend } from './trend.js';
+import { trendForArrow } from './trend.js';
 import { firstIssue, graphResponseSchema, type GlucoseItem, type Sensor } from './wire.js';
 
 /**
@@ -10,11 +13,17 @@ import { firstIssue, graphResponseSchema, type GlucoseItem, type Sensor } from '
  * (`<device>_<date>`), so changing it would make outputs store every reading twice: keep it.
  */
 export const LLU_DEVICE = 'librelinkup';
-export const LLU_APP = 'gluco-hub';
 export const SENSOR_START = 'Sensor Start';
 
 /** Activations before 2000 are placeholders (`a: 0`), not sensors. */
 const MIN_ACTIVATION_S = 946_684_800;
+
+/**
+ * How long a sensor LibreLink Up reports lasts. Libre 2 and 3 run 14 days, their Plus versions 15;
+ * LLU names neither the model nor the life (`pt` is undocumented), so the sensor end is activation
+ * + 14 days: a day early for a Plus, never a day late.
+ */
+export const LIBRE_SENSOR_LIFE_MS = 14 * 24 * 60 * 60_000;
 
 function timestamp(text: string): number {
   const ms = parseLluTimestamp(text);
@@ -30,18 +39,7 @@ function offsetOf(item: GlucoseItem, date: number): number | undefined {
 /** A graph point gets no `trend`: the history has no arrow and we do not invent one. */
 function toEntry(item: GlucoseItem, device: string, trend: Trend | undefined): Entry {
   const date = timestamp(item.FactoryTimestamp);
-  const utcOffset = offsetOf(item, date);
-  return {
-    type: 'sgv',
-    sgv: item.ValueInMgPerDl,
-    date,
-    dateString: new Date(date).toISOString(),
-    ...(trend ?? {}),
-    ...(utcOffset === undefined ? {} : { utcOffset }),
-    device,
-    identifier: syncIdentifier({ device, date }),
-    app: LLU_APP,
-  };
+  return sgvEntry({ sgv: item.ValueInMgPerDl, date, device, app: APP_NAME, trend, utcOffset: offsetOf(item, date) });
 }
 
 /**
@@ -74,10 +72,12 @@ function sensorStarts(sensors: readonly (Sensor | null | undefined)[], device: s
       date,
       notes: sensor.sn ? `FreeStyle Libre sensor ${sensor.sn}` : 'FreeStyle Libre sensor (serial unknown)',
       enteredBy: device,
+      // Content, not identity: the identifier stays device + date + eventType.
+      ...sensorExpiresField(date + LIBRE_SENSOR_LIFE_MS),
       ...(utcOffset === undefined ? {} : { utcOffset }),
       device,
       identifier: syncIdentifier({ device, date, eventType: SENSOR_START }),
-      app: LLU_APP,
+      app: APP_NAME,
     });
   }
   return [...byDate.values()].sort((a, b) => a.date - b.date);

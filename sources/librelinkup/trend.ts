@@ -1,26 +1,21 @@
-import type { Direction } from '../../lib/domain.js';
+import { trendOf, type Direction, type Trend } from '../../lib/domain.js';
 
-export interface Trend {
-  direction: Direction;
-  /** Nightscout's numeric trend. */
-  trend: number;
-}
-
-/** LibreLink Up `TrendArrow` → Nightscout (vendor-apis.md §1.7). LLU has no double arrows. */
-export const TREND_ARROWS: Readonly<Record<number, Trend>> = {
-  1: { direction: 'SingleDown', trend: 6 },
-  2: { direction: 'FortyFiveDown', trend: 5 },
-  3: { direction: 'Flat', trend: 4 },
-  4: { direction: 'FortyFiveUp', trend: 3 },
-  5: { direction: 'SingleUp', trend: 2 },
+/** LibreLink Up `TrendArrow` (1 falling … 3 flat … 5 rising) → Nightscout. LLU has no double arrows. */
+const TREND_ARROWS: Readonly<Record<number, Direction>> = {
+  1: 'SingleDown',
+  2: 'FortyFiveDown',
+  3: 'Flat',
+  4: 'FortyFiveUp',
+  5: 'SingleUp',
 };
 
-export const NOT_COMPUTABLE: Trend = { direction: 'NOT COMPUTABLE', trend: 8 };
+export const NOT_COMPUTABLE: Trend = trendOf('NOT COMPUTABLE');
 
 /**
  * The trend of the *current* reading. History points have no arrow and get no trend at all:
  * DiaKEM maps a missing arrow to Flat, which invents a direction the sensor never reported.
  */
 export function trendForArrow(arrow: number | null | undefined): Trend {
-  return (arrow === null || arrow === undefined ? undefined : TREND_ARROWS[arrow]) ?? NOT_COMPUTABLE;
+  const direction = arrow === null || arrow === undefined || !Object.hasOwn(TREND_ARROWS, arrow) ? undefined : TREND_ARROWS[arrow];
+  return direction === undefined ? NOT_COMPUTABLE : trendOf(direction);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * LibreLink Up response contracts (vendor-apis.md §1.4–1.6), one schema each. All objects are
+ * LibreLink Up response contracts, one schema each. All objects are
  * loose: the API adds fields often, and only what we read may fail a parse.
  */
 
@@ -12,6 +12,15 @@ export const envelopeSchema = z.looseObject({
   error: z.looseObject({ message: z.string().optional() }).nullish(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
+
+/**
+ * An outdated `version` header, as the server words it since 4.16.0: HTTP 403 with body status 920
+ * and the minimum it accepts. The minimum is echoed to the user, so only a plain dotted version passes.
+ */
+export const outdatedVersionSchema = z.looseObject({
+  status: z.literal(920),
+  data: z.looseObject({ minimumVersion: z.string().regex(/^\d{1,3}(\.\d{1,4}){1,3}$/) }),
+});
 
 export const ticketSchema = z.looseObject({
   token: z.string().min(1),

@@ -1,16 +1,15 @@
 import { z } from 'zod';
 import { deviceStatusSchema, entrySchema, treatmentSchema, type Batch, type Collection } from '../../lib/domain.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { APP_NAME } from '../../lib/version.js';
 
 /**
  * One document of the source site → the document gluco-hub passes on (pure). Copying between
  * Nightscout sites must drop what the source server manages: on insert a target stores unknown
  * fields verbatim, and on a dedup hit any differing immutable one (`srvCreated`, `subject`, …)
- * is a 400 (nightscout-api.md §6 #13). The identity must be the one the target computes itself.
+ * is a 400. The identity must be the one the target computes itself.
  */
 
-/** Set as `app` on documents that have none (v1 uploads); a present `app` is immutable on v3 targets. */
-export const NSS_APP = 'gluco-hub';
 /** `device` for documents that have none; part of their sync identity, so it never changes. */
 export const NSS_DEVICE = 'nightscout';
 
@@ -42,7 +41,7 @@ export type DocumentOutcome<C extends Collection> =
   | { kind: 'deleted' }
   | { kind: 'skipped'; reason: string };
 
-/** Nightscout v3 reads numbers before 2000-01-01 as epoch seconds (nightscout-api.md §2.2); so do we, to agree on identity. */
+/** Nightscout v3 reads numbers before 2000-01-01 as epoch seconds; so do we, to agree on identity. */
 const SECONDS_BEFORE_MS = 946_684_800_000;
 
 function parseDate(value: unknown): number | undefined {
@@ -127,7 +126,8 @@ export function toDocument<C extends Collection>(collection: C, value: unknown, 
   doc.device = device;
   if (collection === 'entries' && typeof doc.dateString !== 'string') doc.dateString = new Date(date).toISOString();
   if (collection !== 'entries' && typeof doc.created_at !== 'string') doc.created_at = new Date(date).toISOString();
-  if (!nonEmpty(doc.app)) doc.app = NSS_APP;
+  // v1 uploads may have no `app`; a present one is immutable on v3 targets, so it is kept.
+  if (!nonEmpty(doc.app)) doc.app = APP_NAME;
   if (!uuid.safeParse(doc.identifier).success) {
     const eventType = typeof doc.eventType === 'string' ? doc.eventType : undefined;
     doc.identifier = syncIdentifier({ device, date, eventType });

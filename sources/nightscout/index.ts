@@ -11,7 +11,7 @@ import { nightscoutSession, type NssAuth, type NssSession } from './session.js';
 
 export type { NssAuth, NssSession } from './session.js';
 export { NSS_ERRORS, type NssCode } from './errors.js';
-export { NSS_APP, NSS_DEVICE } from './document.js';
+export { NSS_DEVICE } from './document.js';
 export { LOOP_TIMING } from './loop.js';
 
 /** The `nightscout` source settings, as the config schema (`nightscoutSourceSchema`) produces them. */

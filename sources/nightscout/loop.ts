@@ -40,7 +40,7 @@ export const FETCH_DEADLINE_MS = 15 * MINUTE_MS;
 
 const REPORTED_REASONS = 3;
 
-/** Skips and repairs are worth a warning (with codes for the README); the rest is debug detail. */
+/** Skips and repairs are worth a warning (their codes are listed in docs/errors.md); the rest is debug detail. */
 function logReport(log: Logger, report: TransformReport): void {
   const { collection, skipped, dropped } = report;
   if (skipped.length > 0) {

@@ -5,7 +5,7 @@ import type { FetchWindow } from '../../lib/contracts/source.js';
 /**
  * The read requests, as data. A document is found by its `date` (epoch ms) or its `created_at`
  * (ISO string): v1-written treatments and device statuses usually have no `date`, and v1 can
- * filter treatments and device statuses only by `created_at` (nightscout-api.md §2.6, §3.4, #8151).
+ * filter treatments and device statuses only by `created_at` (cgm-remote-monitor #8151).
  */
 
 export type CursorField = 'date' | 'created_at';

@@ -3,7 +3,7 @@ import type { Collection } from '../../lib/domain.js';
 import type { Api } from '../../lib/nightscout/client.js';
 
 /**
- * The answers of a Nightscout read (nightscout-api.md §2.6, §3.4): API v1 returns a bare array,
+ * The answers of a Nightscout read: API v1 returns a bare array,
  * API v3 an envelope `{status, result}` (a bare array before 14.2). Documents stay `unknown`
  * here; only the transform decides what a single document is worth.
  */

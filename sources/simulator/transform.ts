@@ -1,11 +1,10 @@
 import type { Batch, Entry, Treatment } from '../../lib/domain.js';
 import { TransformError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { APP_NAME } from '../../lib/version.js';
+import { sgvEntry } from '../../lib/sgv-entry.js';
 import { directionForRate } from './direction.js';
 import { rawSimulationSchema, type RawPoint, type RawTreatment } from './raw.js';
-
-/** The `app` every simulated document carries; Nightscout v3 requires one. */
-export const SIMULATOR_APP = 'gluco-hub';
 
 const EVENT_TYPES = { meal: 'Meal Bolus', correction: 'Correction Bolus', hypo: 'Carb Correction' } as const;
 
@@ -22,8 +21,9 @@ function toEntry(point: RawPoint, device: string): Entry {
     identifier: syncIdentifier({ device, date: point.t }),
     utcOffset: 0,
     noise: 1,
-    app: SIMULATOR_APP,
+    app: APP_NAME,
   };
+  return sgvEntry({ sgv: point.mgdl, date: point.t, device, app: APP_NAME, trend: directionForRate(point.rate), utcOffset: 0 }, { noise: 1 });
 }
 
 function toTreatment(raw: RawTreatment, device: string): Treatment {
@@ -38,7 +38,7 @@ function toTreatment(raw: RawTreatment, device: string): Treatment {
     device,
     identifier: syncIdentifier({ device, date: raw.t, eventType }),
     utcOffset: 0,
-    app: SIMULATOR_APP,
+    app: APP_NAME,
     enteredBy: device,
   };
 }

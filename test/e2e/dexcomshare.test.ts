@@ -146,7 +146,7 @@ describe('gluco-hub with a Dexcom Share account (fake server)', () => {
     const env = shareEnv(share, cwd, { CONNECT_SHARE_PASSWORD: 'wrong-password' });
     const first = forever(cwd, env);
     await first.until((o) => hasDexError(o.stderr) && frames(o.stderr, 'failed') >= 1, 30_000);
-    expect(first.output().stderr).toContain('DEX002');
+    expect(first.output().stderr).toContain('[DEX017] Dexcom Share: password refused or account migrated (AccountPasswordInvalid) — log in at the Dexcom app once');
     expect(first.output().stderr).toMatch(/wrong region/);
     expect(await stop(first)).toBe(0);
     expect(first.output().stderr).not.toContain('wrong-password');

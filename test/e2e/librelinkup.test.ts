@@ -263,17 +263,29 @@ describe('gluco-hub with a LibreLink Up account (fake cloud)', () => {
     expect(await stop(second)).toBe(0);
   }, 90_000);
 
-  it('an outdated app version: the message says to set CONNECT_LINK_UP_VERSION', async () => {
+  it('an outdated app version (403, status 920): a coded line naming both versions and the setting, no stack; no second ask within the hour, across restarts', async () => {
     const llu = await fake();
     const cwd = tempDir('gh-llu-');
-    const run = await runCli(['capture', '--json'], { cwd, env: lluEnv(llu, cwd, { CONNECT_LINK_UP_VERSION: '4.12.0' }), timeoutMs: 30_000 });
+    const env = lluEnv(llu, cwd, { CONNECT_LINK_UP_VERSION: '4.12.0' });
+    const run = await runCli(['capture', '--json'], { cwd, env, timeoutMs: 30_000 });
     expect(run.code).not.toBe(0);
     expect(run.stderr).not.toContain('unexpected error');
-    expect(hasLluError(run.stderr)).toBe(true);
-    expect(run.stderr).toContain('CONNECT_LINK_UP_VERSION');
-    expect(run.stderr).toMatch(/version/i);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr).toContain('[LLU028] LibreLink Up requires app version 4.16.0 or newer (this bridge sends 4.12.0): set CONNECT_LINK_UP_VERSION=4.16.0');
     expect(llu.requests.some((r) => r.headers.version === '4.12.0')).toBe(true);
-  }, 30_000);
+    expect(llu.counters).toMatchObject({ logins: 1, connections: 1 });
+
+    // A restart (or a crash loop) within the hour asks nothing and says the same.
+    const again = await runCli(['capture', '--json'], { cwd, env, timeoutMs: 30_000 });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('[LLU028] LibreLink Up requires app version 4.16.0 or newer');
+    expect(llu.counters, 'no request while the hour runs').toMatchObject({ logins: 1, connections: 1 });
+
+    // What the user does next: the corrected version is sent at once.
+    const fixed = await runCli(['capture', '--json'], { cwd, env: lluEnv(llu, cwd, { CONNECT_LINK_UP_VERSION: '4.16.0' }), timeoutMs: 30_000 });
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(llu.counters).toMatchObject({ logins: 1, connections: 2 });
+  }, 90_000);
 
   it('several patients: unpinned lists them; CONNECT_LINK_UP_PATIENT_NAME / _ID pick one', async () => {
     const alice = fakePatient({ firstName: 'Alice', lastName: 'Doe', seed: 2 });

@@ -41,6 +41,8 @@ const yaml = pkg('yaml');
 const pinoPretty = pkg('pino-pretty');
 const axios = pkg('axios');
 const asciichart = pkg('asciichart');
+/** What `export` and `report` read and compute with: forever never needs it. */
+const exportOrReport = (loaded: readonly string[]) => loaded.some((m) => /\/(commands\/(export|report)-(run|format|print)|outputs\/filesystem\/read|lib\/glucose-metrics)\.js$/.test(m));
 
 describe('modules a bridge loads', () => {
   let broker: TestBroker;
@@ -60,6 +62,7 @@ describe('modules a bridge loads', () => {
     expect(yaml(loaded)).toBe(false);
     expect(pinoPretty(loaded)).toBe(false);
     expect(asciichart(loaded)).toBe(false);
+    expect(exportOrReport(loaded)).toBe(false);
   }, 60_000);
 
   it('HTTP API on: prom-client loads for /metrics', async () => {
@@ -82,5 +85,8 @@ describe('modules a bridge loads', () => {
     const loaded = await modulesLoaded({ GLUCO_HUB__LOG__FORMAT: 'pretty' }, ['--config', config]);
     expect(yaml(loaded)).toBe(true);
     expect(pinoPretty(loaded)).toBe(true);
+    // The default filesystem output runs here, and its reader for export still stays out.
+    expect(loaded.some((m) => m.endsWith('/outputs/filesystem/index.js'))).toBe(true);
+    expect(exportOrReport(loaded)).toBe(false);
   }, 60_000);
 });

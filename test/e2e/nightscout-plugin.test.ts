@@ -10,7 +10,7 @@ import { installPacked } from './packed.js';
 
 /**
  * gluco-hub inside Nightscout: the packed package, installed under the name `nightscout-connect`
- * and loaded with a CommonJS require() as cgm-remote-monitor loads it (nightscout-connect.md §11),
+ * and loaded with a CommonJS require() as cgm-remote-monitor loads it,
  * runs a source against its fake cloud and writes through the fake site's own storage.
  */
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Direction } from '../../lib/domain.js';
-import { formatGlucose, trendOf } from '../../outputs/http/page-format.js';
+import { formatGlucose, trendGlyphOf } from '../../outputs/http/page-format.js';
 import { startCli, tempDir } from './cli.js';
 import { framesDone } from './readings.js';
 
@@ -40,7 +40,7 @@ async function servePage(): Promise<ServedPage> {
   const latest = (await (await fetch(`${base}/glucose/latest`)).json()) as { sgv: number; direction?: Direction };
   return {
     url: `${base}/`,
-    expected: { value: formatGlucose(latest.sgv, 'mg/dL'), arrow: trendOf(latest.direction).glyph },
+    expected: { value: formatGlucose(latest.sgv, 'mg/dL'), arrow: trendGlyphOf(latest.direction).glyph },
     stop: async () => {
       run.child.kill('SIGTERM');
       await run.exit;

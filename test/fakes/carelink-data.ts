@@ -1,7 +1,7 @@
 /**
  * What the fake CareLink server (carelink-server.ts) serves as patient data: the last 24 h of
  * 5-minute SGs and a pump day of markers, written the way CareLink writes them — the pump's local
- * wall clock with a `-00:00` suffix that must not be trusted (vendor-apis.md §3.4).
+ * wall clock with a `-00:00` suffix that must not be trusted.
  */
 
 import { tickAtOrBefore } from './llu-wire.js';

@@ -4,7 +4,7 @@ import { pumpDay, type PumpDay } from './carelink-data.js';
 import { listenLocal, readText } from './local-server.js';
 
 /**
- * A fake Medtronic CareLink (vendor-apis.md §3) on 127.0.0.1, for the driver and end-to-end tests.
+ * A fake Medtronic CareLink on 127.0.0.1, for the driver and end-to-end tests.
  * Pin a client to `url` (`CONNECT_CARELINK_SERVER`): the documents name the real hosts
  * (clcloud.minimed.eu, carelink-login.minimed.eu, …) and the client sends every request here.
  *

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { listenLocal } from './local-server.js';
 
 /**
- * A fake Glooko server (vendor-apis.md §4) on 127.0.0.1, for driver and end-to-end tests. Point a
+ * A fake Glooko server on 127.0.0.1, for driver and end-to-end tests. Point a
  * client at `url` (`CONNECT_GLOOKO_SERVER`).
  *
  * - `POST /api/v2/users/sign_in` → `Set-Cookie: _logbook-web_session=…` and `userLogin.glookoCode`

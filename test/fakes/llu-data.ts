@@ -9,7 +9,7 @@ import {
 } from './llu-wire.js';
 
 /**
- * Response shapes of the fake LibreLink Up server (vendor-apis.md §1.6, §1.9): followed patients,
+ * Response shapes of the fake LibreLink Up server: followed patients,
  * glucose items, connections and graph data, built from the deterministic trace in llu-wire.ts.
  */
 
@@ -133,7 +133,7 @@ function device(p: FakePatient, now: number): Record<string, unknown> {
   };
 }
 
-/** Current reading's arrow in `glucoseMeasurement`; `glucoseItem` may disagree (spec §1.6). */
+/** Current reading's arrow in `glucoseMeasurement`; `glucoseItem` may disagree. */
 export interface CurrentReading {
   at: number;
   mgdl: number;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp, type FakeLluOptions } from './llu-server.js';
 import { accountIdFor, compareVersions, decodeToken, lluTimestamp, parseLluTimestamp, toMmol } from './llu-wire.js';
 
-/** Self-tests of the fake LibreLink Up server against vendor-apis.md §1, over real HTTP. */
+/** Self-tests of the fake LibreLink Up server over real HTTP. */
 
 const MIN = 60_000;
 const WIRE_TS = /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d{2}:\d{2} (AM|PM)$/;
@@ -238,7 +238,9 @@ describe('fake LibreLink Up: data calls', () => {
     expect((await get(app(llu, t, { product: undefined }))).status).toBe(400);
     expect((await get(app(llu, t, { 'account-id': accountIdFor('bbbbbbbb-0000-0000-0000-000000000002') }))).status).toBe(401);
     expect((await get(app(llu, t, { 'account-id': llu.accountId().toUpperCase() }))).status).toBe(401);
-    expect((await get(app(llu, t, { version: '4.12.0' }))).status).toBe(403);
+    const outdated = await get(app(llu, t, { version: '4.12.0' }));
+    expect(outdated.status).toBe(403);
+    expect(outdated.body).toEqual({ status: 920, data: { minimumVersion: '4.16.0' } });
     expect((await call(llu, 'GET', '/llu/connections/bbbbbbbb-0000-0000-0000-000000000002/graph', { headers: app(llu, t, { version: '4.12.0' }) })).status).toBe(403);
     const ok = await get(app(llu, t, { version: '4.17.1' }));
     expect(ok.status).toBe(200);

@@ -16,7 +16,7 @@ import { accountIdFor, compareVersions, glucoseAt, makeToken, STEP_DURATION_MS, 
 export { fakePatient, type FakePatient, type Timing } from './llu-data.js';
 
 /**
- * A fake LibreLink Up cloud (vendor-apis.md §1) on 127.0.0.1, for driver and end-to-end tests.
+ * A fake LibreLink Up cloud on 127.0.0.1, for driver and end-to-end tests.
  * Point a client at `url` (`CONNECT_LINK_UP_SERVER`). One port plays every regional host: the
  * account lives in `homeRegion`, and the next `redirects` logins with the account's e-mail are
  * answered `{"status":0,"data":{"redirect":true,"region":<homeRegion>}}` as if the client were
@@ -34,8 +34,8 @@ export { fakePatient, type FakePatient, type Timing } from './llu-data.js';
  * Data calls (`/llu/connections`, `…/{patientId}/graph`, `…/logbook`) check, in order: Bearer
  * session token (else 401), `product`, `version` and `account-id` present (else 400
  * `RequiredHeaderMissing`), `account-id` = sha256(user.id) (else 401), `version` ≥ `minVersion`
- * (else 403, on connections and graph alike; login never checks it). Every answer carries a renewed
- * `ticket`. Readings follow `glucoseAt` (deterministic in time) and the `now` clock: the current
+ * (else 403 with status 920 and `minimumVersion`, on connections and graph alike; login never
+ * checks it). Every answer carries a renewed `ticket`. Readings follow `glucoseAt` (deterministic in time) and the `now` clock: the current
  * reading moves every minute, the graph holds ~12 h at 5 min and lags by `timing.graphLagMs`.
  */
 
@@ -297,7 +297,7 @@ export async function startFakeLibreLinkUp(options: FakeLluOptions = {}): Promis
     const version = header(headers, 'version');
     if (!header(headers, 'product') || !version || !accountId) return json(400, { message: 'RequiredHeaderMissing' });
     if (accountId !== accountIdFor(scenario.userId)) return json(401, { message: 'Unauthorized' });
-    if (compareVersions(version, scenario.minVersion) < 0) return json(403, { message: 'Forbidden' });
+    if (compareVersions(version, scenario.minVersion) < 0) return json(403, { status: 920, data: { minimumVersion: scenario.minVersion } });
     return undefined;
   };
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 
 /**
- * Wire-format helpers of the fake LibreLink Up server (vendor-apis.md §1): timestamps, JWT-ish
+ * Wire-format helpers of the fake LibreLink Up server: timestamps, JWT-ish
  * tokens, the account-id hash, version comparison, and the deterministic glucose trace the fake
  * serves. Pure functions, so tests can compute what the fake must have answered.
  */
@@ -108,7 +108,7 @@ export function trendArrowAt(ms: number, seed: number): 1 | 2 | 3 | 4 | 5 {
   return 5;
 }
 
-/** Nightscout direction of an LLU arrow (vendor-apis.md §1.7). */
+/** Nightscout direction of an LLU arrow. */
 export const ARROW_DIRECTIONS: Record<number, string> = {
   1: 'SingleDown',
   2: 'FortyFiveDown',

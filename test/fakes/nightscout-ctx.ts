@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 
 /**
- * A fake of what cgm-remote-monitor 15 hands a connect plugin (nightscout-connect.md §11): the
+ * A fake of what cgm-remote-monitor 15 hands a connect plugin: the
  * bus (`tick`, `data-received`, `data-processed` with a sandbox, `teardown`), the storage
  * collections with the site's own write rules, and `bootErrors`.
  *

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeNightscout, type FakeNightscout, type FakeNightscoutOptions } from './nightscout-server.js';
 
-/** Self-tests of the fake Nightscout against nightscout-api.md §8, over real HTTP. */
+/** Self-tests of the fake Nightscout over real HTTP. */
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked with expect(), not typed
 type Json = any;
@@ -97,7 +97,7 @@ const sgv = (date: number, value: number, extra: Record<string, unknown> = {}): 
   ...extra,
 });
 
-describe('access tokens and JWT (§1.1)', () => {
+describe('access tokens and JWT', () => {
   it('derives each subject token as <abbrev>-<16 hex> from the secret and the subject id', async () => {
     const ns = await start();
     expect(ns.token('Gluco Hub Uploader')).toMatch(/^glucohubup-[0-9a-f]{16}$/);
@@ -166,7 +166,7 @@ describe('access tokens and JWT (§1.1)', () => {
   });
 });
 
-describe('API v3 authentication and permissions (§1.2–1.4)', () => {
+describe('API v3 authentication and permissions', () => {
   it('takes only Authorization: Bearer <JWT> (any case of bearer)', async () => {
     const ns = await start();
     const jwt = await jwtFor(ns, 'reader');
@@ -226,7 +226,7 @@ describe('API v3 authentication and permissions (§1.2–1.4)', () => {
   });
 });
 
-describe('API v3 create (§2.2–2.4)', () => {
+describe('API v3 create', () => {
   it('inserts with 201, UUIDv5 identifier, Location and Last-Modified', async () => {
     const ns = await start();
     const res = await v3(ns, 'POST', '/entries', { type: 'sgv', sgv: 120, date: 1405763055000, device: 'dexcom', app: 'gluco-hub' });
@@ -390,7 +390,7 @@ describe('API v3 create (§2.2–2.4)', () => {
   });
 });
 
-describe('API v3 read, update, patch, delete (§2.5)', () => {
+describe('API v3 read, update, patch, delete', () => {
   it('reads by identifier or v1 _id, 404 when missing', async () => {
     const ns = await start();
     const created = await v3(ns, 'POST', '/entries', sgv(T0, 100));
@@ -440,7 +440,7 @@ describe('API v3 read, update, patch, delete (§2.5)', () => {
   });
 });
 
-describe('API v3 search (§2.6)', () => {
+describe('API v3 search', () => {
   async function seeded(): Promise<FakeNightscout> {
     const ns = await start();
     const values = [100, 150, 80, 200, 120];
@@ -497,7 +497,7 @@ describe('API v3 search (§2.6)', () => {
   });
 });
 
-describe('API v3 history (§2.7)', () => {
+describe('API v3 history', () => {
   it('returns v3 changes after a timestamp, deletions included, with ETag', async () => {
     const ns = await start();
     const a = await v3(ns, 'POST', '/entries', sgv(T0 - 10 * MIN, 100));
@@ -528,7 +528,7 @@ describe('API v3 history (§2.7)', () => {
   });
 });
 
-describe('API v1 authentication (§1.2–1.3)', () => {
+describe('API v1 authentication', () => {
   it('accepts SHA-1 hex in any case and SHA-512 hex, never the plain secret', async () => {
     const ns = await start({ apiSecret: 'a-very-secret-secret' });
     const post = (secret: string): Promise<Answer> =>
@@ -600,7 +600,7 @@ describe('API v1 authentication (§1.2–1.3)', () => {
   });
 });
 
-describe('API v1 entries (§3.1, §3.4)', () => {
+describe('API v1 entries', () => {
   it('upserts on {sysTime,type}, $set-merges, and echoes every submitted doc', async () => {
     const ns = await start();
     const headers = { 'api-secret': ns.apiSecretSha1 };
@@ -659,7 +659,7 @@ describe('API v1 entries (§3.1, §3.4)', () => {
   });
 });
 
-describe('API v1 treatments and devicestatus (§3.2–3.4)', () => {
+describe('API v1 treatments and devicestatus', () => {
   it('normalizes treatments: created_at default, numbers, falsy deletions', async () => {
     const ns = await start();
     const headers = { 'api-secret': ns.apiSecretSha1 };

@@ -16,7 +16,7 @@ export type { CollectionName, Doc } from './nightscout/store.js';
 export { BUILTIN_ROLES } from './nightscout/permissions.js';
 
 /**
- * A fake Nightscout (cgm-remote-monitor 15.0.7) on 127.0.0.1 implementing nightscout-api.md §8,
+ * A fake Nightscout (cgm-remote-monitor 15.0.7) on 127.0.0.1,
  * held to the real server's answers by `nightscout-conformance.test.ts` (where the two differed,
  * the fake was corrected, quirks included):
  * API v1 (entries/treatments/devicestatus/status/verifyauth), the v2 JWT exchange and API v3,

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { listenLocal, readJsonBody } from './local-server.js';
 
 /**
- * A fake Dexcom Share server (vendor-apis.md §2) on 127.0.0.1, for driver and end-to-end tests.
+ * A fake Dexcom Share server on 127.0.0.1, for driver and end-to-end tests.
  * Point a client at `url` (`CONNECT_SHARE_SERVER`); paths live under `/ShareWebServices/Services`.
  *
  * - `General/AuthenticatePublisherAccount` → the account id; `General/LoginPublisherAccountById` →

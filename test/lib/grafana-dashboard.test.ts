@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../outputs/http/metrics/index.js';
 import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
+import { DEFAULT_TARGET_HIGH, DEFAULT_TARGET_LOW, URGENT_LOW } from '../../lib/target-range.js';
 import { batchOf, MIN, T0 } from '../machines/fakes.js';
 import { parseMetrics, type Sample } from '../outputs/http.metrics-text.js';
 
@@ -39,10 +40,15 @@ async function everySample(): Promise<Sample[]> {
     now: () => now,
     version: '1.0.0',
     gitSha: 'abc',
+    glucose: true,
   });
+  const batch = batchOf([T0 - MIN]);
+  batch.entries[0]!.direction = 'Flat';
+  // A source that tells the sensor's end (lib/sensor-expiry.ts), so that gauge appears too.
+  batch.treatments.push({ date: T0 - 2 * MIN, device: 'librelinkup', identifier: '00000000-0000-5000-8000-00000000aaaa', eventType: 'Sensor Start', created_at: new Date(T0 - 2 * MIN).toISOString(), sensorExpiresAt: new Date(T0 + 24 * 60 * MIN).toISOString() });
   const events: BridgeEvent[] = [
     { type: 'session.established', bridgeId: 'home' },
-    { type: 'frame.transformed', bridgeId: 'home', loop: 'entries', batch: batchOf([T0 - MIN]) },
+    { type: 'frame.transformed', bridgeId: 'home', loop: 'entries', batch },
     { type: 'frame.stored', bridgeId: 'home', loop: 'entries', output: 'nightscout', result: { stored: 1, duplicates: 0 } },
     { type: 'frame.done', bridgeId: 'home', loop: 'entries', result: { outcome: 'success', fetched: 1 }, nextInMs: MIN },
   ];
@@ -61,6 +67,15 @@ describe('docs/grafana-dashboard.json', () => {
       expect(p.targets?.length, p.title).toBeGreaterThan(0);
       for (const t of p.targets ?? []) expect(t.datasource?.uid, p.title).toBe('${DS_PROMETHEUS}');
     }
+  });
+
+  it('shades the target range (lib/target-range.ts) behind glucose, and colours the value by it', () => {
+    const glucose = panels.filter((p) => (p.targets ?? []).some((t) => t.expr?.startsWith('gluco_hub_glucose_mgdl')));
+    expect(glucose.map((p) => p.type).sort()).toEqual(['stat', 'timeseries']);
+    const band = glucose.find((p) => p.type === 'timeseries')?.fieldConfig?.defaults?.thresholds?.steps.map((step) => step.value);
+    expect(band).toEqual([null, DEFAULT_TARGET_LOW, DEFAULT_TARGET_HIGH]);
+    const now = glucose.find((p) => p.type === 'stat')?.fieldConfig?.defaults?.thresholds?.steps.map((step) => step.value);
+    expect(now).toEqual([null, URGENT_LOW, DEFAULT_TARGET_LOW, DEFAULT_TARGET_HIGH + 1, 251]);
   });
 
   it('colours the reading age at 5, 10 and 15 minutes', () => {
@@ -106,6 +121,10 @@ describe('docs/grafana-dashboard.json', () => {
       'gluco_hub_readings_received_total',
       'gluco_hub_process_resident_memory_bytes',
       'gluco_hub_process_cpu_seconds_total',
+      'gluco_hub_glucose_mgdl',
+      'gluco_hub_glucose_trend',
+      'gluco_hub_glucose_timestamp_seconds',
+      'gluco_hub_sensor_expiry_timestamp_seconds',
     ]) {
       expect(used.has(name), name).toBe(true);
     }

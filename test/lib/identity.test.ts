@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { syncIdentifier, uuidV5 } from '../../lib/identity.js';
 import { MGDL_PER_MMOL, toMgdl, toMmol } from '../../lib/units.js';
 
-describe('sync identity (nightscout-api.md §2.3)', () => {
+describe('sync identity', () => {
   it('equals the identifier Nightscout v3 computes for a treatment', () => {
     expect(syncIdentifier({ device: 'Samsung XCover 4-861536030196001', date: 1613057404186, eventType: 'Correction Bolus' })).toBe(
       '5b0f7124-475f-5db0-824c-a73c5eea0975',

@@ -5,7 +5,7 @@ import { frameMachine } from '../../machines/frame.js';
 import { pollerMachine } from '../../machines/poller.js';
 import { sessionMachine } from '../../machines/session.js';
 
-/** Every `after` delay, as written: a typo'd key would fire at once (xstate-v5.md §3, §8). */
+/** Every `after` delay, as written: a typo'd key would fire at once. */
 function afterDelays(machine: AnyStateMachine): unknown[] {
   const found: unknown[] = [];
   const walk = (node: AnyStateNode): void => {

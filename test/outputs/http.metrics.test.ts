@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { register as globalRegister } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMetrics, gitSha, packageVersion, type Metrics } from '../../outputs/http/metrics/index.js';
+import { createMetrics, gitSha, packageVersion, TREND_RATE, type Metrics } from '../../outputs/http/metrics/index.js';
 import type { BridgeInfo } from '../../outputs/http/cache/types.js';
 import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
-import { batchOf, fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from '../machines/fakes.js';
+import { DIRECTIONS, type Direction, type Entry, type Treatment } from '../../lib/domain.js';
+import { Secret } from '../../lib/secret.js';
+import { captureLog } from '../fakes/capture-log.js';
+import { createHttpActor } from '../../outputs/http/index.js';
+import { batchOf, entry, fakeDriver, fakeLoop, fakeOutput, fakeSession, MIN, SEC, settle, startPoller, T0 } from '../machines/fakes.js';
 import { has, metricTypes, parseMetrics, valueOf, type Sample } from './http.metrics-text.js';
 
 const BRIDGES: BridgeInfo[] = [
@@ -12,9 +16,9 @@ const BRIDGES: BridgeInfo[] = [
   { id: 'follow', source: 'nightscout', outputs: ['filesystem'], loops: [{ name: 'entries', expectedIntervalMs: 5 * MIN }] },
 ];
 
-function setup(bridges: BridgeInfo[] = BRIDGES) {
+function setup(bridges: BridgeInfo[] = BRIDGES, glucose = false) {
   const clock = { ms: T0 };
-  const metrics = createMetrics({ bridges, now: () => clock.ms, version: '1.2.3', gitSha: 'abc1234' });
+  const metrics = createMetrics({ bridges, now: () => clock.ms, version: '1.2.3', gitSha: 'abc1234', glucose });
   const scrape = async (): Promise<Sample[]> => parseMetrics(await metrics.render());
   const send = (...events: BridgeEvent[]) => events.forEach((e) => metrics.observe(e));
   return { clock, metrics, scrape, send };
@@ -278,6 +282,119 @@ describe('createMetrics', () => {
   });
 });
 
+describe('createMetrics: glucose gauges', () => {
+  const GLUCOSE = ['gluco_hub_glucose_mgdl', 'gluco_hub_glucose_trend', 'gluco_hub_glucose_timestamp_seconds', 'gluco_hub_sensor_expiry_timestamp_seconds'];
+  const reading = (date: number, sgv: number, direction?: Direction): Entry => ({ ...entry(date), sgv, ...(direction ? { direction } : {}) });
+  const batch = (entries: Entry[], treatments: Treatment[] = []): BridgeEvent => ({ type: 'frame.transformed', bridgeId: 'home', loop: 'entries', batch: { entries, treatments, devicestatus: [] } });
+  const sensorStart = (date: number, expiresMs: number): Treatment => ({
+    date,
+    device: 'librelinkup',
+    identifier: '00000000-0000-5000-8000-00000000aaaa',
+    eventType: 'Sensor Start',
+    created_at: new Date(date).toISOString(),
+    sensorExpiresAt: new Date(expiresMs).toISOString(),
+  });
+  const present = (s: Sample[]) => GLUCOSE.filter((name) => has(s, name));
+  const linkup = { bridge: 'home', source: 'linkup' };
+
+  it('has no glucose series before a reading: absent, never 0', async () => {
+    const { scrape, send } = setup(BRIDGES, true);
+    expect(present(await scrape())).toEqual([]);
+    send(transformed([]), done('success', MIN));
+    expect(present(await scrape())).toEqual([]);
+  });
+
+  it('shows the newest reading of a batch: mg/dL, trend number, its time in unix seconds', async () => {
+    const { scrape, send } = setup(BRIDGES, true);
+    send(batch([reading(T0 - 10 * MIN, 120, 'Flat'), reading(T0 - 5 * MIN, 131, 'FortyFiveUp'), reading(T0 - 15 * MIN, 99, 'SingleDown')]));
+    const s = await scrape();
+    expect(valueOf(s, 'gluco_hub_glucose_mgdl', linkup)).toBe(131);
+    expect(valueOf(s, 'gluco_hub_glucose_trend', linkup)).toBe(1);
+    expect(valueOf(s, 'gluco_hub_glucose_timestamp_seconds', linkup)).toBe((T0 - 5 * MIN) / 1000);
+    // the other bridge has had no reading
+    expect(s.filter((x) => x.name === 'gluco_hub_glucose_mgdl' && x.labels.bridge === 'follow')).toEqual([]);
+  });
+
+  it('maps every direction to a signed rate class, and a reading without a trend has no trend series', async () => {
+    const rates = Object.fromEntries(DIRECTIONS.map((d) => [d, TREND_RATE[d] ?? null]));
+    expect(rates).toEqual({
+      TripleUp: 4, DoubleUp: 3, SingleUp: 2, FortyFiveUp: 1, Flat: 0, FortyFiveDown: -1, SingleDown: -2, DoubleDown: -3, TripleDown: -4,
+      'NOT COMPUTABLE': null, 'RATE OUT OF RANGE': null, NONE: null,
+    });
+    const { scrape, send } = setup(BRIDGES, true);
+    send(batch([reading(T0 - 5 * MIN, 140, 'DoubleDown')]));
+    expect(valueOf(await scrape(), 'gluco_hub_glucose_trend', linkup)).toBe(-3);
+    send(batch([reading(T0 - 4 * MIN, 138, 'NOT COMPUTABLE')]));
+    let s = await scrape();
+    expect(valueOf(s, 'gluco_hub_glucose_mgdl', linkup)).toBe(138);
+    expect(has(s, 'gluco_hub_glucose_trend')).toBe(false);
+    send(batch([reading(T0 - 3 * MIN, 137)]));
+    s = await scrape();
+    expect(valueOf(s, 'gluco_hub_glucose_mgdl', linkup)).toBe(137);
+    expect(has(s, 'gluco_hub_glucose_trend')).toBe(false);
+  });
+
+  it('never takes a future-dated reading, and never moves back to an older one', async () => {
+    const { clock, scrape, send } = setup(BRIDGES, true);
+    send(batch([reading(T0 + 60 * MIN, 400, 'DoubleUp')]));
+    expect(present(await scrape())).toEqual([]);
+    send(batch([reading(T0 - 5 * MIN, 110, 'Flat'), reading(T0 + 2 * 24 * 60 * MIN, 39, 'DoubleDown')]));
+    let s = await scrape();
+    expect(valueOf(s, 'gluco_hub_glucose_mgdl', linkup)).toBe(110);
+    expect(valueOf(s, 'gluco_hub_glucose_timestamp_seconds', linkup)).toBe((T0 - 5 * MIN) / 1000);
+    // a back-fill of older readings, and the same reading again without its arrow (LLU's graph point)
+    send(batch([reading(T0 - 30 * MIN, 250, 'SingleUp'), reading(T0 - 5 * MIN, 110)]));
+    s = await scrape();
+    expect(valueOf(s, 'gluco_hub_glucose_mgdl', linkup)).toBe(110);
+    expect(valueOf(s, 'gluco_hub_glucose_trend', linkup)).toBe(0);
+    // once its time has come, a reading is just the newest
+    clock.ms = T0 + 60 * MIN;
+    send(batch([reading(T0 + 60 * MIN, 180, 'SingleUp')]));
+    expect(valueOf(await scrape(), 'gluco_hub_glucose_mgdl', linkup)).toBe(180);
+  });
+
+  it('shows the sensor end a source states, the newest statement winning, and none without one', async () => {
+    const { scrape, send } = setup(BRIDGES, true);
+    const DAY = 24 * 60 * MIN;
+    send(batch([reading(T0 - 5 * MIN, 110, 'Flat')]));
+    expect(has(await scrape(), 'gluco_hub_sensor_expiry_timestamp_seconds')).toBe(false);
+    send(batch([], [sensorStart(T0 - 13 * DAY, T0 + DAY), sensorStart(T0 - 2 * DAY, T0 + 12 * DAY)]));
+    expect(valueOf(await scrape(), 'gluco_hub_sensor_expiry_timestamp_seconds', linkup)).toBe((T0 + 12 * DAY) / 1000);
+    // an older statement later (the old sensor's Sensor Start again) does not win; an implausible one is ignored
+    send(batch([], [sensorStart(T0 - 13 * DAY, T0 + DAY), sensorStart(T0 - MIN, T0 + 400 * DAY)]));
+    expect(valueOf(await scrape(), 'gluco_hub_sensor_expiry_timestamp_seconds', linkup)).toBe((T0 + 12 * DAY) / 1000);
+  });
+
+  it('shows none of them unless asked (the HTTP actor asks only where /glucose is as open)', async () => {
+    const { metrics, scrape, send } = setup();
+    send(batch([reading(T0 - 5 * MIN, 110, 'Flat')], [sensorStart(T0 - MIN, T0 + MIN)]));
+    expect(present(await scrape())).toEqual([]);
+    expect([...metricTypes(await metrics.render()).keys()].filter((n) => GLUCOSE.includes(n))).toEqual([]);
+  });
+
+  it.each([
+    ['no token', true, undefined, false],
+    ['a token and an open /metrics', false, 'secret-token', false],
+    ['a token and /metrics behind it', true, 'secret-token', true],
+  ] as const)('the HTTP actor with %s asks for glucose gauges: %s', (_case, expected, token, metricsAuth) => {
+    let asked: boolean | undefined;
+    const actor = createHttpActor({
+      config: { enabled: true, bind: '127.0.0.1:0', metricsAuth, unit: 'mgdl', ...(token ? { bearerToken: new Secret(token) } : {}) },
+      log: captureLog().log,
+      now: () => T0,
+      version: '9.9.9',
+      gitSha: 'abc',
+      renderPage: () => '',
+      createMetrics: (options) => {
+        asked = options.glucose;
+        return createMetrics(options);
+      },
+    });
+    actor.build(BRIDGES);
+    expect(asked).toBe(expected);
+  });
+});
+
 describe('createMetrics fed by a real poller', () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -326,7 +443,7 @@ describe('metrics table (docs/outputs/http.md)', () => {
     const end = page.indexOf('\n## ', start + 1);
     const section = page.slice(start, end < 0 ? undefined : end);
     const rows = [...section.matchAll(/^\| `(gluco_hub_\w+)` \| (\w+) \|/gm)].map((m) => [m[1]!, m[2]!]);
-    const { metrics } = setup();
+    const { metrics } = setup(BRIDGES, true);
     const defined = [...metricTypes(await metrics.render())].filter(([n]) => !/^gluco_hub_(process|nodejs)_/.test(n));
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(defined));
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderStatusPage } from '../../outputs/http/page.js';
 import { formatAge } from '../../lib/glucose-text.js';
-import { escapeHtml, formatDelta, formatGlucose, trendOf } from '../../outputs/http/page-format.js';
+import { escapeHtml, formatDelta, formatGlucose, trendGlyphOf } from '../../outputs/http/page-format.js';
 import type { Direction } from '../../lib/domain.js';
 import type { Reading } from '../../outputs/http/cache/types.js';
 import { NOW, dayOfReadings, healthyBridge, reading, snapshot, troubledBridge } from '../fakes/status-data.js';
@@ -180,8 +180,10 @@ describe('page formatting', () => {
     expect(formatAge(-5_000)).toBe('just now');
   });
 
-  it('has a glyph for every direction', () => {
-    expect(trendOf('TripleDown').glyph).toBe('⇊');
-    expect(trendOf('NONE').glyph).toBe('–');
+  it("shows Nightscout's arrow for every direction that is one, and none for the rest", () => {
+    expect(trendGlyphOf('TripleUp')).toEqual({ glyph: '⤊', label: 'rising very fast' });
+    expect(trendGlyphOf('TripleDown')).toEqual({ glyph: '⤋', label: 'falling very fast' });
+    expect(trendGlyphOf('Flat').glyph).toBe('→');
+    for (const none of ['NONE', 'NOT COMPUTABLE', 'RATE OUT OF RANGE', undefined] as const) expect(trendGlyphOf(none).glyph).toBe('–');
   });
 });

@@ -97,15 +97,16 @@ describe('Home Assistant discovery: what gets announced', () => {
     expect(config.qos).toBe(1);
   });
 
-  it('holds the glucose, trend, stale, last reading, reading age and connection entities, each valid for HA', () => {
+  it('holds the glucose, trend, stale, last reading, sensor expiry, reading age and connection entities, each valid for HA', () => {
     const { config } = announce();
-    expect(Object.keys(config.components)).toEqual(['glucose', 'trend', 'stale', 'last_reading', 'reading_age', 'connection']);
+    expect(Object.keys(config.components)).toEqual(['glucose', 'trend', 'stale', 'last_reading', 'sensor_expires', 'reading_age', 'connection']);
     const summary = Object.fromEntries(Object.entries(config.components).map(([k, c]) => [k, [c.platform, c.device_class, c.name, c.default_entity_id]]));
     expect(summary).toEqual({
       glucose: ['sensor', 'blood_glucose_concentration', 'Glucose', 'sensor.gluco_hub_linkup_glucose'],
       trend: ['sensor', 'enum', 'Trend', 'sensor.gluco_hub_linkup_trend'],
       stale: ['binary_sensor', 'problem', 'Data stale', 'binary_sensor.gluco_hub_linkup_data_stale'],
       last_reading: ['sensor', 'timestamp', 'Last reading', 'sensor.gluco_hub_linkup_last_reading'],
+      sensor_expires: ['sensor', 'timestamp', 'Sensor expires', 'sensor.gluco_hub_linkup_sensor_expires'],
       reading_age: ['sensor', 'duration', 'Reading age', 'sensor.gluco_hub_linkup_reading_age'],
       connection: ['binary_sensor', 'connectivity', 'Connection', 'binary_sensor.gluco_hub_linkup_connection'],
     });
@@ -122,7 +123,7 @@ describe('Home Assistant discovery: what gets announced', () => {
   });
 
   it('keeps ids stable: the same bridge gets the same node id in every release', () => {
-    // Pinned: a changed unique id orphans every entity and its history in HA (home-assistant.md §7.3).
+    // Pinned: a changed unique id orphans every entity and its history in HA.
     expect(discoveryNodeId(LINKUP)).toBe(discoveryNodeId({ topicPrefix: 'gluco-hub/linkup', bridgeId: 'linkup' }));
     expect(discoveryNodeId(LINKUP)).toBe('gluco_hub_linkup_c7b01c57');
     expect(announce({ ...LINKUP, version: '9.9.9' }).config.components.glucose!.unique_id).toBe(component('glucose').unique_id);
@@ -203,19 +204,49 @@ describe('Home Assistant discovery: the glucose unit option', () => {
 });
 
 describe('Home Assistant discovery: templates read the right fields', () => {
-  it('trend: every Nightscout direction maps to an option, NONE and unknown ones to None', () => {
+  it("trend: HA core Dexcom's seven states plus no_trend; every Nightscout direction maps to one, no direction at all to None", () => {
     const trend = component('trend');
-    expect(trend.platform === 'sensor' && trend.options).toEqual(['triple_up', 'double_up', 'single_up', 'forty_five_up', 'flat', 'forty_five_down', 'single_down', 'double_down', 'triple_down', 'not_computable', 'rate_out_of_range']);
+    // `TRENDS` in homeassistant/components/dexcom/sensor.py, in its order, then ours for "the sensor says no trend".
+    const dexcom = ['rising_quickly', 'rising', 'rising_slightly', 'steady', 'falling_slightly', 'falling', 'falling_quickly'];
+    expect(trend.platform === 'sensor' && trend.options).toEqual([...dexcom, 'no_trend']);
     expect(Object.keys(TREND_OPTIONS).sort()).toEqual([...DIRECTIONS].sort());
-    for (const direction of DIRECTIONS) {
-      const shown = render(trend.value_template, { ...GLUCOSE, direction });
-      if (direction === 'NONE') expect(shown).toBe('None');
-      else expect(trend.platform === 'sensor' && trend.options).toContain(shown);
-      expect(shown).toBe(TREND_OPTIONS[direction] ?? 'None');
-    }
-    expect(render(trend.value_template, GLUCOSE)).toBe('forty_five_up');
+    const shown = Object.fromEntries(DIRECTIONS.map((direction) => [direction, render(trend.value_template, { ...GLUCOSE, direction })]));
+    expect(shown).toEqual({
+      TripleUp: 'rising_quickly',
+      DoubleUp: 'rising_quickly',
+      SingleUp: 'rising',
+      FortyFiveUp: 'rising_slightly',
+      Flat: 'steady',
+      FortyFiveDown: 'falling_slightly',
+      SingleDown: 'falling',
+      DoubleDown: 'falling_quickly',
+      TripleDown: 'falling_quickly',
+      'NOT COMPUTABLE': 'no_trend',
+      'RATE OUT OF RANGE': 'no_trend',
+      NONE: 'no_trend',
+    });
+    for (const state of Object.values(shown)) expect(trend.platform === 'sensor' && trend.options).toContain(state);
+    // every option is reachable, so none is dead weight in HA's state list
+    expect(new Set(Object.values(shown))).toEqual(new Set(trend.platform === 'sensor' ? trend.options : []));
+    expect(render(trend.value_template, GLUCOSE)).toBe('rising_slightly');
+    // A reading without a direction, or one this release does not know: unknown, not a guess.
     expect(render(trend.value_template, { ...GLUCOSE, direction: null })).toBe('None');
     expect(render(trend.value_template, { ...GLUCOSE, direction: 'Sideways' })).toBe('None');
+  });
+
+  it('sensor expires: a timestamp from the retained sensor topic, unknown until a source tells it, available while the bridge is down', () => {
+    const expires = component('sensor_expires');
+    expect(expires).toMatchObject({ state_topic: 'gluco-hub/linkup/sensor', device_class: 'timestamp' });
+    expect(expires).not.toHaveProperty('availability');
+    expect(expires).not.toHaveProperty('unit_of_measurement');
+    expect(render(expires.value_template, { v: 1, expiresAt: '2026-10-07T08:15:00.000Z', expiresMs: Date.parse('2026-10-07T08:15:00Z') })).toBe('2026-10-07T08:15:00.000Z');
+  });
+
+  it('keeps every existing unique id: the trend changed its states, not its identity, so its history stays', () => {
+    const nodeId = discoveryNodeId(LINKUP);
+    const ids = Object.values(announce().config.components).map((c) => c.unique_id);
+    for (const key of ['glucose', 'trend', 'stale', 'last_reading', 'reading_age', 'connection']) expect(ids).toContain(`${nodeId}_${key}`);
+    expect(component('glucose')).toMatchObject({ device_class: 'blood_glucose_concentration', state_class: 'measurement', unit_of_measurement: 'mg/dL' });
   });
 
   it('data stale: on when status says stale, off when fresh, and on (fail safe) when the field is missing', () => {
@@ -400,8 +431,7 @@ describe('the Home Assistant walkthrough (docs/home-assistant.md)', () => {
 
   it('lists every trend state with its direction and Nightscout arrow', () => {
     for (const direction of DIRECTIONS) {
-      const option = TREND_OPTIONS[direction];
-      if (option !== null) expect(doc).toContain(`| \`${option}\` | ${direction} | ${ARROWS[direction]} |`);
+      expect(doc).toContain(`| \`${TREND_OPTIONS[direction]}\` | ${direction} | ${ARROWS[direction]} |`);
     }
   });
 });

@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Batch, Entry } from '../../lib/domain.js';
+import type { Batch, Entry, Treatment } from '../../lib/domain.js';
+import { sensorExpiresField } from '../../lib/sensor-expiry.js';
 import type { MqttSettings } from '../../lib/config/schema.js';
 import { mqttOutputSchema } from '../../lib/config/schema.js';
 import { createMqttOutput, type MqttDeps } from '../../outputs/mqtt/index.js';
@@ -27,6 +28,12 @@ export function reading(date: number, sgv = 100 + ((date / MIN) % 50)): Entry {
 
 export function readings(dates: readonly number[]): Batch {
   return { entries: dates.map((d) => reading(d)), treatments: [], devicestatus: [] };
+}
+
+/** A Sensor Start as LibreLink Up sends it, stating when that sensor ends (lib/sensor-expiry.ts). */
+export function sensorStart(date: number, endsMs: number): Treatment {
+  const hex = date.toString(16).padStart(12, '0').slice(-12);
+  return { date, device: 'librelinkup', identifier: `00000000-0000-5000-9000-${hex}`, eventType: 'Sensor Start', created_at: new Date(date).toISOString(), ...sensorExpiresField(endsMs) };
 }
 
 export const signal = (): AbortSignal => new AbortController().signal;

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { DIRECTIONS } from '../../lib/domain.js';
 import { errorCode } from '../../lib/errors.js';
 import { connectionPlan } from '../../outputs/mqtt/connection.js';
-import { emptyCounters, glucosePayload, plan, statsPayload, statusPayload, TREND_OF, type Reading } from '../../outputs/mqtt/payloads.js';
-import { glucosePayloadSchema, prefixProblem, statsPayloadSchema, statusPayloadSchema, trendSchema } from '../../outputs/mqtt/topics.js';
+import { sensorExpiresField, sensorExpiryOf } from '../../lib/sensor-expiry.js';
+import { emptyCounters, glucosePayload, plan, sensorPayload, statsPayload, statusPayload, TREND_OF, type Reading } from '../../outputs/mqtt/payloads.js';
+import { glucosePayloadSchema, prefixProblem, sensorPayloadSchema, statsPayloadSchema, statusPayloadSchema, trendSchema } from '../../outputs/mqtt/topics.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { MIN, outputFor, reading, settings, T0 } from './mqtt.helpers.js';
 
@@ -14,7 +15,7 @@ const r = (date: number, sgv = 144): Reading => ({ ...reading(date, sgv), type: 
 const ctx = { bridge: 'home', source: 'linkup', unit: 'mmol' as const, patient: 'Alex' };
 
 describe('MQTT payloads (pure)', () => {
-  it('turns a reading into glucose payload v1 with both units, the trend option and ISO + ms dates', () => {
+  it('turns a reading into glucose payload v1 with both units, the snake_case trend and ISO + ms dates', () => {
     const p = glucosePayload({ ...r(T0, 144), direction: 'FortyFiveUp', delta: 4 }, ctx);
     expect(p).toEqual({
       v: 1,
@@ -39,7 +40,7 @@ describe('MQTT payloads (pure)', () => {
     expect(bare).not.toHaveProperty('patient');
   });
 
-  it('maps every Nightscout direction to a Home Assistant trend option, NONE to null', () => {
+  it("keeps Nightscout's finer directions in the payload's trend (v1 is unchanged; HA's coarser states live in discovery), NONE to null", () => {
     for (const d of DIRECTIONS) {
       const t = TREND_OF[d];
       if (d === 'NONE') expect(t).toBeNull();
@@ -51,6 +52,19 @@ describe('MQTT payloads (pure)', () => {
     const s = statusPayload(T0, T0 + 95_500, 15 * MIN, false);
     expect(statusPayloadSchema.parse(s)).toEqual({ v: 1, stale: false, lastReadingMs: T0, lastReading: new Date(T0).toISOString(), ageSeconds: 95, staleAfterSeconds: 900 });
     expect(statusPayload(undefined, T0, 15 * MIN, true)).toMatchObject({ stale: true, lastReadingMs: null, lastReading: null, ageSeconds: null });
+  });
+
+  it('states the sensor end a batch carries on the sensor payload, and none without one', () => {
+    const DAY = 24 * 60 * MIN;
+    const start = { date: T0 - DAY, device: 'librelinkup', identifier: '00000000-0000-5000-8000-00000000aaaa', eventType: 'Sensor Start', created_at: new Date(T0 - DAY).toISOString(), ...sensorExpiresField(T0 + 13 * DAY) };
+    const found = sensorExpiryOf({ entries: [], treatments: [start], devicestatus: [] }, T0);
+    expect(found).toEqual({ expiresMs: T0 + 13 * DAY, saidAtMs: T0 - DAY });
+    expect(sensorPayloadSchema.parse(sensorPayload(found!))).toEqual({ v: 1, expiresAt: new Date(T0 + 13 * DAY).toISOString(), expiresMs: T0 + 13 * DAY });
+    expect(sensorExpiryOf({ entries: [r(T0)], treatments: [], devicestatus: [] }, T0)).toBeUndefined();
+    // a field no sensor life can explain (a Nightscout source passes other uploaders' fields through), or a statement from the future
+    expect(sensorExpiryOf({ entries: [], treatments: [{ ...start, ...sensorExpiresField(T0 + 90 * DAY) }], devicestatus: [] }, T0)).toBeUndefined();
+    expect(sensorExpiryOf({ entries: [], treatments: [{ ...start, sensorExpiresAt: 'soon' }], devicestatus: [] }, T0)).toBeUndefined();
+    expect(sensorExpiryOf({ entries: [], treatments: [{ ...start, date: T0 + 2 * DAY }], devicestatus: [] }, T0)).toBeUndefined();
   });
 
   it('counts into a _stats payload', () => {

@@ -8,7 +8,7 @@ import { deviceDiscoverySchema } from '../../outputs/mqtt/discovery-schema.js';
 import { MQTT_TOPICS, topicOf, type MqttTopic } from '../../outputs/mqtt/topics.js';
 import { memoryStateStore, silentLog } from '../fakes/driver-context.js';
 import type { TestBroker } from '../fakes/brokers.js';
-import { MIN, outputFor, readings, retained, settings, signal, T0, uniquePrefix, until, Watcher } from './mqtt.helpers.js';
+import { MIN, outputFor, readings, retained, sensorStart, settings, signal, T0, uniquePrefix, until, Watcher } from './mqtt.helpers.js';
 
 /**
  * What a consumer of the MQTT topics notices, against a real broker. Run by the v5 suite
@@ -26,7 +26,9 @@ export function brokerBehaviour(protocolVersion: 4 | 5, broker: () => TestBroker
   it('publishes every topic with the payload its schema in topics.ts describes, retained where the contract says', async () => {
     const { watcher, output, topic } = await setup({ includePatient: true, staleAfterSeconds: 7200 });
     await output.start();
-    const result = await output.store(readings([T0, T0 + 5 * MIN, T0 + 10 * MIN]), signal());
+    const batch = readings([T0, T0 + 5 * MIN, T0 + 10 * MIN]);
+    batch.treatments.push(sensorStart(T0 - 24 * 60 * MIN, T0 + 13 * 24 * 60 * MIN));
+    const result = await output.store(batch, signal());
     expect(result).toEqual({ stored: 3, duplicates: 0 });
     for (const t of Object.keys(MQTT_TOPICS) as MqttTopic[]) {
       const m = await watcher.next(topic(t));
@@ -36,6 +38,31 @@ export function brokerBehaviour(protocolVersion: 4 | 5, broker: () => TestBroker
     }
     expect(await retained(broker().url, topic('glucose'))).toMatchObject({ json: { v: 1, dateMs: T0 + 10 * MIN, unit: 'mg/dL', source: 'simulator' } });
     expect((await retained(broker().url, topic('status'))).json).toMatchObject({ v: 1, stale: false, lastReadingMs: T0 + 10 * MIN });
+    expect((await retained(broker().url, topic('sensor'))).json).toEqual({ v: 1, expiresAt: new Date(T0 + 13 * 24 * 60 * MIN).toISOString(), expiresMs: T0 + 13 * 24 * 60 * MIN });
+    await output.stop();
+    await watcher.close();
+  });
+
+  it("publishes the sensor's end retained once per change, never an older statement, and nothing for a source that does not tell it", async () => {
+    const DAY = 24 * 60 * MIN;
+    const { watcher, output, topic } = await setup();
+    await output.start();
+    await output.store(readings([T0]), signal());
+    const withSensor = (date: number, start: number, ends: number) => {
+      const b = readings([date]);
+      b.treatments.push(sensorStart(start, ends));
+      return b;
+    };
+    await output.store(withSensor(T0 + 5 * MIN, T0 - 13 * DAY, T0 + DAY), signal());
+    // the same statement again, then the old sensor's start beside a new one, then the old one alone (older: ignored)
+    await output.store(withSensor(T0 + 10 * MIN, T0 - 13 * DAY, T0 + DAY), signal());
+    const both = withSensor(T0 + 15 * MIN, T0 - 13 * DAY, T0 + DAY);
+    both.treatments.push(sensorStart(T0 + 12 * MIN, T0 + 12 * MIN + 14 * DAY));
+    await output.store(both, signal());
+    await output.store(withSensor(T0 + 20 * MIN, T0 - 13 * DAY, T0 + DAY), signal());
+    await watcher.next(topic('glucose'), (m) => (m.json as { dateMs: number }).dateMs === T0 + 20 * MIN);
+    expect(watcher.on(topic('sensor')).map((m) => (m.json as { expiresMs: number }).expiresMs)).toEqual([T0 + DAY, T0 + 12 * MIN + 14 * DAY]);
+    expect((await retained(broker().url, topic('sensor'))).json).toMatchObject({ expiresMs: T0 + 12 * MIN + 14 * DAY });
     await output.stop();
     await watcher.close();
   });

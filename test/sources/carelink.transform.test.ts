@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransformError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { sensorExpiryOf } from '../../lib/sensor-expiry.js';
 import { guessOffsetMs, pumpClock, wallClockMs } from '../../sources/carelink/clock.js';
 import { transformPatientData } from '../../sources/carelink/transform.js';
 import { trendFor } from '../../sources/carelink/trend.js';
@@ -132,9 +133,19 @@ describe('CareLink transform', () => {
         model: 'MMT-1886',
       },
       connect: { sensorState: 'NO_ERROR_MESSAGE', calibStatus: 'UNKNOWN', sensorDurationHours: 97, conduitInRange: true, smartGuard: 'AUTO_BASAL' },
+      // The sensor's remaining 97 h, counted from the upload.
+      sensorExpiresAt: new Date(UPDATE + 97 * 3_600_000).toISOString(),
     });
     // An unknown IOB (negative) is left out rather than shown as owed insulin.
     expect(transformPatientData(inZone(60, { activeInsulin: { amount: -1 } })).devicestatus[0]!.pump).not.toHaveProperty('iob');
+  });
+
+  it('states the sensor end only when CareLink counts hours left', () => {
+    const end = (fields: Record<string, unknown>) => transformPatientData(inZone(0, fields)).devicestatus[0]?.sensorExpiresAt;
+    expect(end({ sensorDurationHours: 0 })).toBeUndefined();
+    expect(end({ sensorDurationHours: null })).toBeUndefined();
+    expect(end({ sensorDurationHours: null, sensorDurationMinutes: 90 })).toBe(new Date(UPDATE + 90 * 60_000).toISOString());
+    expect(sensorExpiryOf(transformPatientData(inZone(0, { sensorDurationHours: 5 })), UPDATE)).toEqual({ expiresMs: UPDATE + 5 * 3_600_000, saidAtMs: UPDATE });
   });
 
   it('a Guardian (no pump): no pump block, its own battery as the uploader battery', () => {

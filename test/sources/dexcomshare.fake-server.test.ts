@@ -36,7 +36,8 @@ describe('Dexcom Share driver against the fake server', () => {
   it('a wrong password is tried once, then never again while the configuration is unchanged', async () => {
     const fake = await start({});
     const h = harness({ server: fake.url, accountName: fake.accountName, password: new Secret('wrong') });
-    expect((await rejection(establish(h.driver))).code).toBe('DEX002');
+    // The fake answers AccountPasswordInvalid, as Share does: refused password or migrated account.
+    expect((await rejection(establish(h.driver))).code).toBe('DEX017');
     expect((await rejection(establish(h.driver))).code).toBe('DEX003');
     expect(fake.counters.authenticate).toBe(1);
   });

@@ -132,12 +132,15 @@ describe('Dexcom Share login', () => {
 });
 
 describe('Dexcom Share errors on login (HTTP 500 + Code)', () => {
-  it('AccountPasswordInvalid: DEX002, stop, says a wrong region looks the same, and is never retried until the config changes', async () => {
+  it('AccountPasswordInvalid: DEX017 says refused password or migrated account and to log in at the app once, stop, says a wrong region looks the same, and is never retried until the config changes', async () => {
     const h = harness();
     share().post(AUTH).reply(500, fixture('password-invalid') as nock.Body);
     const error = await rejection(h.driver.session.authenticate(signal()));
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.code).toBe('DEX002');
+    expect(error.code).toBe('DEX017');
+    expect(error.message).toBe('[DEX017] Dexcom Share: password refused or account migrated (AccountPasswordInvalid) — log in at the Dexcom app once');
+    expect(error.message).not.toMatch(/refused the account name or password/);
+    expect(error.hint).toMatch(/log in once with this account: a migrated account must sign in there/);
     expect(error.hint).toMatch(/wrong region looks exactly like a wrong password/);
     expect(classify(error, NOW)).toEqual({ action: 'stop' });
     expectNoSecrets(error);
@@ -147,12 +150,13 @@ describe('Dexcom Share errors on login (HTTP 500 + Code)', () => {
     // A restart with the same credentials: refused from the state store, no request (nock would throw).
     const again = await rejection(harness({}, { state: h.state }).driver.session.authenticate(signal()));
     expect(again.code).toBe('DEX003');
+    expect(again.hint).toMatch(/log in at the Dexcom app once/);
     expect(again).toBeInstanceOf(AuthError);
 
     // A changed region tries again, even with the server pinned (the application id differs).
     const pinned = harness({ server: 'http://127.0.0.1:9' });
     nock('http://127.0.0.1:9').post(AUTH).reply(500, fixture('password-invalid') as nock.Body);
-    expect((await rejection(pinned.driver.session.authenticate(signal()))).code).toBe('DEX002');
+    expect((await rejection(pinned.driver.session.authenticate(signal()))).code).toBe('DEX017');
     nock('http://127.0.0.1:9').post(AUTH).reply(200, JSON.stringify(fixture('authenticate')));
     await harness({ server: 'http://127.0.0.1:9', region: 'jp' }, { state: pinned.state }).driver.session.authenticate(signal());
 
@@ -167,7 +171,7 @@ describe('Dexcom Share errors on login (HTTP 500 + Code)', () => {
     const first = harness();
     share().post(AUTH).reply(200, JSON.stringify(fixture('authenticate'))).post(LOGIN).reply(500, fixture('password-invalid') as nock.Body);
     const error = await rejection(establish(first.driver));
-    expect(error.code).toBe('DEX002');
+    expect(error.code).toBe('DEX017');
     expect((await rejection(establish(harness({}, { state: first.state }).driver))).code).toBe('DEX003');
   });
 

@@ -6,7 +6,7 @@ import { CURSOR_SLACK_MS } from '../../sources/glooko/loops.js';
 import { ZERO_GUID } from '../../sources/glooko/paging.js';
 import { CODE, COOKIE, COOKIE_VALUE, establish, fixture, harness, NOW, rejection, signal, US, type Harness } from '../fixtures/glooko/harness.js';
 
-/** The CGM and treatments loops against nock: paging, cursors, fallback, back-off (vendor-apis.md §4.3, §4.5). */
+/** The CGM and treatments loops against nock: paging, cursors, fallback, back-off. */
 
 const HOUR = 3_600_000;
 const EGVS = '/api/v2/cgm/egvs';

@@ -7,7 +7,7 @@ import { DEVICE_PROFILE } from '../../sources/glooko/device.js';
 import { memoryStateStore } from '../fakes/driver-context.js';
 import { CODE, COOKIE, COOKIE_VALUE, EMAIL, establish, expectNoSecrets, fixture, harness, NOW, PASSWORD, rejection, signal, US } from '../fixtures/glooko/harness.js';
 
-/** The Glooko sign-in (vendor-apis.md §4.2) against nock, with the spec's fixtures. */
+/** The Glooko sign-in against nock, with synthetic fixtures. */
 
 const SIGN_IN = '/api/v2/users/sign_in';
 const USERS = '/api/v3/session/users';

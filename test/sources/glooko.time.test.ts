@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { glookoInstant, offsetAt, utcToWall, wallToUtc, type Zone } from '../../sources/glooko/timezone.js';
 
-/** Glooko's fake-UTC wall clock ↔ real instants (vendor-apis.md §4.4), across Europe/Berlin's clock changes. */
+/** Glooko's fake-UTC wall clock ↔ real instants, across Europe/Berlin's clock changes. */
 
 const BERLIN: Zone = { kind: 'iana', name: 'Europe/Berlin' };
 const wall = (iso: string): number => Date.parse(iso);

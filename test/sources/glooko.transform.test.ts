@@ -5,7 +5,7 @@ import { guidIdentifier, transformTreatments } from '../../sources/glooko/treatm
 import type { Zone } from '../../sources/glooko/timezone.js';
 import { fixture } from '../fixtures/glooko/harness.js';
 
-/** Glooko answers → Nightscout documents, with the spec's fixtures (vendor-apis.md §4.6). */
+/** Glooko answers → Nightscout documents, with synthetic fixtures. */
 
 const BERLIN: Zone = { kind: 'iana', name: 'Europe/Berlin' };
 const iso = (ms: number): string => new Date(ms).toISOString();

@@ -75,4 +75,16 @@ describe('a LibreLink Up account shared by the people it follows', () => {
     expect((await restarted.people(new AbortController().signal)).map((p) => p.patientId)).toEqual([anna.patientId, ben.patientId]);
     expect(llu!.counters).toMatchObject({ logins: 2, connections: 3 });
   });
+
+  it('an outdated app version (LLU028) holds back the whole account: no person asks again within the hour', async () => {
+    const { account } = await setUp();
+    llu!.set({ minVersion: '99.0.0' });
+    const signal = new AbortController().signal;
+    expect(errorCode(await account.people(signal).catch((e: unknown) => e))).toBe('LLU028');
+    const asked = llu!.requests.length;
+    expect(errorCode(await account.people(signal).catch((e: unknown) => e))).toBe('LLU028');
+    const driver = account.driverFor({ patientId: anna.patientId, name: 'Anna Smith' }, testDriverContext(Date.now));
+    expect(errorCode(await frame(driver).catch((e: unknown) => e))).toBe('LLU028');
+    expect(llu!.requests.length).toBe(asked);
+  });
 });

@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { entrySchema, treatmentSchema } from '../../lib/domain.js';
 import { GlucoHubError, TransformError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
+import { sensorExpiryOf } from '../../lib/sensor-expiry.js';
 import { LLU_ERRORS, lluError } from '../../sources/librelinkup/errors.js';
 import { excerpt } from '../../lib/wire.js';
 import { accountIdFor } from '../../sources/librelinkup/headers.js';
 import { REGION_HOSTS, regionKey, serverBaseUrl } from '../../sources/librelinkup/regions.js';
 import { parseLluTimestamp, utcOffsetMinutes } from '../../sources/librelinkup/timestamps.js';
-import { transformGraph } from '../../sources/librelinkup/transform.js';
+import { LIBRE_SENSOR_LIFE_MS, transformGraph } from '../../sources/librelinkup/transform.js';
 import { NOT_COMPUTABLE, trendForArrow } from '../../sources/librelinkup/trend.js';
 import { fixture, harness, sha256, USER_ID } from '../fixtures/librelinkup/harness.js';
 
@@ -157,6 +158,16 @@ describe('LibreLink Up graph → Nightscout', () => {
       expect(treatment).toMatchObject({ eventType: 'Sensor Start', device: 'librelinkup', app: 'gluco-hub', created_at: new Date(treatment.date).toISOString() });
       expect(treatment.identifier).toBe(syncIdentifier({ device: 'librelinkup', date: treatment.date, eventType: 'Sensor Start' }));
     }
+  });
+
+  it('states the sensor end on its Sensor Start, activation + 14 days, without touching its identity', () => {
+    const { treatments } = transformGraph(fixture('graph'), 'librelinkup');
+    expect(treatments).toHaveLength(1);
+    const [start] = treatments;
+    expect(start!.date).toBe(1_763_500_000_000);
+    expect(start).toMatchObject({ sensorExpiresAt: new Date(1_763_500_000_000 + 14 * 24 * 3_600_000).toISOString() });
+    expect(start!.identifier).toBe(syncIdentifier({ device: 'librelinkup', date: start!.date, eventType: 'Sensor Start' }));
+    expect(sensorExpiryOf(transformGraph(fixture('graph')), 1_763_806_500_000)).toEqual({ expiresMs: 1_763_500_000_000 + LIBRE_SENSOR_LIFE_MS, saidAtMs: 1_763_500_000_000 });
   });
 
   it('passes unknown fields and tolerates missing optional parts', () => {

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { TransformError } from '../../lib/errors.js';
 import { syncIdentifier } from '../../lib/identity.js';
 import { collectionLoop } from '../../sources/nightscout/loop.js';
-import { NSS_APP, NSS_DEVICE, toDocument } from '../../sources/nightscout/document.js';
+import { NSS_DEVICE, toDocument } from '../../sources/nightscout/document.js';
 import { transformAnswer } from '../../sources/nightscout/transform.js';
 import type { NightscoutClient } from '../../lib/nightscout/client.js';
+import { APP_NAME } from '../../lib/version.js';
 import { captureLog, v1Entry, type Doc } from '../fixtures/nightscout-source/harness.js';
 
 const T0 = 1_613_057_404_186;
@@ -21,7 +22,7 @@ function only(collection: 'entries' | 'treatments' | 'devicestatus', doc: unknow
 }
 
 describe('Nightscout source transform', () => {
-  it('computes the identifier Nightscout v3 computes (nightscout-api.md §2.3 test vectors)', () => {
+  it('computes the identifier Nightscout v3 computes (its published test vectors)', () => {
     const treatment = only('treatments', {
       _id: '602573fc6d2f1a0004c2b1a1',
       eventType: 'Correction Bolus',
@@ -62,7 +63,7 @@ describe('Nightscout source transform', () => {
   it('replaces the `_id` hex that v3 answers as identifier for v1 documents with the computed identity', () => {
     const doc = only('entries', { ...v1Entry(T0, 100), identifier: '65f0000000000000000000aa' });
     expect(doc.identifier).toBe(syncIdentifier({ device: 'xDrip-DexcomG6', date: T0 }));
-    expect(doc.app).toBe(NSS_APP);
+    expect(doc.app).toBe(APP_NAME);
   });
 
   it('takes the date of a treatment or device status without `date` from created_at, and fills created_at from date', () => {

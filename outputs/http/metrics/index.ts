@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BridgeEvent, FrameOutcome } from '../../../lib/contracts/bridge-events.js';
+import type { Batch, Direction } from '../../../lib/domain.js';
 import { isFuture } from '../../../lib/future.js';
+import { newerExpiry, sensorExpiryOf, type SensorExpiry } from '../../../lib/sensor-expiry.js';
 import type { DeliveryReport, StoreResult } from '../../../lib/contracts/output.js';
 import type { SessionState } from '../cache/types.js';
 import type { Metrics, MetricsOptions } from './types.js';
@@ -26,6 +28,33 @@ const DELIVERY_BUCKETS_S = [30, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1800,
  * times a second (~0.6 % of a core between frames). The lag gauges stay, from coarser samples.
  */
 export const EVENT_LOOP_SAMPLE_MS = 5_000;
+
+/**
+ * The trend as a number for `gluco_hub_glucose_trend`: the arrows' rate classes, signed so a graph
+ * reads up as up (⤊ 4, ⇈ 3, ↑ 2, ↗ 1, → 0, ↘ −1, ↓ −2, ⇊ −3, ⤋ −4). The directions that say there
+ * is no trend have no number: the series is absent then, not 0, which would read "steady".
+ */
+export const TREND_RATE: Readonly<Record<Direction, number | undefined>> = {
+  TripleUp: 4,
+  DoubleUp: 3,
+  SingleUp: 2,
+  FortyFiveUp: 1,
+  Flat: 0,
+  FortyFiveDown: -1,
+  SingleDown: -2,
+  DoubleDown: -3,
+  TripleDown: -4,
+  'NOT COMPUTABLE': undefined,
+  'RATE OUT OF RANGE': undefined,
+  NONE: undefined,
+};
+
+/** The newest sensor reading a bridge fetched: its value, time and direction. */
+interface NewestGlucose {
+  dateMs: number;
+  mgdl: number;
+  direction?: Direction | undefined;
+}
 
 interface LoopTiming {
   /** When the frame in progress started: the previous `frame.done` plus its `nextInMs`. */
@@ -67,6 +96,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
   /** Newest reading each output has confirmed, by bridge then output. */
   const watermarks = new Map<string, Map<string, number>>();
   const sessions = new Map<string, SessionState>();
+  /** Only when `options.glucose`: health data, shown where `/glucose` is open to the same caller. */
+  const glucose = new Map<string, NewestGlucose>();
+  const sensorEnds = new Map<string, SensorExpiry>();
   const ageSeconds = (dateMs: number): number => Math.max(0, (now() - dateMs) / 1000);
 
   new Gauge({
@@ -173,6 +205,45 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
   });
 
+  if (options.glucose === true) {
+    // Absent until there is a reading (or a sensor end): a 0 would read as a glucose value.
+    const perBridge = <T>(values: Map<string, T>, gauge: Gauge, value: (v: T) => number | undefined): void => {
+      gauge.reset();
+      for (const [bridge, v] of values) {
+        const n = value(v);
+        if (n !== undefined) gauge.set({ bridge, source: sourceOf(bridge) }, n);
+      }
+    };
+    const glucoseMgdl: Gauge = new Gauge({
+      name: name('glucose_mgdl'),
+      help: 'The newest sensor glucose reading the bridge fetched, mg/dL; absent until there is one.',
+      labelNames: ['bridge', 'source'],
+      registers,
+      collect: () => perBridge(glucose, glucoseMgdl, (g) => g.mgdl),
+    });
+    const glucoseTrend: Gauge = new Gauge({
+      name: name('glucose_trend'),
+      help: 'Trend of the newest reading: 4 ⤊, 3 ⇈, 2 ↑, 1 ↗, 0 →, -1 ↘, -2 ↓, -3 ⇊, -4 ⤋; absent when it has none.',
+      labelNames: ['bridge', 'source'],
+      registers,
+      collect: () => perBridge(glucose, glucoseTrend, (g) => (g.direction === undefined ? undefined : TREND_RATE[g.direction])),
+    });
+    const glucoseTime: Gauge = new Gauge({
+      name: name('glucose_timestamp_seconds'),
+      help: 'When the newest reading was taken, unix seconds.',
+      labelNames: ['bridge', 'source'],
+      registers,
+      collect: () => perBridge(glucose, glucoseTime, (g) => g.dateMs / 1000),
+    });
+    const sensorExpiry: Gauge = new Gauge({
+      name: name('sensor_expiry_timestamp_seconds'),
+      help: 'When the sensor in use ends, unix seconds, where the vendor tells it (LibreLink Up, CareLink).',
+      labelNames: ['bridge', 'source'],
+      registers,
+      collect: () => perBridge(sensorEnds, sensorExpiry, (e) => e.expiresMs / 1000),
+    });
+  }
+
   // Every known series starts at 0, so rate() and increase() see the first event.
   for (const bridge of options.bridges) {
     sessions.set(bridge.id, 'none');
@@ -191,6 +262,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
       backlogEta.set({ bridge: bridge.id, output }, 0);
     }
   }
+
+  /** The newest sensor reading of a batch, none from the future: a wrong clock never becomes the gauge. */
+  const noteGlucose = (bridge: string, entries: Batch['entries']): void => {
+    const held = glucose.get(bridge);
+    let newest = held;
+    for (const e of entries) {
+      if (e.type !== 'sgv' || typeof e.sgv !== 'number' || !Number.isFinite(e.sgv) || isFuture(e.date, now())) continue;
+      // Strictly newer: LibreLink Up sends a reading again later as a graph point without its arrow.
+      if (newest === undefined || e.date > newest.dateMs) newest = { dateMs: e.date, mgdl: e.sgv, direction: e.direction };
+    }
+    if (newest !== held && newest !== undefined) glucose.set(bridge, newest);
+  };
 
   const noteReading = (bridge: string, dateMs: number | undefined): void => {
     if (dateMs === undefined) return;
@@ -243,6 +326,11 @@ export function createMetrics(options: MetricsOptions): Metrics {
         timing(event.bridgeId, event.loop).batchNewestEntryMs = newest;
         readings.inc({ bridge: event.bridgeId, source: sourceOf(event.bridgeId), loop: event.loop }, dates.length);
         noteReading(event.bridgeId, newest);
+        if (options.glucose === true) {
+          noteGlucose(event.bridgeId, event.batch.entries);
+          const end = newerExpiry(sensorEnds.get(event.bridgeId), sensorExpiryOf(event.batch, now()));
+          if (end) sensorEnds.set(event.bridgeId, end);
+        }
         return;
       }
       case 'frame.stored':

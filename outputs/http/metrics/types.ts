@@ -17,4 +17,9 @@ export interface MetricsOptions {
   version: string;
   /** `GIT_SHA` / `SOURCE_COMMIT` at build or run time, else `unknown`. */
   gitSha: string;
+  /**
+   * Add the glucose gauges (newest value, trend, its time, sensor end). Health data: the HTTP actor
+   * turns them on only where `/metrics` is no more open than `/glucose` (no token, or metrics auth).
+   */
+  glucose?: boolean | undefined;
 }

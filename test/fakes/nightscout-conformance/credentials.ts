@@ -1,6 +1,6 @@
 import { JWT, NOW, OID, pick, type Block, type Step } from './harness.js';
 
-/** The JWT exchange, who may call what on v3 and v1, verifyauth and status.json (nightscout-api.md §1). */
+/** The JWT exchange, who may call what on v3 and v1, verifyauth and status.json. */
 
 /** `iat`/`exp` are seconds: keep only the lifetime. */
 const jwtView = (body: unknown): unknown => {

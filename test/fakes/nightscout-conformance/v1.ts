@@ -1,7 +1,7 @@
 import { NOW, OID, RECENT, iso, type Block, type Step } from './harness.js';
 
 /**
- * API v1 (nightscout-api.md §3): entries upsert on sysTime + type and echo every document,
+ * API v1: entries upsert on sysTime + type and echo every document,
  * treatments normalise and upsert, devicestatus never deduplicates; strings are HTML-sanitised;
  * reads by `find[...]`, newest first, with a 4-day default window. Data lives on 2024-02-01 (and
  * two hours ago), apart from the other blocks of the same site.

@@ -1,7 +1,7 @@
 import { NOW, OID, type Block, type Step } from './harness.js';
 
 /**
- * API v3 search as gluco-hub asks it (nightscout-api.md §2.6): the newest document
+ * API v3 search as gluco-hub asks it: the newest document
  * (`sort$desc=date&limit=1&fields=date`), pages by `date`/`created_at`, and the `$lte` cut-offs
  * that ignore future-dated documents. Starts on an empty site.
  */

@@ -1,6 +1,6 @@
 import { NOW, OID, type Block, type Step } from './harness.js';
 
-/** API v3 create (POST): identifiers, dedup, immutable fields, validation, dates (nightscout-api.md §2.2–2.4). */
+/** API v3 create (POST): identifiers, dedup, immutable fields, validation, dates. */
 
 const T0 = 1705320000000; // 2024-01-15T12:00:00Z
 const APP = 'gluco-hub';

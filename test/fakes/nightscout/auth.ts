@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt, isExpired, looksLikeJwt, signJwt } from './jwt.js';
 import { BUILTIN_ROLES, parseRoleList } from './permissions.js';
 
-/** Subjects, access tokens, JWTs and credential resolution (nightscout-api.md §1). */
+/** Subjects, access tokens, JWTs and credential resolution. */
 
 export type VersionMode = '15' | '14.2';
 
@@ -198,7 +198,7 @@ export class NsAuth {
     return this.subjectGrant(kind, s);
   }
 
-  /** Sleeps until the IP's penalty deadline (brute-force delay, §1.3). */
+  /** Sleeps until the IP's penalty deadline (brute-force delay). */
   async penalty(ip: string): Promise<void> {
     const until = this.penaltyUntil.get(ip);
     if (until === undefined) return;

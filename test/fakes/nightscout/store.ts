@@ -10,7 +10,7 @@ export const isCollection = (name: string): name is CollectionName => (COLLECTIO
 /** A stored document; `_id` stands for the Mongo ObjectId (24 hex) or a client-chosen string id. */
 export type Doc = Record<string, unknown> & { _id: string };
 
-/** API v3 fallback-dedup fields, used only against stored docs without `identifier` (§2.4 4c). */
+/** API v3 fallback-dedup fields, used only against stored docs without `identifier`. */
 export const DEDUP_FALLBACK_FIELDS: Readonly<Record<CollectionName, readonly string[]>> = {
   entries: ['date', 'type'],
   treatments: ['created_at', 'eventType'],

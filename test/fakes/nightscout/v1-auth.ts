@@ -3,7 +3,7 @@ import type { NsContext } from './context.js';
 import { header, unauthorizedV1, type NsRequest, type Reply } from './http.js';
 import { permits } from './permissions.js';
 
-/** v1/v2 credential extraction and the per-route permission check (§1.2–1.4). */
+/** v1/v2 credential extraction and the per-route permission check. */
 
 /** `secret` in the body is read and removed before storing (object, or first array element). */
 function takeBodySecret(body: unknown): string | undefined {

@@ -6,7 +6,7 @@ import { matches, sortDocs, type Condition } from './query.js';
 import type { Collection, Doc } from './store.js';
 import { buildFind, countParam, DEFAULT_WALKER, ENTRIES_WALKER, hasFind, TREATMENTS_WALKER } from './v1-query.js';
 
-/** v1 reads, `status.json` and `verifyauth` (§3.4, §1.3). */
+/** v1 reads, `status.json` and `verifyauth`. */
 
 function list(col: Collection, conditions: Condition[], sortField: string, count: number): Doc[] {
   const found = sortDocs(

@@ -4,7 +4,7 @@ import { parseV1Date, type ParsedDate } from './dates.js';
 import { purifyObject } from './purify.js';
 import { v1Key, type Collection, type Doc } from './store.js';
 
-/** v1 write paths and their normalization/dedup rules (nightscout-api.md §3.1–3.3). */
+/** v1 write paths and their normalization/dedup rules. */
 
 type Rec = Record<string, unknown>;
 

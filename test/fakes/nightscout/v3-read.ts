@@ -7,7 +7,7 @@ import { compareValues, matches, pruneToFields, sortDocs, type Condition, type O
 import { COLLECTIONS, type Collection } from './store.js';
 import { demand, fieldsParam, findForOne, resolveDates, toV3 } from './v3-common.js';
 
-/** v3 SEARCH / READ / HISTORY and the collection-independent endpoints (§2.5–2.8). */
+/** v3 SEARCH / READ / HISTORY and the collection-independent endpoints. */
 
 const RESERVED = ['token', 'sort', 'sort$desc', 'limit', 'skip', 'fields', 'now'];
 const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 're'];

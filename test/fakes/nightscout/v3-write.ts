@@ -18,7 +18,7 @@ import {
   validateCommon,
 } from './v3-common.js';
 
-/** v3 CREATE / PUT / PATCH / DELETE (nightscout-api.md §2.4–2.5). */
+/** v3 CREATE / PUT / PATCH / DELETE. */
 
 interface WriteCtx {
   ctx: NsContext;
