@@ -169,7 +169,9 @@ export class Hub {
     const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger; state: StateStore }[] = [];
     // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
     const budget = createRequestBudget(config.vendorBudget, this.#now);
-    const accounts = config.bridges.filter(followsSeveral);
+    // Accounts are built (their settings checked: LLU001, CL002, …) before anything starts.
+    const following: FollowedAccount[] = [];
+    for (const bridge of config.bridges.filter(followsSeveral)) following.push(await this.#follow(config, bridge, budget));
     for (const bridge of config.bridges.filter((b) => !followsSeveral(b))) {
       const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
       const driver = await build(bridge.source, ctx);
@@ -203,17 +205,20 @@ export class Hub {
     this.#http?.build(built, restored);
     this.#deps.onBuilt?.(built, restored);
     for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
-    for (const bridge of accounts) await this.#follow(config, bridge, budget);
+    for (const account of following) {
+      this.#accounts.push(account);
+      account.supervisor.start();
+    }
   }
 
   /**
    * A follower account: one login shared by a bridge per followed person, each started (and
    * retired) by the account's supervisor as people appear in (and leave) its connections.
    */
-  async #follow(config: Config, bridge: BridgeConfig, budget: RequestBudget): Promise<void> {
+  async #follow(config: Config, bridge: BridgeConfig, budget: RequestBudget): Promise<FollowedAccount> {
     const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
     const followed = await followAccount(bridge, ctx);
-    if (!followed) return;
+    if (!followed) throw new Error(`bridge "${bridge.id}": source ${bridge.source.kind} cannot follow several people`);
     const { account, vendor, intervalMs } = followed;
     const supervisor = createFollowSupervisor({
       bridge,
@@ -225,8 +230,7 @@ export class Hub {
       launch: (personConfig, person) => this.#launchPerson(config, personConfig, person, account, budget),
       retire: (id) => this.#retire(id),
     });
-    this.#accounts.push({ supervisor, close: () => account.close() });
-    supervisor.start();
+    return { supervisor, close: () => account.close() };
   }
 
   async #launchPerson(

@@ -115,4 +115,23 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
     await hub.stop();
     expect(existsSync(join(cwd, 'state', bridgeOf(anna), 'recent-readings.jsonl'))).toBe(true);
   });
+
+  it('refuses an account whose settings are wrong before any bridge starts (LLU001), with no request made', async () => {
+    llu = await startFakeLibreLinkUp({ patients: [anna] });
+    const cwd = tempDir('gh-follow-bad-');
+    const config = configSchema.parse({
+      stateDir: join(cwd, 'state'),
+      http: { enabled: false },
+      bridges: [
+        { id: 'sim', source: { kind: 'simulator', intervalSeconds: 1 }, filesystem: { dir: join(cwd, 'sim') } },
+        { id: 'kids', source: { kind: 'linkup', username: 'u@example.test', password: 'pw', region: 'atlantis', patients: 'all' }, filesystem: { dir: join(cwd, 'data') } },
+      ],
+    });
+    const done: BridgeEvent[] = [];
+    hub = new Hub({ log: captureLog().log, observe: (e) => done.push(e) });
+    await expect(hub.start(config)).rejects.toThrow(/^\[LLU001\] unknown LibreLink Up region "atlantis"/);
+    expect(done).toEqual([]);
+    expect(existsSync(join(cwd, 'sim'))).toBe(false);
+    expect(llu.requests).toEqual([]);
+  });
 });
