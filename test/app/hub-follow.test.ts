@@ -9,14 +9,38 @@ import { tempDir } from '../e2e/cli.js';
 import { captureLog } from '../fakes/capture-log.js';
 import { call } from '../fakes/http-call.js';
 import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp } from '../fakes/llu-server.js';
+import mqtt from 'mqtt';
+import { startAedes, type TestBroker } from '../fakes/brokers.js';
 
 let llu: FakeLibreLinkUp | undefined;
 let hub: Hub | undefined;
+let broker: TestBroker | undefined;
 afterEach(async () => {
   await hub?.stop();
   await llu?.close();
-  hub = llu = undefined;
+  await broker?.close();
+  hub = llu = broker = undefined;
 });
+
+/** The retained messages under `filter`, topic → payload, as a new subscriber gets them. */
+async function retained(url: string, filter: string): Promise<Map<string, Record<string, unknown>>> {
+  const client = await mqtt.connectAsync(url, { protocolVersion: 4 });
+  const seen = new Map<string, Record<string, unknown>>();
+  const marker = `test-marker/${Math.random()}`;
+  // The broker hands a subscriber the retained messages before anything published after the
+  // subscription: once our own marker arrives, every retained message has.
+  const all = new Promise<void>((resolve) => {
+    client.on('message', (topic, payload, packet) => {
+      if (topic === marker) resolve();
+      else if (packet.retain && payload.length > 0) seen.set(topic, JSON.parse(payload.toString()) as Record<string, unknown>);
+    });
+  });
+  await client.subscribeAsync([filter, marker], { qos: 1 });
+  await client.publishAsync(marker, 'x', { qos: 1 });
+  await all;
+  await client.endAsync();
+  return seen;
+}
 
 const anna = fakePatient({ firstName: 'Anna', lastName: 'Smith', seed: 2 });
 const ben = fakePatient({ firstName: 'Ben', lastName: 'Smith', seed: 3 });
@@ -30,6 +54,7 @@ const TOKEN = 'status-token';
 describe('a LibreLink Up account that follows several people, in one hub', () => {
   it('logs in once for everyone, reads one graph per person per poll, and picks people up and retires them as the account changes (2 → 3 → 2)', async () => {
     llu = await startFakeLibreLinkUp({ patients: [anna, ben] });
+    broker = await startAedes();
     const cwd = tempDir('gh-follow-');
     const config = configSchema.parse({
       stateDir: join(cwd, 'state'),
@@ -40,6 +65,7 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
           id: 'kids',
           source: { kind: 'linkup', username: llu.scenario.email, password: llu.scenario.password, server: llu.url, patientId: 'all' },
           filesystem: { dir: join(cwd, 'data') },
+          mqtt: { url: broker.url, protocolVersion: 4, topicPrefix: 'home', discovery: true },
         },
       ],
     });
@@ -73,6 +99,15 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
     expect(info(/^following Anna Smith as bridge kids-[0-9a-f]{8}$/)).toHaveLength(1);
     expect(info(/^following Ben Smith as bridge/)).toHaveLength(1);
     expect(await rows()).toEqual([bridgeOf(anna), bridgeOf(ben)].sort());
+    // Each person's newest reading on their own topic, naming them, and their own Home Assistant device.
+    await vi.waitFor(async () => {
+      const messages = await retained(broker!.url, '#');
+      for (const p of [anna, ben]) {
+        expect(messages.get(`home/${slug(p.patientId)}/glucose`)).toMatchObject({ bridge: bridgeOf(p), patient: `${p.firstName} ${p.lastName}` });
+        const configs = [...messages.entries()].filter(([topic]) => topic.startsWith('homeassistant/')).map(([, body]) => body);
+        expect(configs.some((c) => (c.device as { name?: string } | undefined)?.name === `gluco-hub ${bridgeOf(p)}`)).toBe(true);
+      }
+    }, { timeout: 10_000, interval: 300 });
 
     // A third person appears: picked up at the next connections call, still on the same login.
     const connectionsAt = (): number[] => llu!.requests.filter((r) => r.path === '/llu/connections').map((r) => r.at);
