@@ -11,6 +11,9 @@ import { call } from '../fakes/http-call.js';
 import { fakePatient, startFakeLibreLinkUp, type FakeLibreLinkUp } from '../fakes/llu-server.js';
 import mqtt from 'mqtt';
 import { startAedes, type TestBroker } from '../fakes/brokers.js';
+import { fakeSites } from '../fakes/nightscout-sites.js';
+
+const site = fakeSites({ apiSecret: 'follow-test-secret', roles: { uploader: ['api:*:create', 'api:*:update', 'api:*:read'] }, subjects: { 'gluco-hub': ['uploader'] } });
 
 let llu: FakeLibreLinkUp | undefined;
 let hub: Hub | undefined;
@@ -55,6 +58,7 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
   it('logs in once for everyone, reads one graph per person per poll, and picks people up and retires them as the account changes (2 → 3 → 2)', async () => {
     llu = await startFakeLibreLinkUp({ patients: [anna, ben] });
     broker = await startAedes();
+    const [annaSite, benSite] = [await site(), await site()];
     const cwd = tempDir('gh-follow-');
     const config = configSchema.parse({
       stateDir: join(cwd, 'state'),
@@ -66,6 +70,11 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
           source: { kind: 'linkup', username: llu.scenario.email, password: llu.scenario.password, server: llu.url, patientId: 'all' },
           filesystem: { dir: join(cwd, 'data') },
           mqtt: { url: broker.url, protocolVersion: 4, topicPrefix: 'home', discovery: true },
+          // Anna by patient id, Ben by name; Carl, who comes later, has no site.
+          people: {
+            [anna.patientId]: { nightscout: { endpoint: annaSite.url, token: annaSite.token('gluco-hub') } },
+            'ben smith': { nightscout: { endpoint: benSite.url, token: benSite.token('gluco-hub') } },
+          },
         },
       ],
     });
@@ -99,6 +108,15 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
     expect(info(/^following Anna Smith as bridge kids-[0-9a-f]{8}$/)).toHaveLength(1);
     expect(info(/^following Ben Smith as bridge/)).toHaveLength(1);
     expect(await rows()).toEqual([bridgeOf(anna), bridgeOf(ben)].sort());
+    // Each person's glucose in their own Nightscout, and only theirs.
+    for (const [p, ns] of [[anna, annaSite], [ben, benSite]] as const) {
+      await vi.waitFor(() => expect(ns.count('entries')).toBeGreaterThan(0), { timeout: 10_000, interval: 50 });
+      const served = new Map(llu.served.filter((r) => r.patientId === p.patientId).map((r) => [r.at, r.mgdl]));
+      for (const e of ns.docs('entries')) expect(e.sgv, `entry at ${String(e.date)}`).toBe(served.get(e.date as number));
+    }
+    // The two traces differ, so a reading in the wrong site would show.
+    const other = new Map(llu.served.filter((r) => r.patientId === ben.patientId).map((r) => [r.at, r.mgdl]));
+    expect(annaSite.docs('entries').some((e) => other.get(e.date as number) !== e.sgv)).toBe(true);
     // Each person's newest reading on their own topic, naming them, and their own Home Assistant device.
     await vi.waitFor(async () => {
       const messages = await retained(broker!.url, '#');
@@ -115,6 +133,7 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
     llu.set({ patients: [anna, ben, carl] });
     await vi.waitFor(() => expect(succeeded()).toContain(bridgeOf(carl)), { timeout: 10_000, interval: 50 });
     expect(info(/^following Carl Smith as bridge/)).toHaveLength(1);
+    expect(lines().filter((l) => l.level === 40 && /^\[LLU029\] no Nightscout site for Carl Smith/.test(String(l.msg)))).toHaveLength(1);
     const [firstAfter, secondAfter] = connectionsAt().filter((at) => at >= addedAt);
     const pickedUp = Number(info(/^following Carl Smith/)[0]?.time);
     expect(pickedUp).toBeGreaterThanOrEqual(firstAfter!);
