@@ -115,8 +115,8 @@ describe('a LibreLink Up account that follows several people, in one hub', () =>
       for (const e of ns.docs('entries')) expect(e.sgv, `entry at ${String(e.date)}`).toBe(served.get(e.date as number));
     }
     // The two traces differ, so a reading in the wrong site would show.
-    const other = new Map(llu.served.filter((r) => r.patientId === ben.patientId).map((r) => [r.at, r.mgdl]));
-    expect(annaSite.docs('entries').some((e) => other.get(e.date as number) !== e.sgv)).toBe(true);
+    const benTrace = new Map(llu.served.filter((r) => r.patientId === ben.patientId).map((r) => [r.at, r.mgdl]));
+    expect(annaSite.docs('entries').some((e) => benTrace.get(e.date as number) !== e.sgv)).toBe(true);
     // Each person's newest reading on their own topic, naming them, and their own Home Assistant device.
     await vi.waitFor(async () => {
       const messages = await retained(broker!.url, '#');
