@@ -4,7 +4,7 @@ import type { BridgeEvent } from '../lib/contracts/bridge-events.js';
 import { createOutputs } from '../outputs/registry.js';
 import type { Output } from '../lib/contracts/output.js';
 import { createDriver } from '../sources/registry.js';
-import type { SourceDriver } from '../lib/contracts/source.js';
+import type { DriverContext, SourceDriver } from '../lib/contracts/source.js';
 import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { driverContext } from './driver-context.js';
@@ -17,7 +17,10 @@ import { createRecentReadings, type RecentReadings } from '../outputs/http/cache
 import type { BridgeInfo, Reading } from '../outputs/http/cache/types.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput, Units } from '../outputs/http/routes.js';
-import type { HttpConfig } from '../lib/config/schema.js';
+import { followedPatients, type HttpConfig } from '../lib/config/schema.js';
+import type { RequestBudget } from '../lib/request-budget.js';
+import { createFollowSupervisor, type FollowSupervisor } from './follow-supervisor.js';
+import type { Person } from './followed-people.js';
 
 /** How long a stop may take before in-flight work is abandoned; the whole exit stays under 5 s. */
 export const DRAIN_TIMEOUT_MS = 4_000;
@@ -54,6 +57,40 @@ export interface HubDeps {
    * feeds it every event and stops it with the bridges.
    */
   http?: { config: HttpConfig; version: string; gitSha: string; units: Units } | undefined;
+  /**
+   * Time between a follower account's connections calls (who it follows); default the source's
+   * poll interval. Tests shorten it to watch people come and go without waiting a minute.
+   */
+  followIntervalMs?: number;
+}
+
+/** A bridge that follows several people (`source.patients`): one account, a bridge per person. */
+function followsSeveral(bridge: BridgeConfig): boolean {
+  return followedPatients(bridge.source) !== undefined;
+}
+
+interface PeopleAccount {
+  people(signal: AbortSignal): Promise<Person[]>;
+  driverFor(person: Person, ctx: DriverContext): SourceDriver;
+  close(): void;
+}
+
+/** The account of a bridge that follows several people, with how its log lines and warnings name it. */
+async function followAccount(bridge: BridgeConfig, ctx: DriverContext): Promise<{ account: PeopleAccount; vendor: { name: string; nobodyCode: string; unmatchedCode: string }; intervalMs: number } | undefined> {
+  if (bridge.source.kind === 'linkup') {
+    const { createLluAccount } = await import('../sources/librelinkup/account.js');
+    return { account: createLluAccount(bridge.source, ctx), vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU029' }, intervalMs: bridge.source.intervalSeconds * 1000 };
+  }
+  if (bridge.source.kind === 'minimedcarelink') {
+    const { createCareLinkAccount } = await import('../sources/carelink/account.js');
+    return { account: createCareLinkAccount(bridge.source, ctx), vendor: { name: 'CareLink', nobodyCode: 'CL013', unmatchedCode: 'CL026' }, intervalMs: bridge.source.intervalSeconds * 1000 };
+  }
+  return undefined;
+}
+
+interface FollowedAccount {
+  supervisor: FollowSupervisor;
+  close(): void;
 }
 
 /** The page renderer loads on the first visit, not at start-up. */
@@ -84,6 +121,7 @@ interface RunningBridge {
  */
 export class Hub {
   readonly #bridges: RunningBridge[] = [];
+  readonly #accounts: FollowedAccount[] = [];
   readonly #deps: HubDeps;
   /** Each bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
   readonly #logStops: (() => void)[] = [];
@@ -131,7 +169,10 @@ export class Hub {
     const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger; state: StateStore }[] = [];
     // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
     const budget = createRequestBudget(config.vendorBudget, this.#now);
-    for (const bridge of config.bridges) {
+    // Accounts are built (their settings checked: LLU001, CL002, …) before anything starts.
+    const following: FollowedAccount[] = [];
+    for (const bridge of config.bridges.filter(followsSeveral)) following.push(await this.#follow(config, bridge, budget));
+    for (const bridge of config.bridges.filter((b) => !followsSeveral(b))) {
       const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
       const driver = await build(bridge.source, ctx);
       const notify = this.#notifier(ctx.log);
@@ -164,6 +205,84 @@ export class Hub {
     this.#http?.build(built, restored);
     this.#deps.onBuilt?.(built, restored);
     for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
+    for (const account of following) {
+      this.#accounts.push(account);
+      account.supervisor.start();
+    }
+  }
+
+  /**
+   * A follower account: one login shared by a bridge per followed person, each started (and
+   * retired) by the account's supervisor as people appear in (and leave) its connections.
+   */
+  async #follow(config: Config, bridge: BridgeConfig, budget: RequestBudget): Promise<FollowedAccount> {
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
+    const followed = await followAccount(bridge, ctx);
+    if (!followed) throw new Error(`bridge "${bridge.id}": source ${bridge.source.kind} cannot follow several people`);
+    const { account, vendor, intervalMs } = followed;
+    const supervisor = createFollowSupervisor({
+      bridge,
+      account,
+      vendor,
+      intervalMs: this.#deps.followIntervalMs ?? intervalMs,
+      log: ctx.log,
+      now: this.#now,
+      launch: (personConfig, person) => this.#launchPerson(config, personConfig, person, account, budget),
+      retire: (id) => this.#retire(id),
+    });
+    return { supervisor, close: () => account.close() };
+  }
+
+  async #launchPerson(
+    config: Config,
+    bridge: BridgeConfig,
+    person: Person,
+    account: Pick<PeopleAccount, 'driverFor'>,
+    budget: RequestBudget,
+  ): Promise<void> {
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
+    const driver = account.driverFor(person, ctx);
+    const notify = this.#notifier(ctx.log);
+    const outputs = await createOutputs(bridge, {
+      now: this.#now,
+      log: ctx.log,
+      state: ctx.state,
+      provided: this.#deps.provideOutputs?.(bridge) ?? [],
+      onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
+    });
+    const started: Output[] = [];
+    try {
+      for (const o of outputs) {
+        await o.start();
+        started.push(o);
+      }
+    } catch (err) {
+      await Promise.allSettled(started.map((o) => o.stop()));
+      throw err;
+    }
+    const restored = (await this.#recent?.add?.({ id: bridge.id, source: bridge.source.kind, state: ctx.state, log: ctx.log })) ?? [];
+    this.#http?.add(bridgeInfo(bridge, driver, outputs), restored);
+    this.#launch(bridge, driver, outputs, notify, ctx.log);
+  }
+
+  /** Drains one bridge (a person no longer followed): in-flight writes finish, nothing is deleted. */
+  async #retire(id: string): Promise<void> {
+    const index = this.#bridges.findIndex((b) => b.id === id);
+    if (index < 0) return;
+    const [bridge] = this.#bridges.splice(index, 1);
+    if (bridge) await this.#drain(bridge);
+    this.#http?.remove(id);
+  }
+
+  async #drain(b: RunningBridge): Promise<void> {
+    b.actor.send({ type: 'STOP' });
+    try {
+      await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
+    } catch {
+      this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
+    }
+    b.actor.stop();
+    await Promise.all(b.outputs.map((o) => o.stop()));
   }
 
   readonly #stagger: Stagger = createStagger();
@@ -215,19 +334,12 @@ export class Hub {
   }
 
   async #stopBridges(): Promise<void> {
+    // No person is started or retired once the stop began.
+    const accounts = this.#accounts.splice(0);
+    for (const a of accounts) a.close();
+    await Promise.all(accounts.map((a) => a.supervisor.stop()));
     const bridges = this.#bridges.splice(0).reverse();
-    for (const b of bridges) b.actor.send({ type: 'STOP' });
-    await Promise.all(
-      bridges.map(async (b) => {
-        try {
-          await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
-        } catch {
-          this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
-        }
-        b.actor.stop();
-        await Promise.all(b.outputs.map((o) => o.stop()));
-      }),
-    );
+    await Promise.all(bridges.map((b) => this.#drain(b)));
     for (const stop of this.#logStops.splice(0)) stop();
     await this.#recent?.flush();
   }

@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import type { BridgeConfig, Config } from '../lib/config/schema.js';
+import { followedPatients, type Config } from '../lib/config/schema.js';
+import { personBridgeIdsIn } from '../app/followed-people.js';
 import { ConfigError } from '../lib/errors.js';
 import { lockStateDir } from '../lib/state-lock.js';
 import { createStateStore } from '../lib/state-store.js';
@@ -25,11 +27,24 @@ interface DlqArgs extends GlobalArgs {
   json?: boolean | undefined;
 }
 
-function bridgesOf(config: Config, wanted: string | undefined): BridgeConfig[] {
-  if (wanted === undefined) return config.bridges;
-  const found = config.bridges.filter((b) => b.id === wanted);
+/** Folders in the state folder; none when it does not exist yet. */
+function foldersIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Configured bridges, and the person bridges of those that follow several people (`<bridge>-<slug>`). */
+function bridgesOf(config: Config, wanted: string | undefined): { id: string }[] {
+  const configured = config.bridges.map((b) => b.id);
+  const accounts = config.bridges.filter((b) => followedPatients(b.source) !== undefined).map((b) => b.id);
+  const all = [...configured, ...personBridgeIdsIn(accounts.length > 0 ? foldersIn(config.stateDir) : [], accounts, configured)].map((id) => ({ id }));
+  if (wanted === undefined) return all;
+  const found = all.filter((b) => b.id === wanted);
   if (found.length === 0) {
-    throw new ConfigError('DLQ010', `no bridge "${wanted}"; configured: ${config.bridges.map((b) => b.id).join(', ')}`, { hint: 'pass --bridge with one of them, or leave it out for all' });
+    throw new ConfigError('DLQ010', `no bridge "${wanted}"; configured: ${all.map((b) => b.id).join(', ')}`, { hint: 'pass --bridge with one of them, or leave it out for all' });
   }
   return found;
 }

@@ -6,7 +6,7 @@ import type { Env } from './names.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
 import { spreadGlobalUnit, unitForLocale } from './unit.js';
-import { configSchema, CREDENTIALS_IN_URL, sourceSchema, type Config } from './schema.js';
+import { CONFIG_CODE, configSchema, CREDENTIALS_IN_URL, followedPatients, sourceSchema, type Config } from './schema.js';
 import { APP_NAME } from '../version.js';
 
 /** Settings given as command-line flags; they win over everything else. */
@@ -103,6 +103,7 @@ export function loadConfig(options: LoadOptions): Config {
   checkSourceKinds(raw.bridges);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw toConfigError(parsed.error, raw, fileBridges !== undefined);
+  if (options.embedded) refuseFollowingSeveral(parsed.data);
   return parsed.data;
 }
 
@@ -118,8 +119,10 @@ function normaliseBridge(bridge: unknown, cwd: string, embedded = false): unknow
   if (isObject(out.source)) out.source = { ...out.source, kind: canonicalKind(out.source.kind) };
   if (isObject(out.source) && out.source.kind === 'nightscout') out.source = splitToken(out.source);
   if (isObject(out.nightscout)) out.nightscout = splitToken(out.nightscout);
+  if (isObject(out.people)) out.people = peopleWithTokens(out.people);
   const noDir = out.filesystem === undefined || (isObject(out.filesystem) && out.filesystem.dir === undefined);
-  if (!embedded && noDir && out.nightscout === undefined && out.mqtt === undefined) {
+  const personSites = isObject(out.people) && Object.values(out.people).some((p) => isObject(p) && p.nightscout !== undefined);
+  if (!embedded && noDir && out.nightscout === undefined && out.mqtt === undefined && !personSites) {
     // The filesystem output runs when nothing else is configured, so a fresh install shows data.
     out.filesystem = { ...(isObject(out.filesystem) ? out.filesystem : {}), dir: `${DEFAULT_DATA_DIR}/${typeof out.id === 'string' ? out.id : 'default'}` };
   }
@@ -145,6 +148,23 @@ function splitToken(ns: RawObject): RawObject {
   if (!token) return ns;
   url.searchParams.delete('token');
   return { ...ns, endpoint: url.toString().replace(/\?$/, ''), token: ns.token ?? token };
+}
+
+/** Inside Nightscout every bridge writes to that one site: several people's glucose would mix there. */
+function refuseFollowingSeveral(config: Config): void {
+  const several = config.bridges.find((b) => followedPatients(b.source) !== undefined);
+  if (several) {
+    throw new ConfigError('CFG010', 'inside Nightscout gluco-hub writes to this one site, so it cannot follow several people (`patients`, a patient pin of `all`) without mixing their glucose', {
+      hint: 'pin one person (CONNECT_LINK_UP_PATIENT_ID, CONNECT_CARELINK_PATIENT_USERNAME), or run gluco-hub on its own with a Nightscout site per person',
+    });
+  }
+}
+
+/** Each followed person's Nightscout URL may carry its token too. */
+function peopleWithTokens(people: RawObject): RawObject {
+  return Object.fromEntries(
+    Object.entries(people).map(([key, person]) => [key, isObject(person) && isObject(person.nightscout) ? { ...person, nightscout: splitToken(person.nightscout) } : person]),
+  );
 }
 
 function knownSourcesText(): string {
@@ -212,6 +232,8 @@ function toConfigError(error: z.ZodError, raw: RawObject, multi: boolean): Confi
     const how = describeSetting(setting, typeof key === 'string' && SECRET_KEYS.has(key));
     const missing = issue.code === 'invalid_type' && issue.message.includes('undefined');
     if (missing) return `[CFG003] missing ${setting.path}: set ${how}`;
+    const own = issue.code === 'custom' ? (issue.params as Record<string, unknown> | undefined)?.[CONFIG_CODE] : undefined;
+    if (typeof own === 'string') return `[${own}] ${setting.path} ${issue.message}`;
     if (issue.message.includes('URL')) return `[CFG002] malformed URL in ${setting.path}: ${issue.message}; fix ${how}`;
     return `[CFG006] invalid ${setting.path}: ${issue.message}; fix ${how}`;
   });

@@ -99,7 +99,7 @@ export const FLAGS: Record<string, string> = {
 export const OWN_PREFIX = 'GLUCO_HUB__';
 
 /** Sections of `GLUCO_HUB__SECTION__KEY` that configure the single bridge the environment defines. */
-export const BRIDGE_SECTIONS = new Set(['source', 'nightscout', 'filesystem', 'mqtt', 'dlq']);
+export const BRIDGE_SECTIONS = new Set(['source', 'nightscout', 'filesystem', 'mqtt', 'dlq', 'people']);
 
 export function snakeToCamel(name: string): string {
   return name.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

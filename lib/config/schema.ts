@@ -79,6 +79,14 @@ export const simulatorSourceSchema = z.object({
  */
 export const INTERNAL_SOURCE_SETTINGS: Readonly<Record<string, readonly string[]>> = { simulator: ['failAuth'] };
 
+/** `all`, a list, or a comma-separated string of ids (`all` in any case). */
+const followedPatientsSchema = z
+  .preprocess(
+    (v) => (typeof v === 'string' && v.trim().toLowerCase() !== 'all' ? v.split(',').map((id) => id.trim()).filter((id) => id !== '') : typeof v === 'string' ? 'all' : v),
+    z.union([z.literal('all'), z.array(text).min(1)]),
+  )
+  .optional();
+
 export const linkupSourceSchema = z.object({
   kind: z.literal('linkup'),
   /** The LibreLinkUp *follower* account's e-mail (not LibreView's). */
@@ -92,6 +100,12 @@ export const linkupSourceSchema = z.object({
   patientId: text.optional(),
   /** …or by name ("First Last", case-insensitive). */
   patientName: text.optional(),
+  /**
+   * Follow several people with one login: `all` (everyone the account follows, as they come and go)
+   * or a list of patient ids. Each gets a bridge `<id>-<slug>` (app/followed-people.ts).
+   * `CONNECT_LINK_UP_PATIENT_ID=all` sets `all`.
+   */
+  patients: followedPatientsSchema,
   /** App version header; the server refuses old ones (403). */
   version: text.default('4.16.0'),
   product: text.default('llu.ios'),
@@ -191,6 +205,11 @@ export const carelinkSourceSchema = z.object({
   server: text.optional(),
   /** Care-partner accounts: the patient to read (CareLink username) when several are linked. */
   patientUsername: text.optional(),
+  /**
+   * Care-partner accounts: read several linked patients with the one login, `all` or a list of
+   * CareLink usernames (`CONNECT_CARELINK_PATIENT_USERNAME=all` sets `all`); a bridge each.
+   */
+  patients: followedPatientsSchema,
   /** The language CareLink's login page is shown in. */
   languageCode: text.default('en'),
   /** The longest wait between polls; polls align to readings (newest + 5 min + 1 min) within it. */
@@ -317,10 +336,40 @@ export const DLQ_MAX_ENTRIES = 20_000;
 
 export const BRIDGE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * A pin of `all` (what `CONNECT_LINK_UP_PATIENT_ID=all` or `CONNECT_CARELINK_PATIENT_USERNAME=all`
+ * sets) means following everyone: `patients: all`.
+ */
+function followAllAlias(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  for (const pin of ['patientId', 'patientUsername']) {
+    const { [pin]: value, ...rest } = raw as Record<string, unknown>;
+    if (typeof value !== 'string' || value.trim().toLowerCase() !== 'all') continue;
+    return rest.patients !== undefined ? rest : { ...rest, patients: 'all' };
+  }
+  return raw;
+}
+
+/** Who a bridge follows when it follows several people (LibreLink Up, CareLink care partners); undefined for one. */
+export function followedPatients(source: SourceSettings): 'all' | string[] | undefined {
+  return source.kind === 'linkup' || source.kind === 'minimedcarelink' ? source.patients : undefined;
+}
+
+/** Marks a custom issue with its own config code (load.ts puts it in the message). */
+export const CONFIG_CODE = 'configCode';
+
+/** What one followed person gets besides the shared outputs (`people.<patient id, slug or name>`). */
+export const personSchema = z.object({
+  /** This person's own Nightscout site: a site holds one person's glucose. */
+  nightscout: nightscoutOutputSchema.optional(),
+});
+
 export const bridgeSchema = z.object({
   /** Unique per process; names the bridge in logs, metrics and default paths. */
   id: z.string().regex(BRIDGE_ID, 'letters, digits, ".", "_" and "-" only, at most 64'),
-  source: sourceSchema,
+  source: z.preprocess(followAllAlias, sourceSchema),
+  /** With `source.patients`: per-person outputs, keyed by patient id, slug (`<id>-<slug>`'s last part) or "First Last". */
+  people: z.record(z.string().trim().min(1), personSchema).optional(),
   nightscout: nightscoutOutputSchema.optional(),
   filesystem: filesystemOutputSchema.optional(),
   mqtt: mqttOutputSchema.optional(),
@@ -368,6 +417,35 @@ export const vendorBudgetSchema = z.object({
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * Following several people: one Nightscout for all of them would mix their glucose in one site
+ * (CFG010), and a person named in `people` but not in the `patients` list is a typo (CFG009). With
+ * `patients: all` who is followed is known only at run time (a warning, LLU029).
+ */
+function followIssues(b: BridgeConfig, i: number, ctx: z.RefinementCtx): void {
+  const patients = followedPatients(b.source);
+  if (patients === undefined) {
+    if (b.people !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['bridges', i, 'people'], message: 'is only for a bridge that follows several people: set source.patients (all, or a list of patient ids)', params: { [CONFIG_CODE]: 'CFG009' } });
+    }
+    return;
+  }
+  if (b.nightscout !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bridges', i, 'nightscout'],
+      message: `bridge "${b.id}" follows several people, and one Nightscout site would mix their glucose: give each person their own under people.<patient id>.nightscout`,
+      params: { [CONFIG_CODE]: 'CFG010' },
+    });
+  }
+  if (patients === 'all') return;
+  for (const key of Object.keys(b.people ?? {})) {
+    if (!patients.includes(key)) {
+      ctx.addIssue({ code: 'custom', path: ['bridges', i, 'people', key], message: `names "${key}", which is not in source.patients (${patients.join(', ')}): key people by the listed patient ids`, params: { [CONFIG_CODE]: 'CFG009' } });
+    }
+  }
+}
+
 export const configSchema = z
   .object({
     log: z
@@ -391,6 +469,7 @@ export const configSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `bridge id "${b.id}" is used twice` });
       seen.add(b.id);
     });
+    cfg.bridges.forEach((b, i) => followIssues(b, i, ctx));
     // Two bridges on one broker and prefix would overwrite each other's retained `glucose`.
     const prefixes = new Map<string, string>();
     cfg.bridges.forEach((b, i) => {

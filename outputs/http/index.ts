@@ -30,6 +30,10 @@ export interface HttpActorOptions {
  */
 export interface HttpActor {
   build: (bridges: BridgeInfo[], restored?: readonly Reading[]) => void;
+  /** A bridge started after `build` (a person a follower account began to follow), with the readings its last run saved. */
+  add: (bridge: BridgeInfo, restored?: readonly Reading[]) => void;
+  /** A bridge retired at run time: its status row goes, its metrics stay until the process ends. */
+  remove: (bridgeId: string) => void;
   observe: (event: BridgeEvent) => void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -51,6 +55,12 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       const glucose = options.config.bearerToken === undefined || options.config.metricsAuth;
       metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha, glucose });
     },
+    add: (bridge, restored = []) => {
+      model.add?.(bridge);
+      model.restore(restored);
+      metrics?.addBridge?.(bridge);
+    },
+    remove: (bridgeId) => model.remove?.(bridgeId),
     observe: (event) => {
       model.observe(event);
       metrics?.observe(event);

@@ -131,6 +131,11 @@ export const CL_ERRORS = {
     message: 'another gluco-hub process owns this CareLink login and its access token has run out; refreshing it here would revoke that process\'s login',
     hint: 'run capture again once the running bridge has refreshed it (within minutes), or stop the bridge first',
   },
+  CL025: {
+    kind: 'config',
+    message: 'following several patients needs a CareLink care-partner account; this one is a patient account ({role})',
+    hint: 'log in with `gluco-hub login carelink` as the care partner the patients invited, or unset CONNECT_CARELINK_PATIENT_USERNAME=all / patients',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ClCode = keyof typeof CL_ERRORS;

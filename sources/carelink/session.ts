@@ -42,25 +42,32 @@ export interface SessionOptions {
 /** Rediscover and re-check the route twice a day: a new pump or a new link shows up without a restart. */
 export const SESSION_RENEW_MS = 12 * 60 * 60_000;
 
+/**
+ * Which endpoint serves the account's data (routing.ts). `monitor/data` names no patient: for a care
+ * partner it describes the account, so every patient it follows is read over the one route.
+ */
+export async function detectRoute(call: AuthorizedCall, endpoints: Endpoints, carePartner: boolean, signal: AbortSignal): Promise<{ route: Route; family: string | undefined }> {
+  const monitor = await call({ what: 'the device family (monitor/data)', url: `${endpoints.carelinkBase}/monitor/data` }, monitorSchema, signal);
+  const family = monitor.medicalDeviceFamily ?? monitor.deviceFamily ?? undefined;
+  if (isBleFamily(family)) return { route: 'ble', family };
+  let uploads: string[] = [];
+  let m2m = false;
+  if (carePartner) {
+    const setting = await call({ what: 'the multi-follow setting', url: `${endpoints.carelinkBase}/configuration/system/personal.cp.m2m.enabled` }, settingValueSchema, signal);
+    m2m = setting.value === true || setting.value === 'true';
+  } else {
+    const recent = await call({ what: 'the recent uploads', url: `${endpoints.carelinkBase}/dataUpload/recentUploads?numUploads=30` }, recentUploadsSchema, signal);
+    uploads = recent.recentUploads.flatMap((u) => (u.device ? [u.device] : []));
+  }
+  return { route: chooseRoute({ family, uploads, carePartner, m2m }), family };
+}
+
 export function createCareLinkSession(options: SessionOptions): SessionFunctions<CareLinkAuth, CareLinkSession> {
   const { ctx, call } = options;
   const now = (): number => ctx.now();
 
-  async function route(endpoints: Endpoints, carePartner: boolean, signal: AbortSignal): Promise<{ route: Route; family: string | undefined }> {
-    const monitor = await call({ what: 'the device family (monitor/data)', url: `${endpoints.carelinkBase}/monitor/data` }, monitorSchema, signal);
-    const family = monitor.medicalDeviceFamily ?? monitor.deviceFamily ?? undefined;
-    if (isBleFamily(family)) return { route: 'ble', family };
-    let uploads: string[] = [];
-    let m2m = false;
-    if (carePartner) {
-      const setting = await call({ what: 'the multi-follow setting', url: `${endpoints.carelinkBase}/configuration/system/personal.cp.m2m.enabled` }, settingValueSchema, signal);
-      m2m = setting.value === true || setting.value === 'true';
-    } else {
-      const recent = await call({ what: 'the recent uploads', url: `${endpoints.carelinkBase}/dataUpload/recentUploads?numUploads=30` }, recentUploadsSchema, signal);
-      uploads = recent.recentUploads.flatMap((u) => (u.device ? [u.device] : []));
-    }
-    return { route: chooseRoute({ family, uploads, carePartner, m2m }), family };
-  }
+  const route = (endpoints: Endpoints, carePartner: boolean, signal: AbortSignal): Promise<{ route: Route; family: string | undefined }> =>
+    detectRoute(call, endpoints, carePartner, signal);
 
   return {
     async authenticate(signal) {

@@ -47,6 +47,13 @@ export interface LluSessionHandle {
   session: SessionFunctions<LluAuth, LluSession>;
   /** Drops the persisted ticket if it is this one (after a 401 or on expiry). */
   forget: (ticket: Ticket) => Promise<void>;
+  /** The saved ticket, or a fresh login (the login guard applies): what `session.authenticate` does. */
+  login: (signal: AbortSignal) => Promise<LluAuth>;
+  /**
+   * Everyone the account follows, with the login that listed them: a restored ticket the server no
+   * longer knows is replaced by one fresh login, as `authorize` does (account.ts, following everyone).
+   */
+  listConnections: (auth: LluAuth, signal: AbortSignal) => Promise<{ auth: LluAuth; connections: Connection[] }>;
 }
 
 export function createLluSession(options: SessionOptions): LluSessionHandle {
@@ -112,10 +119,19 @@ export function createLluSession(options: SessionOptions): LluSessionHandle {
     return { ...auth, patientId: chosen.patientId, patientName: name };
   }
 
+  const signIn = (signal: AbortSignal): Promise<LluAuth> => restoredOr(signal, restore, freshLogin);
+
+  /** Everyone followed, with the login that listed them (a fresh one when the saved ticket was revoked). */
+  const listConnections = retryOnceFresh<LluAuth, { auth: LluAuth; connections: Connection[] }>({
+    establish: async (auth, signal) => ({ auth, connections: await connections(auth, signal) }),
+    forget,
+    login: freshLogin,
+  });
+
   const session: SessionFunctions<LluAuth, LluSession> = {
-    authenticate: (signal) => restoredOr(signal, restore, freshLogin),
+    authenticate: signIn,
     // A ticket from an earlier run may have been revoked: one fresh login then.
     authorize: retryOnceFresh<LluAuth, LluSession>({ establish: pickPatient, forget, login: freshLogin }),
   };
-  return { session, forget };
+  return { session, forget, login: signIn, listConnections };
 }

@@ -51,6 +51,8 @@ export interface FakeCareLink {
   /** Every pump day served, oldest first. */
   days: PumpDay[];
   revokeAll(): void;
+  /** The care partner's linked patients from now on (a link added or removed in the app). */
+  setPatients(usernames: string[]): void;
   /** A refresh token a `logindata.json` could hold, valid now. */
   mintRefreshToken(): string;
   close(): Promise<void>;
@@ -71,7 +73,7 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
   const clock = options.now ?? Date.now;
   const role = options.role ?? 'CARE_PARTNER_OUS';
   const username = options.username ?? 'cp_follower1';
-  const patients = options.patients ?? ['pt_user1'];
+  let patients = options.patients ?? ['pt_user1'];
   const ttl = options.accessTtlSeconds ?? 3600;
   const pending = new Map<string, { challenge: string; redirect: string }>();
   const access = new Map<string, number>();
@@ -89,6 +91,9 @@ export async function startFakeCareLink(options: FakeCareLinkOptions = {}): Prom
     revokeAll: () => {
       refresh = undefined;
       access.clear();
+    },
+    setPatients: (usernames) => {
+      patients = [...usernames];
     },
     mintRefreshToken: () => {
       refresh = `v1.refresh-${randomBytes(12).toString('hex')}`;

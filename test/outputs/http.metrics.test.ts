@@ -458,3 +458,18 @@ describe('version and commit', () => {
     expect(gitSha({ GIT_SHA: '' })).toBe('unknown');
   });
 });
+
+describe('a bridge started at run time (a person a follower account began to follow)', () => {
+  it('gets its series at 0 and its source label from when it is added, once', async () => {
+    const { metrics, scrape } = setup();
+    const person: BridgeInfo = { id: 'kids-3f2a9c1b', source: 'linkup', outputs: ['filesystem'], loops: [{ name: 'entries', expectedIntervalMs: MIN }] };
+    expect(has(await scrape(), 'gluco_hub_fetches_total', { bridge: person.id })).toBe(false);
+    metrics.addBridge!(person);
+    metrics.addBridge!(person);
+    metrics.observe({ type: 'frame.done', bridgeId: person.id, loop: 'entries', result: { outcome: 'success', fetched: 3 } });
+    const s = await scrape();
+    expect(valueOf(s, 'gluco_hub_fetches_total', { bridge: person.id, source: 'linkup', loop: 'entries', result: 'success' })).toBe(1);
+    expect(valueOf(s, 'gluco_hub_fetches_total', { bridge: person.id, source: 'linkup', loop: 'entries', result: 'failed' })).toBe(0);
+    expect(has(s, 'gluco_hub_fetches_total', { bridge: person.id, source: 'unknown' })).toBe(false);
+  });
+});

@@ -139,3 +139,25 @@ describe('recent readings in the state folder', () => {
     expect(fileLines(file).map((l) => (JSON.parse(l) as { sgv: number }).sgv)).toEqual([100, 105, 110, 115]);
   });
 });
+
+describe('recent readings of a bridge started later (a person a follower account began to follow)', () => {
+  it('keeps its readings from when it is added, and the next run restores them when it is added again', async () => {
+    const dir = tempDir();
+    const { log } = capturingLog();
+    const state = createStateStore(dir, log);
+    const person = { id: 'sim', source: 'simulator', state, log };
+    const first = createRecentReadings([], () => T0);
+    expect(await first.restore()).toEqual([]);
+    // Not known yet: nothing is kept.
+    first.observe(transformed([entry(T0 - 10 * MINUTE, 90)]));
+    expect(await first.add!(person)).toEqual([]);
+    first.observe(transformed([entry(T0 - 5 * MINUTE, 100)]));
+    await first.flush();
+
+    const second = createRecentReadings([], () => T0 + MINUTE);
+    expect(await second.restore()).toEqual([]);
+    expect((await second.add!(person)).map((r) => [r.sgv, r.bridge])).toEqual([[100, 'sim']]);
+    // Added twice: the same ring, not a second read of the file.
+    expect((await second.add!(person)).map((r) => r.sgv)).toEqual([100]);
+  });
+});

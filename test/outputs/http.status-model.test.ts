@@ -169,3 +169,24 @@ describe('status model: health', () => {
     expect(model.snapshot().bridges[0]?.outputs[1]).toMatchObject({ state: 'ok', waiting: 0, lastError: undefined });
   });
 });
+
+describe('status model: bridges started and retired at run time (following several people)', () => {
+  it('adds a row with its restored readings, and a retired bridge takes its row and readings along', () => {
+    const { model } = setup([]);
+    expect(model.snapshot()).toMatchObject({ bridges: [], ready: false });
+    model.observe(transformed([entry(T0 - MINUTE, 99)]));
+    expect(model.readings()).toEqual([]);
+    model.add!(SIM_BRIDGE);
+    model.restore([{ date: T0 - 5 * MINUTE, sgv: 105, device: 'gluco-hub-simulator', bridge: SIM_BRIDGE.id, source: SIM_BRIDGE.source }]);
+    model.observe(established());
+    model.observe(transformed([entry(T0, 120)]));
+    model.observe(done('success'));
+    expect(model.readings().map((r) => r.sgv)).toEqual([120, 105]);
+    expect(model.snapshot()).toMatchObject({ bridges: [{ id: SIM_BRIDGE.id, session: 'established' }] });
+    model.add!(SIM_BRIDGE);
+    expect(model.readings()).toHaveLength(2);
+    model.remove!(SIM_BRIDGE.id);
+    expect(model.snapshot().bridges).toEqual([]);
+    expect(model.readings()).toEqual([]);
+  });
+});

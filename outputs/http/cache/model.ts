@@ -205,5 +205,15 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
     return out;
   }
 
-  return { observe, restore, snapshot, readings, latest: () => readings({ count: 1 })[0] };
+  /** A bridge started after the others (a person a follower account began to follow). */
+  function add(info: BridgeInfo): void {
+    if (!state.has(info.id)) state.set(info.id, newBridge(info));
+  }
+
+  /** A retired bridge leaves the status and its cached readings; what its outputs stored stays. */
+  function remove(id: string): void {
+    if (state.delete(id)) sorted = undefined;
+  }
+
+  return { observe, restore, snapshot, readings, latest: () => readings({ count: 1 })[0], add, remove };
 }

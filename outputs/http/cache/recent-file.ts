@@ -18,6 +18,8 @@ export interface RecentReadings {
   /** Every bridge's saved readings; a missing or unreadable file is a cold start. Call before any event. */
   restore(): Promise<Reading[]>;
   observe(event: BridgeEvent): void;
+  /** A bridge started later (a person a follower account began to follow): its saved readings, kept from now on. */
+  add?(bridge: RingBridge): Promise<Reading[]>;
   /** Resolves once every write asked for so far has been tried. */
   flush(): Promise<void>;
 }
@@ -45,9 +47,8 @@ interface BridgeRing {
 }
 
 export function createRecentReadings(bridges: readonly RingBridge[], now: () => number): RecentReadings {
-  const rings = new Map<string, BridgeRing>(
-    bridges.map((bridge) => [bridge.id, { bridge, ring: new Map(), fileLines: 0, pending: [], rewrite: false, writes: Promise.resolve(), failing: false }]),
-  );
+  const newRing = (bridge: RingBridge): BridgeRing => ({ bridge, ring: new Map(), fileLines: 0, pending: [], rewrite: false, writes: Promise.resolve(), failing: false });
+  const rings = new Map<string, BridgeRing>(bridges.map((bridge) => [bridge.id, newRing(bridge)]));
 
   async function write(r: BridgeRing): Promise<void> {
     const lines = r.pending.splice(0);
@@ -97,6 +98,13 @@ export function createRecentReadings(bridges: readonly RingBridge[], now: () => 
       // One bridge at a time: a fleet of a thousand does not open a thousand files at once.
       for (const r of rings.values()) restored.push(...(await restoreOne(r)));
       return restored;
+    },
+    async add(bridge) {
+      const known = rings.get(bridge.id);
+      if (known) return ringReadings(known.ring, bridge.id);
+      const r = newRing(bridge);
+      rings.set(bridge.id, r);
+      return restoreOne(r);
     },
     observe(event) {
       if (event.type !== 'frame.transformed') return;

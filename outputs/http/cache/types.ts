@@ -81,4 +81,8 @@ export interface StatusModel {
   /** Newest first; at most 24 h are kept. */
   readings(options?: { count?: number; sinceMs?: number }): Reading[];
   latest(): Reading | undefined;
+  /** A bridge started after the model was built (following several people). */
+  add?(info: BridgeInfo): void;
+  /** A bridge retired at run time: its row and cached readings go. */
+  remove?(id: string): void;
 }

@@ -4,7 +4,7 @@ import type { Batch, Direction } from '../../../lib/domain.js';
 import { isFuture } from '../../../lib/future.js';
 import { newerExpiry, sensorExpiryOf, type SensorExpiry } from '../../../lib/sensor-expiry.js';
 import type { DeliveryReport, StoreResult } from '../../../lib/contracts/output.js';
-import type { SessionState } from '../cache/types.js';
+import type { BridgeInfo, SessionState } from '../cache/types.js';
 import type { Metrics, MetricsOptions } from './types.js';
 
 export type { Metrics, MetricsOptions } from './types.js';
@@ -245,7 +245,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   }
 
   // Every known series starts at 0, so rate() and increase() see the first event.
-  for (const bridge of options.bridges) {
+  const zeroSeries = (bridge: BridgeInfo): void => {
     sessions.set(bridge.id, 'none');
     const source = bridge.source;
     for (const { name: loop } of bridge.loops) {
@@ -261,7 +261,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
       for (const state of DELIVERY_STATES) deliveryState.set({ bridge: bridge.id, output, state }, state === 'current' ? 1 : 0);
       backlogEta.set({ bridge: bridge.id, output }, 0);
     }
-  }
+  };
+  for (const bridge of options.bridges) zeroSeries(bridge);
 
   /** The newest sensor reading of a batch, none from the future: a wrong clock never becomes the gauge. */
   const noteGlucose = (bridge: string, entries: Batch['entries']): void => {
@@ -378,5 +379,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     contentType: register.contentType,
     render: () => register.metrics(),
+    addBridge: (info) => {
+      if (sources.has(info.id)) return;
+      sources.set(info.id, info.source);
+      zeroSeries(info);
+    },
   };
 }

@@ -7,6 +7,8 @@ export interface Metrics {
   /** The exposition format's content type. */
   readonly contentType: string;
   render(): Promise<string>;
+  /** A bridge started after the metrics were built: its source label is known from now on. */
+  addBridge?(info: BridgeInfo): void;
 }
 
 export interface MetricsOptions {
