@@ -54,6 +54,24 @@ export interface HubDeps {
    * feeds it every event and stops it with the bridges.
    */
   http?: { config: HttpConfig; version: string; gitSha: string; units: Units } | undefined;
+  /** A bridge's state store; default: files in its folder under the state directory. A fleet's is Redis. */
+  stateFor?: (bridge: BridgeConfig, log: Logger) => StateStore;
+  /**
+   * Build every bridge but run none: a supervisor runs each with `startBridge` once it holds the
+   * bridge's lease, and `stopBridge`s it when the lease is gone (app/fleet/). Without `keepRecent`.
+   */
+  deferStart?: boolean;
+}
+
+interface PreparedBridge {
+  bridge: BridgeConfig;
+  outputs: Output[];
+  driver: SourceDriver;
+  notify: (event: BridgeEvent) => void;
+  log: Logger;
+  state: StateStore;
+  /** The bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
+  stopLog: () => void;
 }
 
 /** The page renderer loads on the first visit, not at start-up. */
@@ -76,6 +94,7 @@ interface RunningBridge {
   id: string;
   actor: Actor<typeof pollerMachine>;
   outputs: Output[];
+  stopLog: () => void;
 }
 
 /**
@@ -85,8 +104,10 @@ interface RunningBridge {
 export class Hub {
   readonly #bridges: RunningBridge[] = [];
   readonly #deps: HubDeps;
-  /** Each bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
-  readonly #logStops: (() => void)[] = [];
+  /** Bridges as configured, and the fleet's request budget: what `startBridge` builds from. */
+  #configured = new Map<string, BridgeConfig>();
+  #config: Config | undefined;
+  #budget: ReturnType<typeof createRequestBudget> | undefined;
   #recent: RecentReadings | undefined;
   #http: HttpActor | undefined;
   #crashed: ((err: unknown) => void) | undefined;
@@ -126,25 +147,26 @@ export class Hub {
     return http;
   }
 
-  async #build(config: Config): Promise<void> {
-    const build = this.#deps.createDriver ?? createDriver;
-    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger; state: StateStore }[] = [];
-    // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
-    const budget = createRequestBudget(config.vendorBudget, this.#now);
-    for (const bridge of config.bridges) {
-      const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
-      const driver = await build(bridge.source, ctx);
-      const notify = this.#notifier(ctx.log);
-      const outputs = await createOutputs(bridge, {
-        now: this.#now,
-        log: ctx.log,
-        state: ctx.state,
-        provided: this.#deps.provideOutputs?.(bridge) ?? [],
-        ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
-        onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
-      });
-      prepared.push({ bridge, outputs, driver, notify, log: ctx.log, state: ctx.state });
-    }
+  /** Driver, outputs and log of one bridge, built but not started. */
+  async #prepare(bridge: BridgeConfig): Promise<PreparedBridge> {
+    const config = this.#config as Config;
+    const stateFor = this.#deps.stateFor;
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id), stateFor ? { stateFor: (log) => stateFor(bridge, log) } : {});
+    const driver = await (this.#deps.createDriver ?? createDriver)(bridge.source, ctx);
+    const { notify, stopLog } = this.#notifier(ctx.log);
+    const outputs = await createOutputs(bridge, {
+      now: this.#now,
+      log: ctx.log,
+      state: ctx.state,
+      provided: this.#deps.provideOutputs?.(bridge) ?? [],
+      ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
+      onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
+    });
+    return { bridge, outputs, driver, notify, log: ctx.log, state: ctx.state, stopLog };
+  }
+
+  /** Starts the outputs of the bridges given, or none: one that fails stops those already started. */
+  async #startOutputs(prepared: readonly PreparedBridge[]): Promise<void> {
     const started: Output[] = [];
     try {
       for (const { outputs } of prepared) {
@@ -157,13 +179,59 @@ export class Hub {
       await Promise.allSettled(started.map((o) => o.stop()));
       throw err;
     }
+  }
+
+  async #build(config: Config): Promise<void> {
+    this.#config = config;
+    this.#configured = new Map(config.bridges.map((b) => [b.id, b]));
+    // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
+    this.#budget = createRequestBudget(config.vendorBudget, this.#now);
+    const prepared: PreparedBridge[] = [];
+    for (const bridge of config.bridges) prepared.push(await this.#prepare(bridge));
+    if (this.#deps.deferStart) {
+      // Built only to describe the bridges; each runs later on a fresh build whose driver reads the state its last owner left.
+      const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
+      for (const p of prepared) p.stopLog();
+      this.#http?.build(built, []);
+      this.#deps.onBuilt?.(built, []);
+      return;
+    }
+    await this.#startOutputs(prepared);
     // The bridge's own state store: one store per folder, so its sweep of stale temp files never meets a write in flight.
     this.#recent = this.#deps.keepRecent ? createRecentReadings(prepared.map((p) => ({ id: p.bridge.id, source: p.bridge.source.kind, state: p.state, log: p.log })), this.#now) : undefined;
     const restored = (await this.#recent?.restore()) ?? [];
     const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
     this.#http?.build(built, restored);
     this.#deps.onBuilt?.(built, restored);
-    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
+    for (const p of prepared) this.#launch(p);
+  }
+
+  /** Runs one configured bridge (its outputs, then its poller); nothing if it runs already. Throws if an output cannot start. */
+  async startBridge(id: string): Promise<void> {
+    const bridge = this.#configured.get(id);
+    if (!bridge) throw new Error(`no bridge "${id}" is configured`);
+    if (this.#bridges.some((b) => b.id === id)) return;
+    const prepared = await this.#prepare(bridge);
+    try {
+      await this.#startOutputs([prepared]);
+    } catch (err) {
+      prepared.stopLog();
+      throw err;
+    }
+    this.#launch(prepared);
+  }
+
+  /** Drains one bridge (in-flight writes finish) and stops its outputs; nothing if it is not running. */
+  async stopBridge(id: string): Promise<void> {
+    const index = this.#bridges.findIndex((b) => b.id === id);
+    if (index < 0) return;
+    const [bridge] = this.#bridges.splice(index, 1);
+    await this.#drain(bridge as RunningBridge);
+  }
+
+  /** The ids of the bridges running now. */
+  runningBridges(): string[] {
+    return this.#bridges.map((b) => b.id);
   }
 
   readonly #stagger: Stagger = createStagger();
@@ -171,20 +239,20 @@ export class Hub {
   #now = (): number => (this.#deps.now ?? Date.now)();
 
   /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
-  #notifier(log: Logger): (event: BridgeEvent) => void {
+  #notifier(log: Logger): { notify: (event: BridgeEvent) => void; stopLog: () => void } {
     const terminal = this.#deps.terminal;
     const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, now: this.#now, ...(terminal ? { terminal: { ...terminal, now: this.#now } } : {}) });
-    this.#logStops.push(toLog.stop);
     const observe = this.#deps.observe;
-    return (event) => {
+    const notify = (event: BridgeEvent): void => {
       toLog(event);
       this.#recent?.observe(event);
       this.#http?.observe(event);
       observe?.(event);
     };
+    return { notify, stopLog: toLog.stop };
   }
 
-  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[], notify: (event: BridgeEvent) => void, log: Logger): void {
+  #launch({ bridge, driver, outputs, notify, log, stopLog }: PreparedBridge): void {
     const actor = createActor(pollerMachine, {
       input: {
         bridgeId: bridge.id,
@@ -203,7 +271,7 @@ export class Hub {
       },
     });
     actor.start();
-    this.#bridges.push({ id: bridge.id, actor, outputs });
+    this.#bridges.push({ id: bridge.id, actor, outputs, stopLog });
   }
 
   /**
@@ -216,19 +284,19 @@ export class Hub {
 
   async #stopBridges(): Promise<void> {
     const bridges = this.#bridges.splice(0).reverse();
-    for (const b of bridges) b.actor.send({ type: 'STOP' });
-    await Promise.all(
-      bridges.map(async (b) => {
-        try {
-          await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
-        } catch {
-          this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
-        }
-        b.actor.stop();
-        await Promise.all(b.outputs.map((o) => o.stop()));
-      }),
-    );
-    for (const stop of this.#logStops.splice(0)) stop();
+    await Promise.all(bridges.map((b) => this.#drain(b)));
     await this.#recent?.flush();
+  }
+
+  async #drain(b: RunningBridge): Promise<void> {
+    b.actor.send({ type: 'STOP' });
+    try {
+      await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
+    } catch {
+      this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
+    }
+    b.actor.stop();
+    await Promise.all(b.outputs.map((o) => o.stop()));
+    b.stopLog();
   }
 }
