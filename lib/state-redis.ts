@@ -8,8 +8,8 @@ import { checkKey, type StateStore } from './state-store.js';
 /**
  * The state store of a fleet: one bridge's documents in Redis, under `<prefix>:<bridge>:<key>`,
  * so whichever process holds the bridge's lease finds its sessions, lockouts and queues. Every
- * change runs as a script that first compares the writer's epoch with the bridge's: a process
- * whose lease has passed to a newer owner cannot overwrite what that owner saved (FLEET001), e.g.
+ * change runs as a script that first compares the writer's epoch with the bridge's current one: a
+ * process whose lease has passed to a newer owner cannot overwrite what that owner saved (FLEET001), e.g.
  * put back a CareLink refresh token the new owner has already used up.
  *
  * The same contract as the files (test/lib/state-store.contract.ts): absent reads as `undefined`,
@@ -45,7 +45,7 @@ export function createRedisStateStore(redis: Redis, log: Logger, options: RedisS
       await scripts.write([keys.epoch, ...targets], mine, op, value);
     } catch (cause) {
       if (isFenced(cause)) {
-        throw new FleetError('FLEET001', `refused to change state ${targets.join(', ')}: another process has taken bridge "${options.bridge}" over (this one's lease epoch was ${mine})`, {
+        throw new FleetError('FLEET001', `refused to change state ${targets.join(', ')}: bridge "${options.bridge}" has a newer owner than this process's lease (epoch ${mine})`, {
           cause,
           hint: 'none: the new owner carries on; this process stops the bridge',
         });

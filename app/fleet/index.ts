@@ -33,7 +33,7 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   const ttlMs = config.fleet.leaseMs;
   const prefix = config.state.prefix;
   let supervisor: Supervisor | undefined;
-  fleetLog.info({ url, prefix, leaseMs: ttlMs, token }, `fleet: state and leases in Redis at ${url}; polling only the bridges this process leases`);
+  fleetLog.info({ url, prefix, leaseMs: ttlMs, holder: token }, `fleet: state and leases in Redis at ${url}; polling only the bridges this process leases`);
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
     stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),

@@ -25,7 +25,9 @@ export interface Supervisor {
   held(): string[];
   /** Runs one round at once (tests; the timer runs them every third of the ttl). */
   tick(): Promise<void>;
-  /** No new rounds; resolves once the one running has finished. Leases stay until `release`. */
+  /** Resolves once the starts and stops under way have finished. */
+  settled(): Promise<void>;
+  /** No new rounds; resolves once the one running and the starts and stops under way have finished. Leases stay until `release`. */
   stop(): Promise<void>;
   /** Gives up every lease still held (after the bridges stopped), so the next owner need not wait out the ttl. */
   release(): Promise<void>;
@@ -57,25 +59,54 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     log.warn({ err, held: [...book.held.keys()] }, 'fleet: Redis is out of reach; keeping the bridges held until their leases would expire');
   };
 
-  async function stopBridges(bridges: readonly string[], why: string): Promise<void> {
+  /**
+   * Starts and stops run one after another per bridge, apart from the rounds: a slow start (a
+   * back-fill, an output connecting) or a drain must never hold up the renewals of the others.
+   */
+  const switching = new Map<string, Promise<void>>();
+  function switchBridge(bridge: string, change: () => Promise<void>): void {
+    const next = (switching.get(bridge) ?? Promise.resolve()).then(change).catch((err: unknown) => log.error({ err, bridge }, `fleet: could not switch bridge "${bridge}"`));
+    switching.set(bridge, next);
+    void next.then(() => {
+      if (switching.get(bridge) === next) switching.delete(bridge);
+    });
+  }
+
+  function stopBridges(bridges: readonly string[], why: string): void {
     for (const bridge of bridges) {
       const err = new FleetError('FLEET003', `bridge "${bridge}" stopped here: ${why}`, { hint: 'none: whichever process holds its lease polls it' });
       log.warn({ err, bridge }, `fleet: stopping bridge "${bridge}": ${why}`);
-      await control.stop(bridge);
+      switchBridge(bridge, () => control.stop(bridge));
     }
+  }
+
+  function startBridge(bridge: string): void {
+    log.info({ bridge, epoch: book.epochs.get(bridge) }, `fleet: leased bridge "${bridge}" (epoch ${book.epochs.get(bridge)}); starting it`);
+    switchBridge(bridge, async () => {
+      // Lost again while an earlier switch ran: nothing to start.
+      if (!book.held.has(bridge)) return;
+      try {
+        await control.start(bridge);
+      } catch (err) {
+        // It could not start (an output refused): let another process try it.
+        log.error({ err, bridge }, `fleet: bridge "${bridge}" did not start; giving its lease back`);
+        book.held.delete(bridge);
+        await leases.release([bridge]).catch(() => undefined);
+      }
+    });
   }
 
   async function round(): Promise<void> {
     const plan = planTick(book, deps.bridges, now());
     dropExpired(book, plan.expired);
-    await stopBridges(plan.expired, 'its lease could not be renewed in time');
+    stopBridges(plan.expired, 'its lease could not be renewed in time');
 
     if (plan.renew.length > 0) {
       const sentAt = now();
       try {
         const lost = applyRenewals(book, await leases.renew(plan.renew), sentAt, ttlMs);
         reachable();
-        await stopBridges(lost, 'another process holds its lease now');
+        stopBridges(lost, 'another process holds its lease now');
       } catch (cause) {
         cannotReach('renew the leases', cause);
       }
@@ -90,17 +121,11 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       cannotReach('take free bridges', cause);
       return;
     }
-    for (const bridge of won) {
-      log.info({ bridge, epoch: book.epochs.get(bridge) }, `fleet: leased bridge "${bridge}" (epoch ${book.epochs.get(bridge)}); starting it`);
-      try {
-        await control.start(bridge);
-      } catch (err) {
-        // It could not start (an output refused): let another process try it.
-        log.error({ err, bridge }, `fleet: bridge "${bridge}" did not start; giving its lease back`);
-        book.held.delete(bridge);
-        await leases.release([bridge]).catch(() => undefined);
-      }
-    }
+    for (const bridge of won) startBridge(bridge);
+  }
+
+  async function settled(): Promise<void> {
+    while (switching.size > 0) await Promise.all(switching.values());
   }
 
   const tick = (): Promise<void> => {
@@ -117,10 +142,12 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     epoch: (bridge) => book.epochs.get(bridge),
     held: () => [...book.held.keys()],
     tick,
+    settled,
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await running;
+      await settled();
     },
     async release() {
       const held = [...book.held.keys()];

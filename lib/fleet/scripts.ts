@@ -41,12 +41,14 @@ return n`;
 
 /**
  * KEYS: epoch, target[, second target]; ARGV: epoch ('' = not fenced), op (set | append | del), value.
- * Refused with FENCED when a newer owner has taken the bridge since this writer's lease began.
+ * Refused with FENCED unless the writer's epoch is the bridge's current one: a newer owner took the
+ * bridge since this writer's lease began, or Redis lost its data (the count started again) and the
+ * writer's lease is no longer known there.
  */
 const WRITE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if ARGV[1] ~= '' and current > tonumber(ARGV[1]) then
-  return redis.error_reply('FENCED newer epoch ' .. current .. ' than ' .. ARGV[1])
+if ARGV[1] ~= '' and current ~= tonumber(ARGV[1]) then
+  return redis.error_reply('FENCED epoch is ' .. current .. ', not ' .. ARGV[1])
 end
 if ARGV[2] == 'set' then
   redis.call('SET', KEYS[2], ARGV[3])

@@ -164,4 +164,23 @@ describe('fleet supervisor', () => {
     expect(sup.held()).toEqual([]);
     await sup.stop();
   });
+  it('a slow start (a long back-fill, an output connecting) holds up no renewal: the other process never gets the bridges', async () => {
+    const redis = fakeRedis();
+    const b = switchboard();
+    const started: string[] = [];
+    const slow: BridgeSwitch = {
+      start: (bridge) => new Promise((resolve) => setTimeout(() => resolve(void started.push(bridge)), TTL * 5)),
+      stop: () => Promise.resolve(),
+    };
+    const supA = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('A'), ttlMs: TTL, control: slow, log });
+    await vi.advanceTimersByTimeAsync(0);
+    const supB = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    await vi.advanceTimersByTimeAsync(TTL * 4);
+    expect(b.starts).toEqual([]);
+    expect(redis.holder('x')).toBe('A');
+    await vi.advanceTimersByTimeAsync(TTL * 2);
+    expect(started.sort()).toEqual(['x', 'y']);
+    await supA.stop();
+    await supB.stop();
+  });
 });

@@ -73,9 +73,20 @@ describe.skipIf(!HAVE_REDIS)('Redis state: namespaced and fenced', () => {
     expect(await store.read('login')).toEqual({ refresh: 'r2' });
   });
 
+  it('a Redis that lost its data (the epoch counts from 0 again) refuses a writer whose lease it no longer knows', async () => {
+    const r = redis as TestRedis;
+    await r.client.set('gluco-hub:erin:~epoch', '5');
+    const stale = createRedisStateStore(r.client, warningsLog().log, { prefix: 'gluco-hub', bridge: 'erin', epoch: () => 5 });
+    await stale.write('session', { token: 'mine' });
+    await r.client.del('gluco-hub:erin:~epoch', 'gluco-hub:erin:session');
+    await r.client.incr('gluco-hub:erin:~epoch');
+    await expect(stale.write('session', { token: 'stale' })).rejects.toMatchObject({ code: 'FLEET001' });
+    expect(await stale.read('session')).toBeUndefined();
+  });
+
   it('Redis out of reach is STATE006 on read and write, not a silent loss', async () => {
     const r = await startRedis();
-    const store = createRedisStateStore(r.client, warningsLog().log, { prefix: 'gluco-hub', bridge: 'dave', epoch: () => 1 });
+    const store = createRedisStateStore(r.client, warningsLog().log, { prefix: 'gluco-hub', bridge: 'dave' });
     await store.write('session', { token: 't' });
     r.client.options.enableOfflineQueue = false;
     await r.kill();
