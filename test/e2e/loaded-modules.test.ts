@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAedes, type TestBroker } from '../fakes/brokers.js';
 import { fakeSites } from '../fakes/nightscout-sites.js';
+import { HAVE_REDIS, startRedis } from '../fakes/redis.js';
 import { BIN, startCli, tempDir } from './cli.js';
 
 /**
@@ -41,6 +42,7 @@ const yaml = pkg('yaml');
 const pinoPretty = pkg('pino-pretty');
 const axios = pkg('axios');
 const asciichart = pkg('asciichart');
+const ioredis = pkg('ioredis');
 
 describe('modules a bridge loads', () => {
   let broker: TestBroker;
@@ -60,6 +62,7 @@ describe('modules a bridge loads', () => {
     expect(yaml(loaded)).toBe(false);
     expect(pinoPretty(loaded)).toBe(false);
     expect(asciichart(loaded)).toBe(false);
+    expect(ioredis(loaded)).toBe(false);
   }, 60_000);
 
   it('HTTP API on: prom-client loads for /metrics', async () => {
@@ -82,5 +85,16 @@ describe('modules a bridge loads', () => {
     const loaded = await modulesLoaded({ GLUCO_HUB__LOG__FORMAT: 'pretty' }, ['--config', config]);
     expect(yaml(loaded)).toBe(true);
     expect(pinoPretty(loaded)).toBe(true);
+  }, 60_000);
+
+  it.skipIf(!HAVE_REDIS)('state in Redis (a fleet): ioredis loads; without a state URL it did not', async () => {
+    const redis = await startRedis();
+    try {
+      const loaded = await modulesLoaded({ GLUCO_HUB__STATE__URL: redis.url });
+      expect(ioredis(loaded)).toBe(true);
+      expect(mqtt(loaded)).toBe(false);
+    } finally {
+      await redis.close();
+    }
   }, 60_000);
 });

@@ -1,0 +1,138 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
+import { startCli, tempDir, type Running } from './cli.js';
+
+/**
+ * Two real `forever` processes with the same config and one private Redis: each bridge runs in
+ * exactly one of them, a SIGKILLed owner's bridges move to the other within about the lease ttl,
+ * and a Redis that goes away stops every bridge (none started twice) until it is back.
+ */
+
+const LEASE_MS = 2_000;
+const BRIDGES = ['alice', 'bob', 'carol'];
+
+interface Line {
+  msg: string;
+  bridge?: string;
+  part?: string;
+  err?: { code?: string };
+}
+
+function lines(run: Running): Line[] {
+  return run
+    .output()
+    .stderr.concat(run.output().stdout)
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Line);
+}
+
+/** The bridges a process leased (and so started), in order. */
+const leased = (run: Running, from = 0): string[] =>
+  lines(run)
+    .slice(from)
+    .filter((l) => l.msg.startsWith('fleet: leased bridge'))
+    .map((l) => l.bridge as string);
+const framed = (run: Running): Set<string> => new Set(lines(run).filter((l) => /^entries: \d+ new/.test(l.msg)).map((l) => l.bridge as string));
+const stoppedByFleet = (run: Running): string[] => lines(run).filter((l) => l.err?.code === 'FLEET003').map((l) => l.bridge as string);
+const alive = (run: Running): boolean => run.child.exitCode === null && run.child.signalCode === null;
+
+/** Every document's identifier in a bridge's filesystem output. */
+function identifiers(dir: string): string[] {
+  const ids: string[] = [];
+  for (const collection of readdirSync(dir)) {
+    for (const file of readdirSync(join(dir, collection)).filter((f) => f.endsWith('.jsonl'))) {
+      for (const line of readFileSync(join(dir, collection, file), 'utf8').split('\n')) {
+        if (line.trim() !== '') ids.push(`${collection}/${(JSON.parse(line) as { identifier: string }).identifier}`);
+      }
+    }
+  }
+  return ids;
+}
+
+describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', () => {
+  let redis: TestRedis;
+  let runs: Running[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.close());
+  afterEach(() => {
+    for (const r of runs) if (alive(r)) r.child.kill('SIGKILL');
+    runs = [];
+  });
+
+  function forever(cwd: string): Running {
+    const run = startCli(['forever', '--config', 'bridges.yaml'], {
+      cwd,
+      env: { GLUCO_HUB__STATE__URL: redis.url, GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS), GLUCO_HUB__LOG__FORMAT: 'json' },
+    });
+    runs.push(run);
+    return run;
+  }
+
+  it('runs each bridge in one process, moves a killed owner\'s bridges within the ttl, and survives Redis going away', async () => {
+    const cwd = tempDir();
+    const bridges = BRIDGES.map((id, i) => `  - id: ${id}\n    source: { kind: simulator, intervalSeconds: 60, seed: ${i + 1} }\n    filesystem: { dir: out/${id} }\n`);
+    writeFileSync(join(cwd, 'bridges.yaml'), `bridges:\n${bridges.join('')}`);
+
+    const a = forever(cwd);
+    await a.until(() => framed(a).size === 3, 30_000);
+    const b = forever(cwd);
+    await b.until((o) => o.stderr.includes('polling only the bridges this process leases'), 15_000);
+    // Three lease rounds of the second process: it finds every bridge taken.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+    expect(leased(a).sort()).toEqual(BRIDGES);
+    expect(leased(b)).toEqual([]);
+    for (const id of BRIDGES) expect(await redis.client.get(`gluco-hub:${id}:~lease`)).toMatch(new RegExp(`^${hostname()}:${a.child.pid}:`));
+
+    // The owner dies without a word: no release, its leases run out in Redis.
+    const killedAt = Date.now();
+    a.child.kill('SIGKILL');
+    await b.until(() => leased(b).length === 3, LEASE_MS * 4);
+    const handOver = Date.now() - killedAt;
+    expect(handOver).toBeLessThan(LEASE_MS * 2);
+    expect(leased(b).sort()).toEqual(BRIDGES);
+    await b.until(() => framed(b).size === 3, 15_000);
+    for (const id of BRIDGES) {
+      expect(await redis.client.get(`gluco-hub:${id}:~epoch`)).toBe('2');
+      const ids = identifiers(join(cwd, 'out', id));
+      expect(ids.length).toBeGreaterThanOrEqual(1_440);
+      expect(ids.length).toBe(new Set(ids).size);
+    }
+
+    // A second process again, then Redis goes away: every bridge stops within the ttl, none starts anywhere, no one crashes.
+    const c = forever(cwd);
+    await c.until((o) => o.stderr.includes('polling only the bridges this process leases'), 15_000);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
+    const [bBefore, cBefore] = [lines(b).length, lines(c).length];
+    await redis.kill();
+    await b.until(() => stoppedByFleet(b).length === 3, LEASE_MS * 3);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
+    expect(stoppedByFleet(b).sort()).toEqual(BRIDGES);
+    expect([...leased(b, bBefore), ...leased(c, cBefore)]).toEqual([]);
+    expect(alive(b) && alive(c)).toBe(true);
+
+    // Redis back (empty, as a Redis without persistence restarts): each bridge starts again in exactly one process.
+    await redis.start();
+    await c.until(() => leased(b, bBefore).length + leased(c, cBefore).length === 3, LEASE_MS * 5);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
+    expect([...leased(b, bBefore), ...leased(c, cBefore)].sort()).toEqual(BRIDGES);
+
+    b.child.kill('SIGTERM');
+    c.child.kill('SIGTERM');
+    expect(await b.exit).toBe(0);
+    expect(await c.exit).toBe(0);
+    // Stopped cleanly, they gave their leases back.
+    for (const id of BRIDGES) expect(await redis.client.get(`gluco-hub:${id}:~lease`)).toBeNull();
+    for (const id of BRIDGES) {
+      const ids = identifiers(join(cwd, 'out', id));
+      expect(ids.length).toBe(new Set(ids).size);
+    }
+  }, 120_000);
+});
+
+describe.skipIf(HAVE_REDIS)(NO_REDIS, () => it.skip('needs redis-server', () => undefined));
