@@ -7,7 +7,7 @@ import type { StateStore } from '../../lib/state-store.js';
 export interface ContractSubject {
   store: StateStore;
   /** Puts `text` where `read(key)` (or, with `lines`, `readLines(key)`) will find it, as a hand edit or a torn write would. */
-  plant(key: string, text: string, lines?: boolean): Promise<void>;
+  plant: (key: string, text: string, lines?: boolean) => Promise<void>;
 }
 
 export function warningsLog(): { log: Logger; warnings: () => { err?: { code?: string } }[] } {
