@@ -142,7 +142,8 @@ export class Hub {
     if (!settings?.config.enabled) return undefined;
     // prom-client (behind the metrics) loads only for the API that serves them.
     const { createMetrics } = await import('../outputs/http/metrics/index.js');
-    const http = createHttpActor({ ...settings, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
+    const runsHere = this.#deps.deferStart ? { runsHere: (id: string) => this.#bridges.some((b) => b.id === id) } : {};
+    const http = createHttpActor({ ...settings, ...runsHere, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
     await http.start();
     return http;
   }

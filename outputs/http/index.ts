@@ -18,6 +18,8 @@ export interface HttpActorOptions {
   /** Builds the Prometheus metrics once the bridges are known; absent: `/metrics` answers 404. */
   createMetrics?: ((options: MetricsOptions) => Metrics) | undefined;
   units?: Units;
+  /** A fleet's process: whether it runs a bridge now (readiness counts only those). */
+  runsHere?: (bridgeId: string) => boolean;
   /** Tests shorten them. */
   timeouts?: HttpTimeouts;
 }
@@ -44,7 +46,7 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
 
   return {
     build: (bridges, restored = []) => {
-      model = createStatusModel(bridges, { now: options.now, version: options.version });
+      model = createStatusModel(bridges, { now: options.now, version: options.version, runsHere: options.runsHere });
       model.restore(restored);
       metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha });
     },
