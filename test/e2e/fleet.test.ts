@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeCareLink } from '../fakes/carelink-server.js';
+import { perTest } from '../fakes/per-test.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
-import { startCli, tempDir, type Running } from './cli.js';
+import { runCli, startCli, tempDir, type Running } from './cli.js';
 
 /**
  * Two real `forever` processes with the same config and one private Redis: each bridge runs in
@@ -12,6 +14,7 @@ import { startCli, tempDir, type Running } from './cli.js';
  */
 
 const LEASE_MS = 2_000;
+const carelinkFake = perTest(startFakeCareLink);
 const BRIDGES = ['alice', 'bob', 'carol'];
 
 interface Line {
@@ -133,6 +136,41 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
       expect(ids.length).toBe(new Set(ids).size);
     }
   }, 120_000);
+
+  it('a CareLink login made with `login carelink` goes to Redis, where the process that leases the bridge finds it', async () => {
+    const carelink = await carelinkFake({ role: 'PATIENT_OUS', username: 'pt_self' });
+    const cwd = tempDir();
+    const env = {
+      CONNECT_SOURCE: 'minimedcarelink',
+      CONNECT_CARELINK_SERVER: carelink.url,
+      CONNECT_COUNTRY_CODE: 'in',
+      GLUCO_HUB__STATE_DIR: join(cwd, 'state'),
+      GLUCO_HUB__FILESYSTEM__DIR: join(cwd, 'data'),
+      GLUCO_HUB__STATE__URL: redis.url,
+      GLUCO_HUB__STATE__PREFIX: 'cl-fleet',
+      GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS),
+      GLUCO_HUB__LOG__FORMAT: 'json',
+    };
+    const file = join(cwd, 'logindata.json');
+    writeFileSync(file, JSON.stringify({ access_token: 'eyJhbGciOiJSUzI1NiJ9.e30.sig', refresh_token: carelink.mintRefreshToken(), client_id: 'fakeClientId123', token_url: 'https://carelink-login.minimed.eu/oauth/token', audience: 'https://example.invalid/api', scope: 'openid profile offline_access' }));
+    const login = await runCli(['login', 'carelink', '--import', file], { cwd, env, timeoutMs: 30_000 });
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain('Saved the CareLink login in Redis');
+    expect(login.stdout).toContain('Logged in to CareLink as patient pt_self');
+    const saved = JSON.parse((await redis.client.get('cl-fleet:minimedcarelink:carelink-login')) ?? 'null') as { refreshToken?: string } | null;
+    expect(saved).not.toBeNull();
+    expect(existsSync(join(cwd, 'state', 'minimedcarelink', 'carelink-login.json'))).toBe(false);
+
+    const refreshesBefore = carelink.counters.refreshes;
+    const run = startCli(['forever'], { cwd, env });
+    runs.push(run);
+    await run.until(() => lines(run).some((l) => l.bridge === 'minimedcarelink' && /^entries: \d+ new/.test(l.msg)), 30_000);
+    expect(leased(run)).toEqual(['minimedcarelink']);
+    // The access token the login left was fresh: the bridge used it as it was.
+    expect(carelink.counters.refreshes).toBe(refreshesBefore);
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+  }, 90_000);
 });
 
 describe.skipIf(HAVE_REDIS)(NO_REDIS, () => it.skip('needs redis-server', () => undefined));
