@@ -137,7 +137,7 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     }
   }, 120_000);
 
-  it('a CareLink login made with `login carelink` goes to Redis, where the process that leases the bridge finds it', async () => {
+  it('a CareLink login made with `login carelink` goes to Redis, where the process that leases the bridge finds it; capture leases or reads only', async () => {
     const carelink = await carelinkFake({ role: 'PATIENT_OUS', username: 'pt_self' });
     const cwd = tempDir();
     const env = {
@@ -168,8 +168,25 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     expect(leased(run)).toEqual(['minimedcarelink']);
     // The access token the login left was fresh: the bridge used it as it was.
     expect(carelink.counters.refreshes).toBe(refreshesBefore);
+    const epoch = await redis.client.get('cl-fleet:minimedcarelink:~epoch');
+
+    // capture beside the running bridge: reads its login from Redis, takes no lease, saves nothing.
+    const beside = await runCli(['capture', '--json'], { cwd, env, timeoutMs: 30_000 });
+    expect(beside.code, beside.stderr).toBe(0);
+    expect(beside.stderr).toContain('another gluco-hub process leases bridge');
+    expect(await redis.client.get('cl-fleet:minimedcarelink:~epoch')).toBe(epoch);
+    // No state in the folder (login made it, empty): the session lives in Redis alone.
+    expect(readdirSync(join(cwd, 'state', 'minimedcarelink'))).toEqual([]);
+
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(0);
+    expect(await redis.client.get('cl-fleet:minimedcarelink:~lease')).toBeNull();
+    // Alone, capture takes the lease for its run (a new epoch) and gives it back.
+    const alone = await runCli(['capture', '--json'], { cwd, env, timeoutMs: 30_000 });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).not.toContain('another gluco-hub process');
+    expect(await redis.client.get('cl-fleet:minimedcarelink:~epoch')).toBe(String(Number(epoch) + 1));
+    expect(await redis.client.get('cl-fleet:minimedcarelink:~lease')).toBeNull();
   }, 90_000);
 });
 
