@@ -27,9 +27,12 @@ export interface Supervisor {
   tick(): Promise<void>;
   /** Resolves once the starts and stops under way have finished. */
   settled(): Promise<void>;
-  /** No new rounds; resolves once the one running and the starts and stops under way have finished. Leases stay until `release`. */
+  /**
+   * Takes no more bridges; resolves once the starts and stops under way have finished. The held
+   * leases are still renewed, so the bridges can drain without another process taking them.
+   */
   stop(): Promise<void>;
-  /** Gives up every lease still held (after the bridges stopped), so the next owner need not wait out the ttl. */
+  /** Ends the rounds and gives up every lease still held (after the bridges stopped), so the next owner need not wait out the ttl. */
   release(): Promise<void>;
 }
 
@@ -43,7 +46,10 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   const { leases, ttlMs, control, log } = deps;
   const now = deps.now ?? Date.now;
   const book = emptyBook();
+  /** No more bridges taken (stopping). */
   let stopped = false;
+  /** No more rounds at all (released). */
+  let ended = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let unreachable = false;
@@ -83,8 +89,8 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   function startBridge(bridge: string): void {
     log.info({ bridge, epoch: book.epochs.get(bridge) }, `fleet: leased bridge "${bridge}" (epoch ${book.epochs.get(bridge)}); starting it`);
     switchBridge(bridge, async () => {
-      // Lost again while an earlier switch ran: nothing to start.
-      if (!book.held.has(bridge)) return;
+      // Lost again while an earlier switch ran, or this process is stopping: nothing to start.
+      if (!book.held.has(bridge) || stopped) return;
       try {
         await control.start(bridge);
       } catch (err) {
@@ -133,7 +139,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     return running;
   };
   const schedule = (): void => {
-    if (stopped) return;
+    if (ended) return;
     timer = setTimeout(() => void tick().then(schedule), tickMs(ttlMs));
   };
   void tick().then(schedule);
@@ -145,11 +151,14 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     settled,
     async stop() {
       stopped = true;
-      clearTimeout(timer);
       await running;
       await settled();
     },
     async release() {
+      stopped = true;
+      ended = true;
+      clearTimeout(timer);
+      await running;
       const held = [...book.held.keys()];
       book.held.clear();
       await leases.release(held).catch((cause: unknown) => cannotReach('release the leases', cause));

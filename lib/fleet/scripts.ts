@@ -6,11 +6,18 @@ import type { Redis } from 'ioredis';
  * single-instance lock: `SET NX PX`, then renew and release only while the token is still ours).
  */
 
-/** KEYS: lease1, epoch1, lease2, epoch2, …; ARGV: token, ttl ms. Per bridge: its new epoch, or 0 when another holds it. */
+/**
+ * KEYS: lease1, epoch1, lease2, epoch2, …; ARGV: token, ttl ms. Per bridge: its new epoch, or 0 when
+ * another holds it. A lease still holding our own token (this process gave up on it locally, say
+ * after a stalled event loop, while Redis still had it) is taken again at once, under a new epoch.
+ */
 const ACQUIRE = `
 local out = {}
 for i = 1, #KEYS, 2 do
   if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    out[#out + 1] = redis.call('INCR', KEYS[i + 1])
+  elseif redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
     out[#out + 1] = redis.call('INCR', KEYS[i + 1])
   else
     out[#out + 1] = 0

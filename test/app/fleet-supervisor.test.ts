@@ -15,12 +15,16 @@ function fakeRedis() {
     const l = leases.get(b);
     return l && l.until > Date.now() ? l : undefined;
   };
+  const alive = (token: string): Promise<void> => (dead.has(token) ? new Promise<void>(() => undefined) : Promise.resolve());
   const check = () => {
     if (down) return Promise.reject(new Error('Connection is closed.'));
     return Promise.resolve();
   };
+  /** Tokens of processes frozen or killed: their calls never come back, and no more are made. */
+  const dead = new Set<string>();
   const storeFor = (token: string): LeaseStore => ({
     async acquire(bridges) {
+      await alive(token);
       await check();
       return new Map(
         bridges.map((b) => {
@@ -32,6 +36,7 @@ function fakeRedis() {
       );
     },
     async renew(bridges) {
+      await alive(token);
       await check();
       return new Map(
         bridges.map((b) => {
@@ -43,11 +48,12 @@ function fakeRedis() {
       );
     },
     async release(bridges) {
+      await alive(token);
       await check();
       for (const b of bridges) if (live(b)?.token === token) leases.delete(b);
     },
   });
-  return { storeFor, holder: (b: string) => live(b)?.token, setDown: (v: boolean) => (down = v) };
+  return { storeFor, holder: (b: string) => live(b)?.token, setDown: (v: boolean) => (down = v), kill: (token: string) => dead.add(token) };
 }
 
 function switchboard() {
@@ -85,7 +91,7 @@ describe('fleet supervisor', () => {
     expect(supA.epoch('x')).toBe(1);
 
     // A dies without a word (SIGKILL): no renewals, no release.
-    await supA.stop();
+    redis.kill('A');
     const died = Date.now();
     await vi.advanceTimersByTimeAsync(TTL + TTL / 3 + 1);
     expect([...b.running].sort()).toEqual(bridges);
@@ -93,7 +99,8 @@ describe('fleet supervisor', () => {
     expect(supB.epoch('x')).toBe(2);
     // Never before A's lease ran out in Redis.
     expect(Date.now() - died).toBeGreaterThanOrEqual(TTL);
-    await supB.stop();
+    expect(supA.held().length).toBe(3);
+    await supB.release();
   });
 
   it('fail-static: Redis out of reach keeps the held bridges until their leases would expire, then stops them; starts none meanwhile', async () => {
@@ -125,8 +132,8 @@ describe('fleet supervisor', () => {
     redis.setDown(false);
     await vi.advanceTimersByTimeAsync(TTL);
     expect(Number(a.running.has('x')) + Number(b.running.has('x'))).toBe(1);
-    await supA.stop();
-    await supB.stop();
+    await supA.release();
+    await supB.release();
   });
 
   it('a lease another process took (renewal refused) stops the bridge at once', async () => {
@@ -140,19 +147,27 @@ describe('fleet supervisor', () => {
     await vi.advanceTimersByTimeAsync(TTL / 3);
     expect(renew).toHaveBeenCalled();
     expect(a.running.has('x')).toBe(false);
-    await sup.stop();
+    await sup.release();
   });
 
-  it('stop, then release: the next owner need not wait out the ttl', async () => {
+  it('stop takes no more bridges but keeps renewing while they drain; release then lets the next owner in at once', async () => {
     const redis = fakeRedis();
     const a = switchboard();
+    const b = switchboard();
     const sup = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
     await vi.advanceTimersByTimeAsync(0);
     await sup.stop();
+    const other = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    // A drain far longer than the ttl: the leases stay A's.
+    await vi.advanceTimersByTimeAsync(TTL * 3);
     expect(redis.holder('x')).toBe('A');
+    expect(b.starts).toEqual([]);
     await sup.release();
     expect(redis.holder('x')).toBeUndefined();
     expect(sup.held()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(TTL / 3);
+    expect(b.starts.sort()).toEqual(['x', 'y']);
+    await other.release();
   });
 
   it('a bridge that fails to start gives its lease back', async () => {
@@ -162,7 +177,7 @@ describe('fleet supervisor', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(redis.holder('x')).toBeUndefined();
     expect(sup.held()).toEqual([]);
-    await sup.stop();
+    await sup.release();
   });
   it('a slow start (a long back-fill, an output connecting) holds up no renewal: the other process never gets the bridges', async () => {
     const redis = fakeRedis();
@@ -180,7 +195,7 @@ describe('fleet supervisor', () => {
     expect(redis.holder('x')).toBe('A');
     await vi.advanceTimersByTimeAsync(TTL * 2);
     expect(started.sort()).toEqual(['x', 'y']);
-    await supA.stop();
-    await supB.stop();
+    await supA.release();
+    await supB.release();
   });
 });

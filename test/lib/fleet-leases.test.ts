@@ -58,6 +58,16 @@ describe.skipIf(!HAVE_REDIS)('lease scripts on a real Redis', () => {
     expect(await redis.client.get(bridgeKeys('t1', 'a').epoch)).toBe('1');
   });
 
+  it('a lease this process still holds in Redis (it gave up on it locally) is taken again at once, under a new epoch', async () => {
+    const one = redisLeaseStore(redis.client, { prefix: 't4', token: 'one', ttlMs: TTL });
+    const two = redisLeaseStore(redis.client, { prefix: 't4', token: 'two', ttlMs: TTL });
+    expect(await one.acquire(['a'])).toEqual(new Map([['a', 1]]));
+    await redis.client.pexpire(bridgeKeys('t4', 'a').lease, 100);
+    expect(await one.acquire(['a'])).toEqual(new Map([['a', 2]]));
+    expect(await redis.client.pttl(bridgeKeys('t4', 'a').lease)).toBeGreaterThan(TTL - 1_000);
+    expect(await two.acquire(['a'])).toEqual(new Map([['a', 0]]));
+  });
+
   it('renew and release only touch leases whose token is still ours', async () => {
     const one = redisLeaseStore(redis.client, { prefix: 't2', token: 'one', ttlMs: TTL });
     const two = redisLeaseStore(redis.client, { prefix: 't2', token: 'two', ttlMs: TTL });
