@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { syncIdentifier } from '../../lib/identity.js';
 import { startFakeCareLink } from '../fakes/carelink-server.js';
 import { perTest } from '../fakes/per-test.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
@@ -188,6 +189,35 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     expect(await redis.client.get('cl-fleet:minimedcarelink:~epoch')).toBe(String(Number(epoch) + 1));
     expect(await redis.client.get('cl-fleet:minimedcarelink:~lease')).toBeNull();
   }, 90_000);
+
+  it('dlq reads a fleet\'s queues in Redis, and changes them only while no process leases the bridge (FLEET004)', async () => {
+    const cwd = tempDir();
+    const env = { CONNECT_NIGHTSCOUT_ENDPOINT: 'http://127.0.0.1:9', CONNECT_API_SECRET: 'not-used-here', GLUCO_HUB__STATE__URL: redis.url, GLUCO_HUB__STATE__PREFIX: 'dlq-fleet' };
+    const date = Date.UTC(2026, 11, 5, 10);
+    const document = { type: 'sgv', sgv: 120, date, dateString: new Date(date).toISOString(), device: 'gluco-hub-simulator', app: 'gluco-hub', utcOffset: 0, identifier: syncIdentifier({ device: 'gluco-hub-simulator', date }) };
+    const rejected = { collection: 'entries', document, rejectedAt: '2026-12-05T10:05:00.000Z', code: 'NS012', reason: '[NS012] refused (HTTP 400)', attempts: 0 };
+    await redis.client.set('dlq-fleet:simulator:output-nightscout-rejected:lines', `${JSON.stringify(rejected)}\n`);
+
+    const list = await runCli(['dlq', 'list'], { cwd, env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('simulator/nightscout: 0 waiting in the queue, 1 set aside');
+
+    await redis.client.set('dlq-fleet:simulator:~lease', 'another-process', 'PX', 60_000);
+    const refused = await runCli(['dlq', 'retry', '--all'], { cwd, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/\[FLEET004\] bridge "simulator" runs in another gluco-hub process/);
+    expect(await redis.client.get('dlq-fleet:simulator:output-nightscout-rejected:lines')).toContain(document.identifier);
+
+    await redis.client.del('dlq-fleet:simulator:~lease');
+    const retried = await runCli(['dlq', 'retry', '--all'], { cwd, env });
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toContain('1 document(s) will be sent again');
+    expect(await redis.client.get('dlq-fleet:simulator:output-nightscout-queue:lines')).toContain(document.identifier);
+    expect(await redis.client.get('dlq-fleet:simulator:output-nightscout-rejected:lines')).toBe('');
+    // It held the lease for the change (a new epoch) and gave it back.
+    expect(await redis.client.get('dlq-fleet:simulator:~epoch')).toBe('1');
+    expect(await redis.client.get('dlq-fleet:simulator:~lease')).toBeNull();
+  }, 60_000);
 });
 
 describe.skipIf(HAVE_REDIS)(NO_REDIS, () => it.skip('needs redis-server', () => undefined));
