@@ -44,7 +44,12 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let server: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const s = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    server = s;
+    // A test that failed before its close, or a worker that died, leaves no server behind.
+    const killOnExit = (): void => void s.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    s.once('exit', () => process.off('exit', killOnExit));
     await waitForPing(port);
   };
   const kill = async (): Promise<void> => {

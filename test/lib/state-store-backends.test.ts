@@ -86,12 +86,15 @@ describe.skipIf(!HAVE_REDIS)('Redis state: namespaced and fenced', () => {
 
   it('Redis out of reach is STATE006 on read and write, not a silent loss', async () => {
     const r = await startRedis();
-    const store = createRedisStateStore(r.client, warningsLog().log, { prefix: 'gluco-hub', bridge: 'dave' });
-    await store.write('session', { token: 't' });
-    r.client.options.enableOfflineQueue = false;
-    await r.kill();
-    await expect(store.read('session')).rejects.toMatchObject({ code: 'STATE006' });
-    await expect(store.write('session', { token: 'u' })).rejects.toMatchObject({ code: 'STATE006' });
-    await r.close();
+    try {
+      const store = createRedisStateStore(r.client, warningsLog().log, { prefix: 'gluco-hub', bridge: 'dave' });
+      await store.write('session', { token: 't' });
+      r.client.options.enableOfflineQueue = false;
+      await r.kill();
+      await expect(store.read('session')).rejects.toMatchObject({ code: 'STATE006' });
+      await expect(store.write('session', { token: 'u' })).rejects.toMatchObject({ code: 'STATE006' });
+    } finally {
+      await r.close();
+    }
   });
 });
