@@ -44,6 +44,16 @@ export async function captureOnce(
   deps: { log: Logger; persist: boolean; now?: () => number },
 ): Promise<Capture> {
   const now = deps.now ?? Date.now;
+  if (config.state.url !== undefined) {
+    // A fleet's state is in Redis, and its lease, not the folder's lock, says who runs the bridge.
+    const { commandState } = await import('./fleet/command-state.js');
+    const state = await commandState(config, bridge, deps.log, { lease: true });
+    try {
+      return await captureWith(config, bridge, deps, now, state.options);
+    } finally {
+      await state.close();
+    }
+  }
   ensureWritableDir(config.stateDir);
   // A running bridge owns the folder: read its sessions, change nothing (its CareLink login would die of a refresh here).
   const owner = lockHolder(config.stateDir);
@@ -55,18 +65,25 @@ export async function captureOnce(
   }
   const lock = owner ? undefined : lockStateDir(config.stateDir, 'capture');
   try {
-    return await captureWith(config, bridge, deps, now, owner !== undefined);
+    return await captureWith(config, bridge, deps, now, { sharedState: owner !== undefined }, true);
   } finally {
     lock?.release();
   }
 }
 
-async function captureWith(config: Config, bridge: BridgeConfig, deps: { log: Logger; persist: boolean }, now: () => number, shared: boolean): Promise<Capture> {
-  const ctx = driverContext(config, bridge, deps.log, now, undefined, { sharedState: shared });
+async function captureWith(
+  config: Config,
+  bridge: BridgeConfig,
+  deps: { log: Logger; persist: boolean },
+  now: () => number,
+  state: Parameters<typeof driverContext>[5],
+  keepRecent = false,
+): Promise<Capture> {
+  const ctx = driverContext(config, bridge, deps.log, now, undefined, state);
   const driver = await createDriver(bridge.source, ctx);
   // What --persist writes is also what the next `forever` shows from its first request. Beside a
-  // running bridge the state store is read-only, so its ring is left as it is.
-  const recent = deps.persist ? createRecentReadings([{ id: bridge.id, source: bridge.source.kind, state: ctx.state, log: ctx.log }], now) : undefined;
+  // running bridge the state store is read-only, so its ring is left as it is. A fleet keeps no ring.
+  const recent = deps.persist && keepRecent ? createRecentReadings([{ id: bridge.id, source: bridge.source.kind, state: ctx.state, log: ctx.log }], now) : undefined;
   await recent?.restore();
   const outputs: Output[] = deps.persist ? await createOutputs(bridge, { now, log: deps.log.child({ bridge: bridge.id }) }) : [];
   for (const o of outputs) await o.start();

@@ -15,10 +15,10 @@ export function driverContext(
   log: Logger,
   now: () => number = Date.now,
   requests?: RequestGate,
-  options: { sharedState?: boolean } = {},
+  options: { sharedState?: boolean; stateFor?: (bridgeLog: Logger) => StateStore } = {},
 ): DriverContext {
   const bridgeLog = log.child({ bridge: bridge.id, source: bridge.source.kind });
-  const state = createStateStore(join(config.stateDir, bridge.id), bridgeLog);
+  const state = options.stateFor?.(bridgeLog) ?? createStateStore(join(config.stateDir, bridge.id), bridgeLog);
   if (!options.sharedState) return { now, log: bridgeLog, state, requests };
   return { now, log: bridgeLog, state: readOnly(state, bridgeLog), requests, sharedState: true };
 }

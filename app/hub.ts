@@ -18,7 +18,6 @@ import type { BridgeInfo, Reading } from '../outputs/http/cache/types.js';
 import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
 import type { PageInput, Units } from '../outputs/http/routes.js';
 import { followedPatients, type HttpConfig } from '../lib/config/schema.js';
-import type { RequestBudget } from '../lib/request-budget.js';
 import { createFollowSupervisor, type FollowSupervisor } from './follow-supervisor.js';
 import type { Person } from './followed-people.js';
 
@@ -57,11 +56,29 @@ export interface HubDeps {
    * feeds it every event and stops it with the bridges.
    */
   http?: { config: HttpConfig; version: string; gitSha: string; units: Units } | undefined;
+  /** A bridge's state store; default: files in its folder under the state directory. A fleet's is Redis. */
+  stateFor?: (bridge: BridgeConfig, log: Logger) => StateStore;
+  /**
+   * Build every bridge but run none: a supervisor runs each with `startBridge` once it holds the
+   * bridge's lease, and `stopBridge`s it when the lease is gone (app/fleet/). Without `keepRecent`.
+   */
+  deferStart?: boolean;
   /**
    * Time between a follower account's connections calls (who it follows); default the source's
    * poll interval. Tests shorten it to watch people come and go without waiting a minute.
    */
   followIntervalMs?: number;
+}
+
+interface PreparedBridge {
+  bridge: BridgeConfig;
+  outputs: Output[];
+  driver: SourceDriver;
+  notify: (event: BridgeEvent) => void;
+  log: Logger;
+  state: StateStore;
+  /** The bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
+  stopLog: () => void;
 }
 
 /** A bridge that follows several people (`source.patients`): one account, a bridge per person. */
@@ -113,6 +130,7 @@ interface RunningBridge {
   id: string;
   actor: Actor<typeof pollerMachine>;
   outputs: Output[];
+  stopLog: () => void;
 }
 
 /**
@@ -123,8 +141,10 @@ export class Hub {
   readonly #bridges: RunningBridge[] = [];
   readonly #accounts: FollowedAccount[] = [];
   readonly #deps: HubDeps;
-  /** Each bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
-  readonly #logStops: (() => void)[] = [];
+  /** Bridges as configured, and the fleet's request budget: what `startBridge` builds from. */
+  #configured = new Map<string, BridgeConfig>();
+  #config: Config | undefined;
+  #budget: ReturnType<typeof createRequestBudget> | undefined;
   #recent: RecentReadings | undefined;
   #http: HttpActor | undefined;
   #crashed: ((err: unknown) => void) | undefined;
@@ -159,33 +179,32 @@ export class Hub {
     if (!settings?.config.enabled) return undefined;
     // prom-client (behind the metrics) loads only for the API that serves them.
     const { createMetrics } = await import('../outputs/http/metrics/index.js');
-    const http = createHttpActor({ ...settings, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
+    const runsHere = this.#deps.deferStart ? { runsHere: (id: string) => this.#bridges.some((b) => b.id === id) } : {};
+    const http = createHttpActor({ ...settings, ...runsHere, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
     await http.start();
     return http;
   }
 
-  async #build(config: Config): Promise<void> {
-    const build = this.#deps.createDriver ?? createDriver;
-    const prepared: { bridge: BridgeConfig; outputs: Output[]; driver: SourceDriver; notify: (event: BridgeEvent) => void; log: Logger; state: StateStore }[] = [];
-    // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
-    const budget = createRequestBudget(config.vendorBudget, this.#now);
-    // Accounts are built (their settings checked: LLU001, CL002, …) before anything starts.
-    const following: FollowedAccount[] = [];
-    for (const bridge of config.bridges.filter(followsSeveral)) following.push(await this.#follow(config, bridge, budget));
-    for (const bridge of config.bridges.filter((b) => !followsSeveral(b))) {
-      const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
-      const driver = await build(bridge.source, ctx);
-      const notify = this.#notifier(ctx.log);
-      const outputs = await createOutputs(bridge, {
-        now: this.#now,
-        log: ctx.log,
-        state: ctx.state,
-        provided: this.#deps.provideOutputs?.(bridge) ?? [],
-        ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
-        onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
-      });
-      prepared.push({ bridge, outputs, driver, notify, log: ctx.log, state: ctx.state });
-    }
+  /** Driver, outputs and log of one bridge, built but not started. */
+  async #prepare(bridge: BridgeConfig, driverFor?: (ctx: DriverContext) => SourceDriver): Promise<PreparedBridge> {
+    const config = this.#config as Config;
+    const stateFor = this.#deps.stateFor;
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id), stateFor ? { stateFor: (log) => stateFor(bridge, log) } : {});
+    const driver = driverFor ? driverFor(ctx) : await (this.#deps.createDriver ?? createDriver)(bridge.source, ctx);
+    const { notify, stopLog } = this.#notifier(ctx.log);
+    const outputs = await createOutputs(bridge, {
+      now: this.#now,
+      log: ctx.log,
+      state: ctx.state,
+      provided: this.#deps.provideOutputs?.(bridge) ?? [],
+      ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
+      onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
+    });
+    return { bridge, outputs, driver, notify, log: ctx.log, state: ctx.state, stopLog };
+  }
+
+  /** Starts the outputs of the bridges given, or none: one that fails stops those already started. */
+  async #startOutputs(prepared: readonly PreparedBridge[]): Promise<void> {
     const started: Output[] = [];
     try {
       for (const { outputs } of prepared) {
@@ -198,13 +217,35 @@ export class Hub {
       await Promise.allSettled(started.map((o) => o.stop()));
       throw err;
     }
+  }
+
+  async #build(config: Config): Promise<void> {
+    this.#config = config;
+    // A bridge that follows several people is no bridge itself: its account starts one per person.
+    this.#configured = new Map(config.bridges.filter((b) => !followsSeveral(b)).map((b) => [b.id, b]));
+    // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
+    this.#budget = createRequestBudget(config.vendorBudget, this.#now);
+    // Accounts are built (their settings checked: LLU001, CL002, …) before anything starts.
+    const following: FollowedAccount[] = [];
+    for (const bridge of config.bridges.filter(followsSeveral)) following.push(await this.#follow(config, bridge));
+    const prepared: PreparedBridge[] = [];
+    for (const bridge of this.#configured.values()) prepared.push(await this.#prepare(bridge));
+    if (this.#deps.deferStart) {
+      // Built only to describe the bridges; each runs later on a fresh build whose driver reads the state its last owner left.
+      const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
+      for (const p of prepared) p.stopLog();
+      this.#http?.build(built, []);
+      this.#deps.onBuilt?.(built, []);
+      return;
+    }
+    await this.#startOutputs(prepared);
     // The bridge's own state store: one store per folder, so its sweep of stale temp files never meets a write in flight.
     this.#recent = this.#deps.keepRecent ? createRecentReadings(prepared.map((p) => ({ id: p.bridge.id, source: p.bridge.source.kind, state: p.state, log: p.log })), this.#now) : undefined;
     const restored = (await this.#recent?.restore()) ?? [];
     const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
     this.#http?.build(built, restored);
     this.#deps.onBuilt?.(built, restored);
-    for (const p of prepared) this.#launch(p.bridge, p.driver, p.outputs, p.notify, p.log);
+    for (const p of prepared) this.#launch(p);
     for (const account of following) {
       this.#accounts.push(account);
       account.supervisor.start();
@@ -215,8 +256,8 @@ export class Hub {
    * A follower account: one login shared by a bridge per followed person, each started (and
    * retired) by the account's supervisor as people appear in (and leave) its connections.
    */
-  async #follow(config: Config, bridge: BridgeConfig, budget: RequestBudget): Promise<FollowedAccount> {
-    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
+  async #follow(config: Config, bridge: BridgeConfig): Promise<FollowedAccount> {
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id));
     const followed = await followAccount(bridge, ctx);
     if (!followed) throw new Error(`bridge "${bridge.id}": source ${bridge.source.kind} cannot follow several people`);
     const { account, vendor, intervalMs } = followed;
@@ -227,62 +268,57 @@ export class Hub {
       intervalMs: this.#deps.followIntervalMs ?? intervalMs,
       log: ctx.log,
       now: this.#now,
-      launch: (personConfig, person) => this.#launchPerson(config, personConfig, person, account, budget),
+      launch: (personConfig, person) => this.#launchPerson(personConfig, person, account),
       retire: (id) => this.#retire(id),
     });
     return { supervisor, close: () => account.close() };
   }
 
-  async #launchPerson(
-    config: Config,
-    bridge: BridgeConfig,
-    person: Person,
-    account: Pick<PeopleAccount, 'driverFor'>,
-    budget: RequestBudget,
-  ): Promise<void> {
-    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, budget.forBridge(bridge.id));
-    const driver = account.driverFor(person, ctx);
-    const notify = this.#notifier(ctx.log);
-    const outputs = await createOutputs(bridge, {
-      now: this.#now,
-      log: ctx.log,
-      state: ctx.state,
-      provided: this.#deps.provideOutputs?.(bridge) ?? [],
-      onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
-    });
-    const started: Output[] = [];
+  async #launchPerson(bridge: BridgeConfig, person: Person, account: Pick<PeopleAccount, 'driverFor'>): Promise<void> {
+    const prepared = await this.#prepare(bridge, (ctx) => account.driverFor(person, ctx));
     try {
-      for (const o of outputs) {
-        await o.start();
-        started.push(o);
-      }
+      await this.#startOutputs([prepared]);
     } catch (err) {
-      await Promise.allSettled(started.map((o) => o.stop()));
+      prepared.stopLog();
       throw err;
     }
-    const restored = (await this.#recent?.add?.({ id: bridge.id, source: bridge.source.kind, state: ctx.state, log: ctx.log })) ?? [];
-    this.#http?.add(bridgeInfo(bridge, driver, outputs), restored);
-    this.#launch(bridge, driver, outputs, notify, ctx.log);
+    const restored = (await this.#recent?.add?.({ id: bridge.id, source: bridge.source.kind, state: prepared.state, log: prepared.log })) ?? [];
+    this.#http?.add(bridgeInfo(bridge, prepared.driver, prepared.outputs), restored);
+    this.#launch(prepared);
   }
 
   /** Drains one bridge (a person no longer followed): in-flight writes finish, nothing is deleted. */
   async #retire(id: string): Promise<void> {
-    const index = this.#bridges.findIndex((b) => b.id === id);
-    if (index < 0) return;
-    const [bridge] = this.#bridges.splice(index, 1);
-    if (bridge) await this.#drain(bridge);
+    await this.stopBridge(id);
     this.#http?.remove(id);
   }
 
-  async #drain(b: RunningBridge): Promise<void> {
-    b.actor.send({ type: 'STOP' });
+  /** Runs one configured bridge (its outputs, then its poller); nothing if it runs already. Throws if an output cannot start. */
+  async startBridge(id: string): Promise<void> {
+    const bridge = this.#configured.get(id);
+    if (!bridge) throw new Error(`no bridge "${id}" is configured`);
+    if (this.#bridges.some((b) => b.id === id)) return;
+    const prepared = await this.#prepare(bridge);
     try {
-      await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
-    } catch {
-      this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
+      await this.#startOutputs([prepared]);
+    } catch (err) {
+      prepared.stopLog();
+      throw err;
     }
-    b.actor.stop();
-    await Promise.all(b.outputs.map((o) => o.stop()));
+    this.#launch(prepared);
+  }
+
+  /** Drains one bridge (in-flight writes finish) and stops its outputs; nothing if it is not running. */
+  async stopBridge(id: string): Promise<void> {
+    const index = this.#bridges.findIndex((b) => b.id === id);
+    if (index < 0) return;
+    const [bridge] = this.#bridges.splice(index, 1);
+    await this.#drain(bridge as RunningBridge);
+  }
+
+  /** The ids of the bridges running now. */
+  runningBridges(): string[] {
+    return this.#bridges.map((b) => b.id);
   }
 
   readonly #stagger: Stagger = createStagger();
@@ -290,20 +326,20 @@ export class Hub {
   #now = (): number => (this.#deps.now ?? Date.now)();
 
   /** A bridge's events to its log lines and to the process's observers (status, metrics, capture). */
-  #notifier(log: Logger): (event: BridgeEvent) => void {
+  #notifier(log: Logger): { notify: (event: BridgeEvent) => void; stopLog: () => void } {
     const terminal = this.#deps.terminal;
     const toLog = bridgeLogger(log, { quietSuccess: this.#deps.quietSuccess ?? false, now: this.#now, ...(terminal ? { terminal: { ...terminal, now: this.#now } } : {}) });
-    this.#logStops.push(toLog.stop);
     const observe = this.#deps.observe;
-    return (event) => {
+    const notify = (event: BridgeEvent): void => {
       toLog(event);
       this.#recent?.observe(event);
       this.#http?.observe(event);
       observe?.(event);
     };
+    return { notify, stopLog: toLog.stop };
   }
 
-  #launch(bridge: BridgeConfig, driver: SourceDriver, outputs: Output[], notify: (event: BridgeEvent) => void, log: Logger): void {
+  #launch({ bridge, driver, outputs, notify, log, stopLog }: PreparedBridge): void {
     const actor = createActor(pollerMachine, {
       input: {
         bridgeId: bridge.id,
@@ -322,7 +358,7 @@ export class Hub {
       },
     });
     actor.start();
-    this.#bridges.push({ id: bridge.id, actor, outputs });
+    this.#bridges.push({ id: bridge.id, actor, outputs, stopLog });
   }
 
   /**
@@ -340,7 +376,18 @@ export class Hub {
     await Promise.all(accounts.map((a) => a.supervisor.stop()));
     const bridges = this.#bridges.splice(0).reverse();
     await Promise.all(bridges.map((b) => this.#drain(b)));
-    for (const stop of this.#logStops.splice(0)) stop();
     await this.#recent?.flush();
+  }
+
+  async #drain(b: RunningBridge): Promise<void> {
+    b.actor.send({ type: 'STOP' });
+    try {
+      await waitFor(b.actor, (s) => s.status !== 'active', { timeout: DRAIN_TIMEOUT_MS });
+    } catch {
+      this.#deps.log.warn({ bridge: b.id }, 'drain did not finish in time; stopping anyway');
+    }
+    b.actor.stop();
+    await Promise.all(b.outputs.map((o) => o.stop()));
+    b.stopLog();
   }
 }

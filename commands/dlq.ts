@@ -1,9 +1,10 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { followedPatients, type Config } from '../lib/config/schema.js';
+import { readdirSync } from 'node:fs';
+import { followedPatients, type BridgeConfig, type Config } from '../lib/config/schema.js';
 import { personBridgeIdsIn } from '../app/followed-people.js';
-import { ConfigError } from '../lib/errors.js';
+import { commandState } from '../app/fleet/command-state.js';
+import { ConfigError, StorageError } from '../lib/errors.js';
 import { lockStateDir } from '../lib/state-lock.js';
 import { createStateStore } from '../lib/state-store.js';
 import { drop, outputsIn, readOutputFiles, retry, type OutputFiles, type Pick } from '../outputs/reliable/admin.js';
@@ -16,6 +17,9 @@ import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type Global
  */
 
 const ACTIONS = ['list', 'retry', 'drop'] as const;
+
+/** The configured outputs that keep a queue, by the name their state keys carry. */
+const OUTPUT_NAMES = ['nightscout', 'mqtt', 'filesystem'] as const;
 
 interface DlqArgs extends GlobalArgs {
   action: (typeof ACTIONS)[number];
@@ -36,11 +40,15 @@ function foldersIn(dir: string): string[] {
   }
 }
 
-/** Configured bridges, and the person bridges of those that follow several people (`<bridge>-<slug>`). */
-function bridgesOf(config: Config, wanted: string | undefined): { id: string }[] {
-  const configured = config.bridges.map((b) => b.id);
+/**
+ * Configured bridges, and the person bridges of those that follow several people (`<bridge>-<slug>`,
+ * found by their state folders: a fleet never has them, its config refuses following several people).
+ */
+function bridgesOf(config: Config, wanted: string | undefined): { id: string; config?: BridgeConfig }[] {
+  const configured = config.bridges.map((b) => ({ id: b.id, config: b }));
   const accounts = config.bridges.filter((b) => followedPatients(b.source) !== undefined).map((b) => b.id);
-  const all = [...configured, ...personBridgeIdsIn(accounts.length > 0 ? foldersIn(config.stateDir) : [], accounts, configured)].map((id) => ({ id }));
+  const people = personBridgeIdsIn(accounts.length > 0 ? foldersIn(config.stateDir) : [], accounts, config.bridges.map((b) => b.id)).map((id) => ({ id }));
+  const all = [...configured, ...people];
   if (wanted === undefined) return all;
   const found = all.filter((b) => b.id === wanted);
   if (found.length === 0) {
@@ -93,30 +101,43 @@ export const dlqCommand: CommandModule<object, DlqArgs> = {
     const log = loggerFor(config);
     const bridges = bridgesOf(config, args.bridge);
     const pick = args.action === 'list' ? undefined : pickOf(args);
-    // A running bridge holds its queue in memory and would write over a change made here.
-    const lock = pick ? lockStateDir(config.stateDir, `dlq ${args.action}`) : undefined;
+    const fleet = config.state.url !== undefined;
+    // A running bridge holds its queue in memory and would write over a change made here: the
+    // folder's lock, or in a fleet each bridge's lease, keeps the two apart.
+    const lock = pick && !fleet ? lockStateDir(config.stateDir, `dlq ${args.action}`) : undefined;
     try {
       const report: { bridge: string; outputs: OutputFiles[] }[] = [];
       let changed = 0;
       for (const bridge of bridges) {
         const dir = join(config.stateDir, bridge.id);
-        const state = createStateStore(dir, log);
-        const outputs = args.output ? [args.output] : outputsIn(dir);
-        const files: OutputFiles[] = [];
-        for (const output of outputs) {
-          const current = await readOutputFiles(state, output);
-          if (pick && args.action === 'retry') changed += await retry(state, current, pick);
-          else if (pick && args.action === 'drop') changed += await drop(state, current, pick, args.from ?? 'rejected');
-          files.push(current);
+        const held = fleet && bridge.config ? await commandState(config, bridge.config, log, { lease: pick !== undefined }) : undefined;
+        try {
+          if (pick && held?.shared) {
+            throw new StorageError('FLEET004', `bridge "${bridge.id}" runs in another gluco-hub process (it holds the bridge's lease): dlq ${args.action} would race its queue`, {
+              hint: 'stop that process (or wait for it to hand the bridge over), then run this again',
+            });
+          }
+          const state = held?.options.stateFor?.(log) ?? createStateStore(dir, log);
+          // A fleet's queues are Redis keys, not files to list: the bridge's configured outputs name them.
+          const outputs = args.output ? [args.output] : fleet ? OUTPUT_NAMES.filter((o) => bridge.config?.[o] !== undefined) : outputsIn(dir);
+          const files: OutputFiles[] = [];
+          for (const output of outputs) {
+            const current = await readOutputFiles(state, output);
+            if (pick && args.action === 'retry') changed += await retry(state, current, pick);
+            else if (pick && args.action === 'drop') changed += await drop(state, current, pick, args.from ?? 'rejected');
+            files.push(current);
+          }
+          report.push({ bridge: bridge.id, outputs: files });
+        } finally {
+          await held?.close();
         }
-        report.push({ bridge: bridge.id, outputs: files });
       }
       if (args.action === 'retry') say(`${changed} document(s) will be sent again at the next start of gluco-hub forever.`);
       else if (args.action === 'drop') say(`${changed} document(s) dropped from ${args.from === 'queue' ? 'the queue' : 'the rejected file'}.`);
       else if (args.json) say(JSON.stringify(report, null, 2));
       else {
         const lines = report.flatMap((r) => r.outputs.filter((o) => o.queue.length + o.rejected.length > 0).flatMap((o) => describeFiles(r.bridge, o)));
-        say(lines.length > 0 ? lines.join('\n') : `Nothing waits and nothing was set aside (state folder ${config.stateDir}).`);
+        say(lines.length > 0 ? lines.join('\n') : `Nothing waits and nothing was set aside (${fleet ? `Redis at ${config.state.url}` : `state folder ${config.stateDir}`}).`);
       }
       process.exitCode = EXIT.ok;
     } finally {

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { Hub } from '../app/hub.js';
-import type { Config } from '../lib/config/schema.js';
+import type { Fleet } from '../app/fleet/index.js';
+import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { isPrettyLog, type Logger } from '../lib/logger.js';
 import { stderrStatusLine } from '../lib/terminal-status.js';
 import { gitSha, packageVersion } from '../lib/version.js';
@@ -60,9 +61,12 @@ function catchStopSignals(log: Logger): StopSignals {
 }
 
 /** Resolves with the exit code once the hub has stopped (signal) or crashed. */
-async function runUntilStopped(hub: Hub, log: Logger, signals: StopSignals): Promise<number> {
+async function runUntilStopped(hub: Hub, log: Logger, signals: StopSignals, fleet: Fleet | undefined): Promise<number> {
   const why = await Promise.race([signals.first.then(() => 'signal' as const), hub.crashed.then(() => 'crash' as const)]);
+  // No lease is taken while the bridges drain; theirs are given back once they have stopped, not before.
+  await fleet?.stop();
   await hub.stop();
+  await fleet?.close();
   if (why === 'crash') return EXIT.failure;
   log.info('stopped');
   return EXIT.ok;
@@ -85,12 +89,16 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http }));
     const log = loggerFor(config);
     ensureWritableDir(config.stateDir);
+    // With state in Redis, leases keep two processes off one bridge, and the state folder holds no state to fight over.
+    const fleet = config.state.url === undefined ? undefined : await (await import('../app/fleet/index.js')).createFleet(config, log);
     // Before anything calls a vendor: a second process on the same folder would fight this one for its sessions.
-    const lock = lockStateDir(config.stateDir, 'forever');
+    const lock = fleet ? undefined : lockStateDir(config.stateDir, 'forever');
     const signals = catchStopSignals(log);
     const hub = new Hub({
       log,
-      keepRecent: true,
+      // A fleet's bridges come and go with their leases: no ring of recent readings in a folder they do not own.
+      keepRecent: fleet === undefined,
+      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog) } : {}),
       // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
       ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
       http: { config: config.http, version: packageVersion(), gitSha: gitSha(), units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' },
@@ -99,7 +107,8 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       onBuilt: () => announce(config, log, hub.httpUrl()),
     });
     await hub.start(config);
-    process.exitCode = await runUntilStopped(hub, log, signals);
-    lock.release();
+    fleet?.supervise({ start: (id) => hub.startBridge(id), stop: (id) => hub.stopBridge(id) });
+    process.exitCode = await runUntilStopped(hub, log, signals, fleet);
+    lock?.release();
   },
 };

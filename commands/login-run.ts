@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { driverContext } from '../app/driver-context.js';
+import { commandState, type CommandState } from '../app/fleet/command-state.js';
 import { GlucoHubError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { ensureWritableDir } from '../lib/state-store.js';
@@ -92,8 +93,8 @@ async function importedLogin(settings: CareLinkSettings, file: string): Promise<
 }
 
 /** Uses the saved login once, as the bridge will: proves it works and says who and what will be read. */
-async function verify(config: Config, bridge: BridgeConfig & { source: CareLinkSettings }, log: Logger): Promise<number> {
-  const driver = createCareLinkDriver(bridge.source, driverContext(config, bridge, log));
+async function verify(config: Config, bridge: BridgeConfig & { source: CareLinkSettings }, log: Logger, state: CommandState): Promise<number> {
+  const driver = createCareLinkDriver(bridge.source, driverContext(config, bridge, log, undefined, undefined, state.options));
   const signal = new AbortController().signal;
   try {
     const session = await driver.session.authorize(await driver.session.authenticate(signal), signal);
@@ -116,7 +117,13 @@ export async function runLogin(args: LoginArgs): Promise<void> {
   createCareLinkDriver(bridge.source, driverContext(config, bridge, log));
   ensureWritableDir(join(config.stateDir, bridge.id));
   const record = args.import === undefined ? await interactiveLogin(bridge.source, args, bridge.id) : await importedLogin(bridge.source, args.import);
-  await driverContext(config, bridge, log).state.write(STATE_KEYS.login, record);
-  say(`Saved the CareLink login in ${join(config.stateDir, bridge.id, `${STATE_KEYS.login}.json`)} (readable by you only).`);
-  process.exitCode = await verify(config, bridge, log);
+  // Where `forever` will look for it: the state folder, or the fleet's Redis.
+  const state = await commandState(config, bridge, log);
+  try {
+    await driverContext(config, bridge, log, undefined, undefined, state.options).state.write(STATE_KEYS.login, record);
+    say(`Saved the CareLink login in ${state.where(STATE_KEYS.login)}${config.state.url === undefined ? ' (readable by you only)' : ''}.`);
+    process.exitCode = await verify(config, bridge, log, state);
+  } finally {
+    await state.close();
+  }
 }

@@ -64,6 +64,9 @@ export class TransformError extends GlucoHubError {}
 /** A local resource (data directory, state file) is unusable. */
 export class StorageError extends GlucoHubError {}
 
+/** A fleet's shared state or leases (Redis): a write fenced off by a newer owner, Redis out of reach. */
+export class FleetError extends GlucoHubError {}
+
 export type Decision =
   | { action: 'retry' }
   | { action: 'reauthenticate' }

@@ -40,7 +40,8 @@ const KEY = /^[a-z0-9][a-z0-9_-]*$/i;
 /** `<key>.json.<8 hex>.tmp`, as `write` names its temp files. */
 const TEMP = /^[a-z0-9][a-z0-9_-]*\.jsonl?\.[0-9a-f]{8}\.tmp$/i;
 
-function checkKey(key: string): void {
+/** Keys name files (and Redis keys): letters, digits, `_` and `-`, so none can leave its folder or namespace. */
+export function checkKey(key: string): void {
   if (!KEY.test(key)) throw new Error(`invalid state key "${key}"`);
 }
 

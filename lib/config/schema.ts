@@ -415,6 +415,35 @@ export const vendorBudgetSchema = z.object({
   concurrency: z.coerce.number().int().min(1).max(1000).default(DEFAULT_BUDGET.concurrency),
 });
 
+/** `redis://` or `rediss://` (TLS) with a host; the password has its own, masked setting. */
+export const redisUrl = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    const url = parseUrl(v);
+    if (!url || !['redis:', 'rediss:'].includes(url.protocol) || url.hostname.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL with a host, e.g. redis://redis.lan:6379/0' });
+    } else if (url.username !== '' || url.password !== '') {
+      // The URL is logged and printed by check-config: the password has its own, masked setting.
+      ctx.addIssue({ code: 'custom', message: 'must not contain credentials: set GLUCO_HUB__STATE__PASSWORD (or …_FILE) instead' });
+    }
+  });
+
+/** Where bridges keep what follows them: files under `stateDir` (default), or one Redis a fleet shares. */
+export const stateSchema = z.object({
+  /** `redis://host:6379/0`: state and leases in Redis, so several processes can share the bridges (docs/fleet.md). */
+  url: redisUrl.optional(),
+  password: secret.optional(),
+  /** Every key starts with `<prefix>:`; two fleets on one Redis need two prefixes. */
+  prefix: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, ".", "_" and "-" only, at most 64').default('gluco-hub'),
+});
+
+/** Leases per bridge, used when `state.url` is set (lib/fleet/). */
+export const fleetSchema = z.object({
+  /** A lease lives this long unless renewed (every third of it); a dead process's bridges move on within about this. */
+  leaseMs: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+});
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
@@ -460,6 +489,8 @@ export const configSchema = z
     http: httpSchema.default({ enabled: true, bind: '127.0.0.1:8080', metricsAuth: false, unit: 'mgdl' }),
     /** Where gluco-hub keeps vendor sessions and lockouts between runs (files 0600). */
     stateDir: text,
+    state: stateSchema.default({ prefix: 'gluco-hub' }),
+    fleet: fleetSchema.default({ leaseMs: 30_000 }),
     vendorBudget: vendorBudgetSchema.default({ ...DEFAULT_BUDGET }),
     bridges: z.array(bridgeSchema).min(1),
   })
@@ -470,6 +501,18 @@ export const configSchema = z
       seen.add(b.id);
     });
     cfg.bridges.forEach((b, i) => followIssues(b, i, ctx));
+    // A fleet leases configured bridges; the bridges of a follower account come and go at run time.
+    if (cfg.state.url !== undefined) {
+      cfg.bridges.forEach((b, i) => {
+        if (followedPatients(b.source) === undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bridges', i, 'source', 'patients'],
+          message: 'following several people is not yet supported with state in Redis (state.url, a fleet): pin one person per bridge there',
+          params: { [CONFIG_CODE]: 'CFG011' },
+        });
+      });
+    }
     // Two bridges on one broker and prefix would overwrite each other's retained `glucose`.
     const prefixes = new Map<string, string>();
     cfg.bridges.forEach((b, i) => {

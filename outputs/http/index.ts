@@ -18,6 +18,8 @@ export interface HttpActorOptions {
   /** Builds the Prometheus metrics once the bridges are known; absent: `/metrics` answers 404. */
   createMetrics?: ((options: MetricsOptions) => Metrics) | undefined;
   units?: Units;
+  /** A fleet's process: whether it runs a bridge now (readiness counts only those). */
+  runsHere?: (bridgeId: string) => boolean;
   /** Tests shorten them. */
   timeouts?: HttpTimeouts;
 }
@@ -48,7 +50,7 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
 
   return {
     build: (bridges, restored = []) => {
-      model = createStatusModel(bridges, { now: options.now, version: options.version });
+      model = createStatusModel(bridges, { now: options.now, version: options.version, runsHere: options.runsHere });
       model.restore(restored);
       // Glucose in /metrics only where /glucose is open to the same caller: a public /metrics next to a
       // token-protected /glucose would hand the readings round the token.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startAedes, type TestBroker } from '../fakes/brokers.js';
 import { fakeSites } from '../fakes/nightscout-sites.js';
+import { HAVE_REDIS, startRedis } from '../fakes/redis.js';
 import { BIN, startCli, tempDir } from './cli.js';
 
 /**
@@ -43,6 +44,7 @@ const axios = pkg('axios');
 const asciichart = pkg('asciichart');
 /** What `export` and `report` read and compute with: forever never needs it. */
 const exportOrReport = (loaded: readonly string[]) => loaded.some((m) => /\/(commands\/(export|report)-(run|format|print)|outputs\/filesystem\/read|lib\/glucose-metrics)\.js$/.test(m));
+const ioredis = pkg('ioredis');
 
 describe('modules a bridge loads', () => {
   let broker: TestBroker;
@@ -63,6 +65,7 @@ describe('modules a bridge loads', () => {
     expect(pinoPretty(loaded)).toBe(false);
     expect(asciichart(loaded)).toBe(false);
     expect(exportOrReport(loaded)).toBe(false);
+    expect(ioredis(loaded)).toBe(false);
   }, 60_000);
 
   it('HTTP API on: prom-client loads for /metrics', async () => {
@@ -88,5 +91,16 @@ describe('modules a bridge loads', () => {
     // The default filesystem output runs here, and its reader for export still stays out.
     expect(loaded.some((m) => m.endsWith('/outputs/filesystem/index.js'))).toBe(true);
     expect(exportOrReport(loaded)).toBe(false);
+  }, 60_000);
+
+  it.skipIf(!HAVE_REDIS)('state in Redis (a fleet): ioredis loads; without a state URL it did not', async () => {
+    const redis = await startRedis();
+    try {
+      const loaded = await modulesLoaded({ GLUCO_HUB__STATE__URL: redis.url });
+      expect(ioredis(loaded)).toBe(true);
+      expect(mqtt(loaded)).toBe(false);
+    } finally {
+      await redis.close();
+    }
   }, 60_000);
 });

@@ -70,6 +70,12 @@ describe('following everyone an account follows', () => {
     expect(stray.code).toBe('CFG009');
   });
 
+  it('refuses to follow several people with the state in Redis (CFG011): a fleet leases configured bridges only', () => {
+    const err = failure(() => load({ ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'all', GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' }));
+    expect(err.code).toBe('CFG011');
+    expect(load({ ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'id-anna', GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' }).bridges[0]?.id).toBeDefined();
+  });
+
   it('accepts any person key with patients: all (who is followed is known only at run time)', () => {
     const config = fromFile('any.yaml', 'source: { kind: linkup, username: u@example.com, password: pw, patients: all }\npeople: { "Anna Smith": { nightscout: { endpoint: "https://anna.example.test", token: t } } }\n');
     expect(Object.keys(config.bridges[0]?.people ?? {})).toEqual(['Anna Smith']);

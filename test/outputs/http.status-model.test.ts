@@ -136,6 +136,22 @@ describe('status model: health', () => {
     expect(model.snapshot().ready).toBe(true);
   });
 
+  it('in a fleet counts only the bridges this process runs: none run is a ready standby, a running one must be ready', () => {
+    const other: BridgeInfo = { ...SIM_BRIDGE, id: 'other' };
+    const here = new Set<string>();
+    const model = createStatusModel([SIM_BRIDGE, other], { now: () => T0, version: '1.2.3', runsHere: (id) => here.has(id) });
+    expect(model.snapshot().ready).toBe(true);
+    here.add('sim');
+    expect(model.snapshot().ready).toBe(false);
+    model.observe(established());
+    model.observe(done('success'));
+    expect(model.snapshot().ready).toBe(true);
+    here.add('other');
+    expect(model.snapshot().ready).toBe(false);
+    // Before the bridges are known it is not ready, fleet or not.
+    expect(createStatusModel([], { now: () => T0, version: '1.2.3', runsHere: () => false }).snapshot().ready).toBe(false);
+  });
+
   it('records session failures and expiry (message only, never a secret)', () => {
     const { model } = setup();
     model.observe({ type: 'session.failed', bridgeId: 'sim', error: new AuthError('LLU003', `invalid credentials for ${String(new Secret('hunter2'))}`) });

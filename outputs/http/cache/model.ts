@@ -14,6 +14,11 @@ export const READY_SLACK_MS = 60_000;
 export interface StatusModelOptions {
   now: () => number;
   version: string;
+  /**
+   * In a fleet a process runs only the bridges it holds the lease of: readiness then asks only
+   * about those (none held is ready: a standby), or every process would answer not ready.
+   */
+  runsHere?: ((bridgeId: string) => boolean) | undefined;
 }
 
 interface BridgeState {
@@ -185,7 +190,8 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
       outputs: [...b.outputs.values()].map((o) => ({ ...o })),
       ready: isReady(b, nowMs),
     }));
-    return { version: options.version, startedMs, nowMs, bridges: list, ready: list.length > 0 && list.every((b) => b.ready) };
+    const counted = options.runsHere ? list.filter((b) => options.runsHere?.(b.id)) : list;
+    return { version: options.version, startedMs, nowMs, bridges: list, ready: list.length > 0 && counted.every((b) => b.ready) };
   }
 
   /** Every bridge's readings, newest first, cached until the next batch. */

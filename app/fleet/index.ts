@@ -1,0 +1,51 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { BridgeConfig, Config } from '../../lib/config/schema.js';
+import { connectRedis } from '../../lib/fleet/connect.js';
+import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
+import type { Logger } from '../../lib/logger.js';
+import { createRedisStateStore } from '../../lib/state-redis.js';
+import type { StateStore } from '../../lib/state-store.js';
+import { startSupervisor, type BridgeSwitch, type Supervisor } from './supervisor.js';
+
+/**
+ * `forever` with `state.url` set: state in Redis, and each bridge polled only by the process that
+ * holds its lease (docs/fleet.md). Loaded only then, and with it ioredis.
+ */
+export interface Fleet {
+  /** The bridge's state in Redis, its writes fenced by this process's lease epoch. */
+  stateFor(bridge: BridgeConfig, log: Logger): StateStore;
+  /** Starts taking leases and running the bridges won; call once the hub is built. */
+  supervise(control: BridgeSwitch): void;
+  /** Stops taking leases; the caller then stops the bridges and calls `close`. */
+  stop(): Promise<void>;
+  /** Gives the leases back and closes the connection. */
+  close(): Promise<void>;
+}
+
+export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
+  const url = config.state.url as string;
+  const fleetLog = log.child({ part: 'fleet' });
+  const redis: Redis = await connectRedis({ url, password: config.state.password }, fleetLog);
+  // Names the holder in Redis (`GET <prefix>:<bridge>:~lease`): which host and pid, plus a part no other process has.
+  const token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  const ttlMs = config.fleet.leaseMs;
+  const prefix = config.state.prefix;
+  let supervisor: Supervisor | undefined;
+  fleetLog.info({ url, prefix, leaseMs: ttlMs, holder: token }, `fleet: state and leases in Redis at ${url}; polling only the bridges this process leases`);
+  return {
+    // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
+    stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
+    supervise(control) {
+      supervisor = startSupervisor({ bridges: config.bridges.map((b) => b.id), leases: redisLeaseStore(redis, { prefix, token, ttlMs }), ttlMs, control, log: fleetLog });
+    },
+    async stop() {
+      await supervisor?.stop();
+    },
+    async close() {
+      await supervisor?.release();
+      redis.disconnect();
+    },
+  };
+}

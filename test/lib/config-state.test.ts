@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { printableConfig } from '../../lib/config/printable.js';
+import { configLoader, failure } from './config-harness.js';
+
+const { cwd, load } = configLoader('gh-config-state-');
+
+describe('state in Redis and leases: settings', () => {
+  it('is off by default: files under the state directory, 30 s leases', () => {
+    const config = load({});
+    expect(config.state).toEqual({ prefix: 'gluco-hub' });
+    expect(config.fleet).toEqual({ leaseMs: 30_000 });
+  });
+
+  it('reads GLUCO_HUB__STATE__URL, …__PASSWORD_FILE, …__PREFIX and GLUCO_HUB__FLEET__LEASE_MS; the password prints masked', () => {
+    const secret = join(cwd, 'redis-password');
+    writeFileSync(secret, 's3cret-redis\n');
+    const config = load({
+      GLUCO_HUB__STATE__URL: 'rediss://redis.internal:6380/2',
+      GLUCO_HUB__STATE__PASSWORD_FILE: secret,
+      GLUCO_HUB__STATE__PREFIX: 'fleet-eu',
+      GLUCO_HUB__FLEET__LEASE_MS: '10000',
+    });
+    expect(config.state.url).toBe('rediss://redis.internal:6380/2');
+    expect(config.state.password?.reveal()).toBe('s3cret-redis');
+    expect(config.state.prefix).toBe('fleet-eu');
+    expect(config.fleet.leaseMs).toBe(10_000);
+    expect(JSON.stringify(printableConfig(config))).not.toContain('s3cret-redis');
+  });
+
+  it('takes them from the config file too', () => {
+    const file = join(cwd, 'fleet.yaml');
+    writeFileSync(file, 'state:\n  url: redis://127.0.0.1:6379\nfleet:\n  leaseMs: 5000\nbridges:\n  - id: a\n    source: { kind: simulator }\n');
+    const config = load({}, { config: file });
+    expect(config.state.url).toBe('redis://127.0.0.1:6379');
+    expect(config.fleet.leaseMs).toBe(5_000);
+  });
+
+  it('refuses a password in the URL without printing it, a URL that is not Redis, and a lease too short to renew', () => {
+    const creds = failure(() => load({ GLUCO_HUB__STATE__URL: 'redis://:hunter2@redis.internal:6379' }));
+    expect(creds.message).toMatch(/^\[CFG006\] invalid state\.url: must not contain credentials: set GLUCO_HUB__STATE__PASSWORD .*fix GLUCO_HUB__STATE__URL$/);
+    expect(creds.message).not.toContain('hunter2');
+    expect(failure(() => load({ GLUCO_HUB__STATE__URL: 'http://redis.internal' })).message).toMatch(/redis:\/\/ or rediss:\/\//);
+    expect(failure(() => load({ GLUCO_HUB__FLEET__LEASE_MS: '100' })).message).toMatch(/\[CFG006\].*GLUCO_HUB__FLEET__LEASE_MS/);
+    expect(failure(() => load({ GLUCO_HUB__STATE__PREFIX: 'a:b' })).message).toMatch(/GLUCO_HUB__STATE__PREFIX/);
+  });
+});
