@@ -3,6 +3,7 @@ import { captureCommand } from './capture.js';
 import { checkConfigCommand } from './check-config.js';
 import { dlqCommand } from './dlq.js';
 import { exportCommand } from './export.js';
+import { fleetCommand } from './fleet.js';
 import { EXIT, reportFailure } from './common.js';
 import { foreverCommand } from './forever.js';
 import { loginCommand } from './login.js';
@@ -24,7 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(dlqCommand)
     .command(exportCommand)
     .command(reportCommand)
-    .demandCommand(1, 'Name a command: forever, capture, check-config, login, dlq, export or report')
+    .command(fleetCommand)
+    .demandCommand(1, 'Name a command: forever, capture, check-config, login, dlq, export, report or fleet')
     .strict()
     .strictCommands()
     .recommendCommands()
@@ -38,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .example('$0 dlq list', "What waits in the outputs' queues and what they set aside")
     .example('$0 export --from 2026-11-01 > november.csv', 'The archived readings as CSV for a spreadsheet')
     .example('$0 report --days 14', 'Time in range, mean, GMI, CV, lows and highs of the last 14 days')
+    .example('$0 fleet status', 'In a fleet (state in Redis): which process holds which bridge')
     .epilogue('Configuration: environment variables (nightscout-connect\'s CONNECT_* names or GLUCO_HUB__SECTION__KEY), a --config file, and flags. See docs/configuration.md; every page is under docs/.')
     .help()
     .alias('h', 'help')

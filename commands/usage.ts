@@ -7,7 +7,7 @@ import { ConfigError } from '../lib/errors.js';
  */
 export class UsageError extends ConfigError {
   constructor(message: string) {
-    super('CLI001', message, { hint: 'commands: forever, capture, check-config, login, dlq, export, report; "gluco-hub <command> --help" shows its options and examples' });
+    super('CLI001', message, { hint: 'commands: forever, capture, check-config, login, dlq, export, report, fleet; "gluco-hub <command> --help" shows its options and examples' });
   }
 }
 

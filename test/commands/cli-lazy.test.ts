@@ -30,12 +30,17 @@ vi.mock('../../outputs/filesystem/read.js', async (importOriginal) => {
   evaluated.add('filesystem/read');
   return importOriginal();
 });
+vi.mock('../../commands/fleet-run.js', async (importOriginal) => {
+  evaluated.add('fleet-run');
+  return importOriginal();
+});
 vi.mock('../../lib/glucose-metrics.js', async (importOriginal) => {
   evaluated.add('glucose-metrics');
   return importOriginal();
 });
 
 describe('the CLI at start-up', () => {
+
   it('does not load the CareLink login code until `login` runs (a quarter second of CPU for every other command)', async () => {
     await import('../../commands/cli.js');
     expect([...evaluated]).toEqual([]);
@@ -50,5 +55,12 @@ describe('the CLI at start-up', () => {
     await import('../../commands/report-run.js');
     await import('../../commands/report-print.js');
     expect([...evaluated].filter((m) => !m.startsWith('carelink/')).sort()).toEqual(['export-format', 'export-run', 'filesystem/read', 'glucose-metrics', 'report-print', 'report-run']);
+  });
+
+  it('does not load fleet status (its Redis reads and table) until it runs', async () => {
+    await import('../../commands/cli.js');
+    expect(evaluated.has('fleet-run')).toBe(false);
+    await import('../../commands/fleet-run.js');
+    expect(evaluated.has('fleet-run')).toBe(true);
   });
 });

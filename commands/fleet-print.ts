@@ -1,0 +1,48 @@
+import type { BridgeLease, FleetStatus } from '../app/fleet/status.js';
+
+/** Where the leases were read, for the heading: never the password, only whether one is set. */
+export interface FleetSource {
+  url: string;
+  prefix: string;
+  passwordSet: boolean;
+  atMs: number;
+}
+
+const seconds = (ms: number | null): string => (ms === null ? '' : `${(ms / 1000).toFixed(1)} s`);
+
+function note(b: BridgeLease): string {
+  const notes = [!b.holder && 'NO HOLDER: polled by no process', b.late && 'renewal late: holder stuck, cut off or dead', !b.configured && 'not in this config'];
+  return notes.filter(Boolean).join('; ');
+}
+
+/** Names at most `max` of them, then how many more. */
+function some(names: readonly string[], max = 10): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  // Numbers right-aligned (epoch, times), words left; no trailing blanks.
+  const right = new Set([2, 3, 4]);
+  return rows.map((r) => r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+/** `fleet status` for a person at a terminal: a row per bridge, then a line per holding process. */
+export function formatFleetStatus(status: FleetStatus, source: FleetSource): string {
+  const lines = [
+    `Redis ${source.url} (prefix ${source.prefix}${source.passwordSet ? ', password ***' : ''}), lease time ${seconds(status.leaseMs)}, read ${new Date(source.atMs).toISOString()}`,
+    '',
+  ];
+  if (status.bridges.length === 0) return [...lines, 'No bridges configured and no leases in Redis under this prefix.'].join('\n');
+  const rows = [['bridge', 'holder (host:pid:id)', 'epoch', 'renewed ago', 'time left', 'note']];
+  for (const b of status.bridges) rows.push([b.bridge, b.holder?.token ?? '-', String(b.epoch), seconds(b.renewedAgoMs), seconds(b.remainingMs), note(b)]);
+  lines.push(...table(rows), '');
+  const configured = status.bridges.filter((b) => b.configured);
+  lines.push(`${status.holders.length} process(es) hold ${configured.filter((b) => b.holder).length} of ${configured.length} configured bridge(s)${status.unconfigured.length > 0 ? ` (and ${status.unconfigured.length} not in this config)` : ''}:`);
+  for (const { holder, bridges } of status.holders) {
+    const who = holder.host === undefined ? holder.token : `${holder.host} pid ${holder.pid} (${holder.token})`;
+    lines.push(`  ${who}: ${bridges.length} — ${some(bridges)}`);
+  }
+  if (status.unheld.length > 0) lines.push(`${status.unheld.length} bridge(s) with no holder, polled by no process now: ${some(status.unheld)}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,50 @@
+import { fleetStatus } from '../app/fleet/status.js';
+import { connectRedis } from '../lib/fleet/connect.js';
+import { leasedBridges, readLeases } from '../lib/fleet/lease-read.js';
+import { ConfigError, FleetError } from '../lib/errors.js';
+import { createLogger } from '../lib/logger.js';
+import { cliSettings, EXIT, load, say, type GlobalArgs } from './common.js';
+import { formatFleetStatus } from './fleet-print.js';
+
+export interface FleetArgs extends GlobalArgs {
+  action: 'status';
+  json?: boolean | undefined;
+}
+
+/**
+ * `gluco-hub fleet status`: reads every lease of the config's bridges (and any other lease under
+ * the prefix) from the fleet's Redis and says who holds what. Reads only: takes, renews and
+ * writes nothing, so it is safe beside a running fleet.
+ */
+export async function runFleet(args: FleetArgs): Promise<void> {
+  const config = load(cliSettings(args));
+  const url = config.state.url;
+  if (url === undefined) {
+    throw new ConfigError('FLEET010', 'fleet status reads the leases in the fleet\'s Redis, and no state URL is set', {
+      hint: 'set GLUCO_HUB__STATE__URL=redis://host:6379/0 (and GLUCO_HUB__STATE__PASSWORD_FILE if it needs one), as for the forever processes',
+    });
+  }
+  // The connection's own warnings would repeat the one coded error below.
+  const redis = await connectRedis({ url, password: config.state.password }, createLogger({ level: 'silent', format: 'json' }));
+  try {
+    const { prefix } = config.state;
+    const configured = config.bridges.map((b) => b.id);
+    let records;
+    try {
+      const others = (await leasedBridges(redis, prefix)).filter((b) => !configured.includes(b)).sort();
+      records = await readLeases(redis, prefix, [...configured, ...others]);
+    } catch (cause) {
+      throw new FleetError('FLEET011', `cannot read the leases: Redis at ${url} did not answer`, { cause, hint: 'check that Redis is up and reachable from this host, and its password (GLUCO_HUB__STATE__PASSWORD)' });
+    }
+    const status = fleetStatus(records, { configured, leaseMs: config.fleet.leaseMs });
+    const source = { url, prefix, passwordSet: config.state.password !== undefined, atMs: Date.now() };
+    if (args.json) {
+      say(JSON.stringify({ redis: { url, prefix, password: source.passwordSet ? '***' : null }, at: new Date(source.atMs).toISOString(), ...status }, null, 2));
+    } else {
+      say(formatFleetStatus(status, source));
+    }
+    process.exitCode = EXIT.ok;
+  } finally {
+    redis.disconnect();
+  }
+}
