@@ -1,6 +1,7 @@
 import { createActor, waitFor, type Actor } from 'xstate';
 import { pollerMachine } from '../machines/index.js';
 import type { BridgeEvent } from '../lib/contracts/bridge-events.js';
+import type { FleetEvent } from '../lib/contracts/fleet-events.js';
 import { createOutputs } from '../outputs/registry.js';
 import type { Output } from '../lib/contracts/output.js';
 import { createDriver } from '../sources/registry.js';
@@ -169,6 +170,11 @@ export class Hub {
     }
   }
 
+  /** A fleet's lease supervisor's events, for `/metrics` (with `deferStart`). */
+  observeFleet(event: FleetEvent): void {
+    this.#http?.observeFleet(event);
+  }
+
   /** `http://host:port` of the HTTP API once started; absent when it is off. */
   httpUrl(): string | undefined {
     return this.#http?.url();
@@ -179,7 +185,7 @@ export class Hub {
     if (!settings?.config.enabled) return undefined;
     // prom-client (behind the metrics) loads only for the API that serves them.
     const { createMetrics } = await import('../outputs/http/metrics/index.js');
-    const runsHere = this.#deps.deferStart ? { runsHere: (id: string) => this.#bridges.some((b) => b.id === id) } : {};
+    const runsHere = this.#deps.deferStart ? { runsHere: (id: string) => this.#bridges.some((b) => b.id === id), fleet: true } : {};
     const http = createHttpActor({ ...settings, ...runsHere, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
     await http.start();
     return http;

@@ -107,7 +107,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       onBuilt: () => announce(config, log, hub.httpUrl()),
     });
     await hub.start(config);
-    fleet?.supervise({ start: (id) => hub.startBridge(id), stop: (id) => hub.stopBridge(id) });
+    fleet?.supervise({ start: (id) => hub.startBridge(id), stop: (id) => hub.stopBridge(id) }, (event) => hub.observeFleet(event));
     process.exitCode = await runUntilStopped(hub, log, signals, fleet);
     lock?.release();
   },

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BridgeConfig, Config } from '../../lib/config/schema.js';
+import type { FleetEvent } from '../../lib/contracts/fleet-events.js';
 import { connectRedis } from '../../lib/fleet/connect.js';
 import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
 import type { Logger } from '../../lib/logger.js';
@@ -16,8 +17,8 @@ import { startSupervisor, type BridgeSwitch, type Supervisor } from './superviso
 export interface Fleet {
   /** The bridge's state in Redis, its writes fenced by this process's lease epoch. */
   stateFor(bridge: BridgeConfig, log: Logger): StateStore;
-  /** Starts taking leases and running the bridges won; call once the hub is built. */
-  supervise(control: BridgeSwitch): void;
+  /** Starts taking leases and running the bridges won; call once the hub is built. `observe`: the metrics. */
+  supervise(control: BridgeSwitch, observe?: (event: FleetEvent) => void): void;
   /** Stops taking leases; the caller then stops the bridges and calls `close`. */
   stop(): Promise<void>;
   /** Gives the leases back and closes the connection. */
@@ -37,8 +38,8 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
     stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
-    supervise(control) {
-      supervisor = startSupervisor({ bridges: config.bridges.map((b) => b.id), leases: redisLeaseStore(redis, { prefix, token, ttlMs }), ttlMs, control, log: fleetLog });
+    supervise(control, observe) {
+      supervisor = startSupervisor({ bridges: config.bridges.map((b) => b.id), leases: redisLeaseStore(redis, { prefix, token, ttlMs }), ttlMs, control, log: fleetLog, ...(observe ? { observe } : {}) });
     },
     async stop() {
       await supervisor?.stop();

@@ -1,3 +1,4 @@
+import type { FleetEvent } from '../../lib/contracts/fleet-events.js';
 import { FleetError } from '../../lib/errors.js';
 import { applyAcquired, applyRenewals, dropExpired, emptyBook, planTick, tickMs } from '../../lib/fleet/leases.js';
 import type { LeaseStore } from '../../lib/fleet/lease-store.js';
@@ -16,6 +17,8 @@ export interface SupervisorDeps {
   control: BridgeSwitch;
   log: Logger;
   now?: () => number;
+  /** Told what happens to the leases (the metrics); must not throw. */
+  observe?: (event: FleetEvent) => void;
 }
 
 export interface Supervisor {
@@ -53,6 +56,13 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let unreachable = false;
+  const tell = (event: FleetEvent): void => {
+    try {
+      deps.observe?.(event);
+    } catch {
+      // an observer must never stop the leases
+    }
+  };
 
   const reachable = (): void => {
     if (unreachable) log.info('fleet: Redis answers again; leases renewed and taken as usual');
@@ -97,6 +107,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         // It could not start (an output refused): let another process try it.
         log.error({ err, bridge }, `fleet: bridge "${bridge}" did not start; giving its lease back`);
         book.held.delete(bridge);
+        tell({ type: 'fleet.released', bridges: [bridge] });
         await leases.release([bridge]).catch(() => undefined);
       }
     });
@@ -105,6 +116,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   async function round(): Promise<void> {
     const plan = planTick(book, deps.bridges, now());
     dropExpired(book, plan.expired);
+    for (const bridge of plan.expired) tell({ type: 'fleet.lost', bridge, reason: 'expired' });
     stopBridges(plan.expired, 'its lease could not be renewed in time');
 
     if (plan.renew.length > 0) {
@@ -112,6 +124,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       try {
         const lost = applyRenewals(book, await leases.renew(plan.renew), sentAt, ttlMs);
         reachable();
+        for (const bridge of lost) tell({ type: 'fleet.lost', bridge, reason: 'taken' });
         stopBridges(lost, 'another process holds its lease now');
       } catch (cause) {
         cannotReach('renew the leases', cause);
@@ -127,15 +140,20 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       cannotReach('take free bridges', cause);
       return;
     }
-    for (const bridge of won) startBridge(bridge);
+    for (const bridge of won) {
+      tell({ type: 'fleet.won', bridge });
+      startBridge(bridge);
+    }
   }
+
+  const report = (): void => tell({ type: 'fleet.round', redisUp: !unreachable, held: [...book.held].map(([bridge, l]) => ({ bridge, validUntilMs: l.validUntil })) });
 
   async function settled(): Promise<void> {
     while (switching.size > 0) await Promise.all(switching.values());
   }
 
   const tick = (): Promise<void> => {
-    running = running.then(round).catch((err: unknown) => log.error({ err }, 'fleet: a supervision round failed'));
+    running = running.then(round).finally(report).catch((err: unknown) => log.error({ err }, 'fleet: a supervision round failed'));
     return running;
   };
   const schedule = (): void => {
@@ -161,6 +179,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       await running;
       const held = [...book.held.keys()];
       book.held.clear();
+      if (held.length > 0) tell({ type: 'fleet.released', bridges: held });
       await leases.release(held).catch((cause: unknown) => cannotReach('release the leases', cause));
     },
   };

@@ -1,4 +1,5 @@
 import type { BridgeEvent } from '../../lib/contracts/bridge-events.js';
+import type { FleetEvent } from '../../lib/contracts/fleet-events.js';
 import type { HttpConfig } from '../../lib/config/schema.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics, MetricsOptions } from './metrics/types.js';
@@ -20,6 +21,8 @@ export interface HttpActorOptions {
   units?: Units;
   /** A fleet's process: whether it runs a bridge now (readiness counts only those). */
   runsHere?: (bridgeId: string) => boolean;
+  /** A fleet's process: `/metrics` has the lease metrics, fed by `observeFleet`. */
+  fleet?: boolean;
   /** Tests shorten them. */
   timeouts?: HttpTimeouts;
 }
@@ -37,6 +40,8 @@ export interface HttpActor {
   /** A bridge retired at run time: its status row goes, its metrics stay until the process ends. */
   remove: (bridgeId: string) => void;
   observe: (event: BridgeEvent) => void;
+  /** The lease supervisor's events, for the metrics (a fleet's process). */
+  observeFleet: (event: FleetEvent) => void;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** `http://host:port`, after `start`. */
@@ -55,7 +60,7 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       // Glucose in /metrics only where /glucose is open to the same caller: a public /metrics next to a
       // token-protected /glucose would hand the readings round the token.
       const glucose = options.config.bearerToken === undefined || options.config.metricsAuth;
-      metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha, glucose });
+      metrics = options.createMetrics?.({ bridges, now: options.now, version: options.version, gitSha: options.gitSha, glucose, fleet: options.fleet });
     },
     add: (bridge, restored = []) => {
       model.add?.(bridge);
@@ -67,6 +72,7 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       model.observe(event);
       metrics?.observe(event);
     },
+    observeFleet: (event) => metrics?.observeFleet?.(event),
     async start() {
       const s = createHttpServer({
         bind: options.config.bind,

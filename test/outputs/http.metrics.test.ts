@@ -443,7 +443,8 @@ describe('metrics table (docs/outputs/http.md)', () => {
     const end = page.indexOf('\n## ', start + 1);
     const section = page.slice(start, end < 0 ? undefined : end);
     const rows = [...section.matchAll(/^\| `(gluco_hub_\w+)` \| (\w+) \|/gm)].map((m) => [m[1]!, m[2]!]);
-    const { metrics } = setup(BRIDGES, true);
+    // Everything a process can have: glucose on, and a fleet's lease metrics.
+    const metrics = createMetrics({ bridges: BRIDGES, now: () => T0, version: '1.2.3', gitSha: 'abc1234', glucose: true, fleet: true });
     const defined = [...metricTypes(await metrics.render())].filter(([n]) => !/^gluco_hub_(process|nodejs)_/.test(n));
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(defined));
   });

@@ -6,6 +6,7 @@ import { newerExpiry, sensorExpiryOf, type SensorExpiry } from '../../../lib/sen
 import type { DeliveryReport, StoreResult } from '../../../lib/contracts/output.js';
 import type { BridgeInfo, SessionState } from '../cache/types.js';
 import type { Metrics, MetricsOptions } from './types.js';
+import { fleetMetrics } from './fleet.js';
 
 export type { Metrics, MetricsOptions } from './types.js';
 export { gitSha, packageVersion } from '../../../lib/version.js';
@@ -244,6 +245,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     });
   }
 
+  const observeFleet = options.fleet === true ? fleetMetrics(registers, name, now) : undefined;
+
   // Every known series starts at 0, so rate() and increase() see the first event.
   const zeroSeries = (bridge: BridgeInfo): void => {
     sessions.set(bridge.id, 'none');
@@ -375,6 +378,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
         observe(event);
       } catch {
         // a malformed event is not worth a crash
+      }
+    },
+    observeFleet(event) {
+      try {
+        observeFleet?.(event);
+      } catch {
+        // as observe: never break the supervisor that feeds them
       }
     },
     contentType: register.contentType,
