@@ -34,7 +34,9 @@ export async function runFleet(args: FleetArgs): Promise<void> {
       const others = (await leasedBridges(redis, prefix)).filter((b) => !configured.includes(b)).sort();
       records = await readLeases(redis, prefix, [...configured, ...others]);
     } catch (cause) {
-      throw new FleetError('FLEET011', `cannot read the leases: Redis at ${url} did not answer`, { cause, hint: 'check that Redis is up and reachable from this host, and its password (GLUCO_HUB__STATE__PASSWORD)' });
+      // ioredis' messages name the address or the refusal (WRONGPASS, WRONGTYPE), never the password.
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new FleetError('FLEET011', `cannot read the leases from Redis at ${url}: ${why}`, { cause, hint: 'check that Redis is up and reachable from this host, and its password (GLUCO_HUB__STATE__PASSWORD)' });
     }
     const status = fleetStatus(records, { configured, leaseMs: config.fleet.leaseMs });
     const source = { url, prefix, passwordSet: config.state.password !== undefined, atMs: Date.now() };

@@ -145,6 +145,18 @@ describe.skipIf(!HAVE_REDIS)('fleet status on a private Redis', () => {
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
   });
 
+  it('keys someone else wrote: an epoch that is no number reads 0; a lease key of another type is FLEET011, not a crash', async () => {
+    await redis.client.set(`${PREFIX}:alice:~epoch`, 'not-a-number');
+    const odd = await cli(['fleet', 'status', '--json', '--config', configFile({ url: redis.url, prefix: PREFIX }, ['alice'])]);
+    expect(odd.code, odd.stderr).toBe(0);
+    expect((JSON.parse(odd.stdout) as StatusJson).bridges[0]).toMatchObject({ bridge: 'alice', epoch: 0, holder: null });
+    await redis.client.lpush(`${PREFIX}:alice:~lease`, 'x');
+    const wrong = await cli(['fleet', 'status', '--config', configFile({ url: redis.url, prefix: PREFIX }, ['alice'])]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/\[FLEET011\] .*WRONGTYPE/);
+    expect(wrong.stderr).not.toContain('unexpected error');
+  });
+
   it('an empty fleet: every configured bridge flagged, no process', async () => {
     const run = await cli(['fleet', 'status', '--json', '--config', configFile({ url: redis.url, prefix: PREFIX }, ['alice'])]);
     const status = JSON.parse(run.stdout) as StatusJson;
