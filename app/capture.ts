@@ -7,6 +7,8 @@ import { createDriver } from '../sources/registry.js';
 import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { driverContext } from './driver-context.js';
+import { egressOnly } from '../lib/request-budget.js';
+import { gateOptions } from '../lib/fleet/budget-keys.js';
 import { lockHolder, lockStateDir } from '../lib/state-lock.js';
 import { createRecentReadings } from '../outputs/http/cache/recent-file.js';
 import { ensureWritableDir } from '../lib/state-store.js';
@@ -79,7 +81,7 @@ async function captureWith(
   state: Parameters<typeof driverContext>[5],
   keepRecent = false,
 ): Promise<Capture> {
-  const ctx = driverContext(config, bridge, deps.log, now, undefined, state);
+  const ctx = driverContext(config, bridge, deps.log, now, egressOnly(gateOptions(config, bridge).localAddress), state);
   const driver = await createDriver(bridge.source, ctx);
   // What --persist writes is also what the next `forever` shows from its first request. Beside a
   // running bridge the state store is read-only, so its ring is left as it is. A fleet keeps no ring.

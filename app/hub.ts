@@ -11,7 +11,8 @@ import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { driverContext } from './driver-context.js';
 import { describeError } from '../lib/errors.js';
 import { ensureWritableDir, type StateStore } from '../lib/state-store.js';
-import { createRequestBudget } from '../lib/request-budget.js';
+import { createRequestBudget, type RequestBudget } from '../lib/request-budget.js';
+import { gateOptions } from '../lib/fleet/budget-keys.js';
 import { createStagger, type Stagger } from '../machines/stagger.js';
 import type { Logger } from '../lib/logger.js';
 import { createRecentReadings, type RecentReadings } from '../outputs/http/cache/recent-file.js';
@@ -69,6 +70,8 @@ export interface HubDeps {
    * poll interval. Tests shorten it to watch people come and go without waiting a minute.
    */
   followIntervalMs?: number;
+  /** A fleet's budget around the process's own: the same numbers counted in Redis, for all processes (app/fleet/). */
+  fleetBudget?: (local: RequestBudget) => RequestBudget;
 }
 
 interface PreparedBridge {
@@ -145,7 +148,7 @@ export class Hub {
   /** Bridges as configured, and the fleet's request budget: what `startBridge` builds from. */
   #configured = new Map<string, BridgeConfig>();
   #config: Config | undefined;
-  #budget: ReturnType<typeof createRequestBudget> | undefined;
+  #budget: RequestBudget | undefined;
   #recent: RecentReadings | undefined;
   #http: HttpActor | undefined;
   #crashed: ((err: unknown) => void) | undefined;
@@ -195,7 +198,7 @@ export class Hub {
   async #prepare(bridge: BridgeConfig, driverFor?: (ctx: DriverContext) => SourceDriver): Promise<PreparedBridge> {
     const config = this.#config as Config;
     const stateFor = this.#deps.stateFor;
-    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id), stateFor ? { stateFor: (log) => stateFor(bridge, log) } : {});
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id, gateOptions(config, bridge)), stateFor ? { stateFor: (log) => stateFor(bridge, log) } : {});
     const driver = driverFor ? driverFor(ctx) : await (this.#deps.createDriver ?? createDriver)(bridge.source, ctx);
     const { notify, stopLog } = this.#notifier(ctx.log);
     const outputs = await createOutputs(bridge, {
@@ -230,7 +233,8 @@ export class Hub {
     // A bridge that follows several people is no bridge itself: its account starts one per person.
     this.#configured = new Map(config.bridges.filter((b) => !followsSeveral(b)).map((b) => [b.id, b]));
     // One budget and one stagger for the whole fleet: per vendor host, not per bridge.
-    this.#budget = createRequestBudget(config.vendorBudget, this.#now);
+    const local = createRequestBudget(config.vendorBudget, this.#now);
+    this.#budget = this.#deps.fleetBudget?.(local) ?? local;
     // Accounts are built (their settings checked: LLU001, CL002, …) before anything starts.
     const following: FollowedAccount[] = [];
     for (const bridge of config.bridges.filter(followsSeveral)) following.push(await this.#follow(config, bridge));
@@ -263,7 +267,7 @@ export class Hub {
    * retired) by the account's supervisor as people appear in (and leave) its connections.
    */
   async #follow(config: Config, bridge: BridgeConfig): Promise<FollowedAccount> {
-    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id));
+    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id, gateOptions(config, bridge)));
     const followed = await followAccount(bridge, ctx);
     if (!followed) throw new Error(`bridge "${bridge.id}": source ${bridge.source.kind} cannot follow several people`);
     const { account, vendor, intervalMs } = followed;

@@ -5,6 +5,7 @@ import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import { isPrettyLog, type Logger } from '../lib/logger.js';
 import { stderrStatusLine } from '../lib/terminal-status.js';
 import { gitSha, packageVersion } from '../lib/version.js';
+import type { RequestBudget } from '../lib/request-budget.js';
 import { lockStateDir } from '../lib/state-lock.js';
 import { ensureWritableDir } from '../lib/state-store.js';
 import { cliSettings, EXIT, load, loggerFor, withGlobalOptions, type GlobalArgs } from './common.js';
@@ -98,7 +99,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       log,
       // A fleet's bridges come and go with their leases: no ring of recent readings in a folder they do not own.
       keepRecent: fleet === undefined,
-      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog) } : {}),
+      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog), fleetBudget: (local: RequestBudget) => fleet.budget(local) } : {}),
       // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
       ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
       http: { config: config.http, version: packageVersion(), gitSha: gitSha(), units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' },

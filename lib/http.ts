@@ -28,6 +28,21 @@ export const MiB = 1024 * 1024;
  */
 export const DEFAULT_MAX_BODY_BYTES = 4 * MiB;
 
+/**
+ * A keep-alive agent pair per egress address (`localAddress`): a kept-alive socket is reused only
+ * by requests that leave from its own address, so one address's sockets never carry another's load.
+ */
+const bound = new Map<string, { httpAgent: http.Agent; httpsAgent: https.Agent }>();
+
+export function agentsFrom(localAddress: string): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+  let agents = bound.get(localAddress);
+  if (!agents) {
+    agents = { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64, localAddress }), httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64, localAddress }) };
+    bound.set(localAddress, agents);
+  }
+  return agents;
+}
+
 let shared: AxiosInstance | undefined;
 
 /** The one client for callers without defaults of their own: a fleet shares it, not one per bridge. */

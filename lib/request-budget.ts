@@ -18,10 +18,33 @@ export const DEFAULT_BUDGET: BudgetPolicy = { requestsPerSecond: 5, concurrency:
 /** One bridge's view: run a request to `host` when the budget allows. */
 export interface RequestGate {
   run<T>(host: string, signal: AbortSignal, send: () => Promise<T>): Promise<T>;
+  /** The egress address this bridge's requests leave from (the HTTP client's `localAddress`); absent: the system's choice. */
+  readonly localAddress?: string | undefined;
+}
+
+/** Who a bridge is to the budget besides its id. */
+export interface GateOptions {
+  localAddress?: string | undefined;
+  /** A stable, secret-free key of the vendor login (lib/fleet/budget-keys.ts); bridges sharing one share its budget. */
+  login?: string | undefined;
 }
 
 export interface RequestBudget {
-  forBridge(bridgeId: string): RequestGate;
+  forBridge(bridgeId: string, options?: GateOptions): RequestGate;
+}
+
+/** Budgets are per vendor host × egress address: each address is its own source to the vendor. */
+export function budgetHost(host: string, localAddress: string | undefined): string {
+  return localAddress === undefined ? host : `${host}@${localAddress}`;
+}
+
+/**
+ * No budget, only the egress address: a one-off run (`capture`) still leaves from the address
+ * the operator chose for this bridge, since the vendor may answer others with 429s or blocks.
+ */
+export function egressOnly(localAddress: string | undefined): RequestGate | undefined {
+  if (localAddress === undefined) return undefined;
+  return { localAddress, run: (_host, _signal, send) => send() };
 }
 
 interface Waiter {
@@ -122,10 +145,13 @@ export function createRequestBudget(policy: BudgetPolicy = DEFAULT_BUDGET, now: 
   };
 
   return {
-    forBridge(bridge) {
+    forBridge(bridge, options = {}) {
+      const { localAddress } = options;
       return {
-        run<T>(name: string, signal: AbortSignal, send: () => Promise<T>): Promise<T> {
+        localAddress,
+        run<T>(target: string, signal: AbortSignal, send: () => Promise<T>): Promise<T> {
           if (signal.aborted) return Promise.reject(signal.reason as Error);
+          const name = budgetHost(target, localAddress);
           const host = hostOf(name);
           return new Promise<T>((resolve, reject) => {
             const waiter: Waiter = {

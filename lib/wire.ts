@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { withDeadline } from './deadline.js';
-import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, MiB } from './http.js';
+import { agentsFrom, DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, MiB } from './http.js';
 import type { RequestGate } from './request-budget.js';
 import { wireError } from './wire-errors.js';
 
@@ -86,11 +86,13 @@ function encodedBody(request: WireRequest): string | undefined {
 /**
  * Sends `request`; an abort rethrows the signal's reason, any other transport failure is turned
  * into the caller's coded error by `onFailure`. With a `gate` (a vendor source in a fleet), the
- * request waits for the host's shared budget (lib/request-budget.ts).
+ * request waits for the host's shared budget (lib/request-budget.ts) and leaves from the gate's
+ * egress address, if it has one.
  */
 export function sendWire(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error, gate?: RequestGate): Promise<WireResponse> {
   if (!gate) return sendNow(http, request, onFailure);
-  return gate.run(new URL(request.url).host, request.signal, () => sendNow(http, request, onFailure));
+  const from = gate.localAddress;
+  return gate.run(new URL(request.url).host, request.signal, () => sendNow(http, request, onFailure, from));
 }
 
 /** A positive number from a client's defaults, else `fallback` (axios uses 0 and -1 for "none"). */
@@ -110,7 +112,7 @@ function oversize(error: unknown): 'answer' | 'request' | undefined {
   return undefined;
 }
 
-async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error): Promise<WireResponse> {
+async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (failure: TransportFailure) => Error, localAddress?: string): Promise<WireResponse> {
   if (request.signal.aborted) throw request.signal.reason;
   const deadlineMs = request.deadlineMs ?? positive(http.defaults.timeout, DEFAULT_HTTP_TIMEOUT_MS);
   const maxBytes = request.maxBytes ?? positive(http.defaults.maxContentLength, DEFAULT_MAX_BODY_BYTES);
@@ -125,6 +127,7 @@ async function sendNow(http: AxiosInstance, request: WireRequest, onFailure: (fa
       signal: deadline.signal,
       maxContentLength: maxBytes,
       maxBodyLength: maxBytes,
+      ...(localAddress === undefined ? {} : agentsFrom(localAddress)),
       responseType: 'text',
       // Keep the raw text: an HTML or truncated body must reach our checks, not axios' parser.
       transformResponse: [(data: unknown) => data],

@@ -4,7 +4,10 @@ import type { Redis } from 'ioredis';
 import type { BridgeConfig, Config } from '../../lib/config/schema.js';
 import type { FleetEvent } from '../../lib/contracts/fleet-events.js';
 import { connectRedis } from '../../lib/fleet/connect.js';
+import { fleetLimits, fleetRequestBudget } from '../../lib/fleet/fleet-budget.js';
 import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
+import { createSharedBudget } from '../../lib/fleet/shared-budget.js';
+import type { RequestBudget } from '../../lib/request-budget.js';
 import type { Logger } from '../../lib/logger.js';
 import { createRedisStateStore } from '../../lib/state-redis.js';
 import type { StateStore } from '../../lib/state-store.js';
@@ -17,6 +20,8 @@ import { startSupervisor, type BridgeSwitch, type Supervisor } from './superviso
 export interface Fleet {
   /** The bridge's state in Redis, its writes fenced by this process's lease epoch. */
   stateFor(bridge: BridgeConfig, log: Logger): StateStore;
+  /** The process's request budget with the fleet-wide ones in Redis around it (per host × address, bridge, login). */
+  budget(local: RequestBudget): RequestBudget;
   /** Starts taking leases and running the bridges won; call once the hub is built. `observe`: the metrics. */
   supervise(control: BridgeSwitch, observe?: (event: FleetEvent) => void): void;
   /** Stops taking leases; the caller then stops the bridges and calls `close`. */
@@ -34,10 +39,12 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   const ttlMs = config.fleet.leaseMs;
   const prefix = config.state.prefix;
   let supervisor: Supervisor | undefined;
+  const shared = await createSharedBudget(redis, { prefix, log: fleetLog });
   fleetLog.info({ url, prefix, leaseMs: ttlMs, holder: token }, `fleet: state and leases in Redis at ${url}; polling only the bridges this process leases`);
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
     stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
+    budget: (local) => fleetRequestBudget(local, shared, fleetLimits(config.vendorBudget)),
     supervise(control, observe) {
       supervisor = startSupervisor({ bridges: config.bridges.map((b) => b.id), leases: redisLeaseStore(redis, { prefix, token, ttlMs }), ttlMs, control, log: fleetLog, ...(observe ? { observe } : {}) });
     },

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseFileMode } from '../file-mode.js';
 import { DEFAULT_BUDGET } from '../request-budget.js';
 import { z } from 'zod';
@@ -358,6 +359,19 @@ export function followedPatients(source: SourceSettings): 'all' | string[] | und
 /** Marks a custom issue with its own config code (load.ts puts it in the message). */
 export const CONFIG_CODE = 'configCode';
 
+/**
+ * An egress address: an IP literal this machine owns, given to the vendor HTTP client as
+ * `localAddress`. A host name is refused: it would be resolved per request, and the budget key
+ * (per vendor host × address) must name one address.
+ */
+export const localAddress = z
+  .string()
+  .trim()
+  .superRefine((v, ctx) => {
+    if (isIP(v) !== 0) return;
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not an IP address: give an IPv4 or IPv6 literal this machine owns, e.g. 192.0.2.10 or 2001:db8::10`, params: { [CONFIG_CODE]: 'CFG012' } });
+  });
+
 /** What one followed person gets besides the shared outputs (`people.<patient id, slug or name>`). */
 export const personSchema = z.object({
   /** This person's own Nightscout site: a site holds one person's glucose. */
@@ -368,6 +382,8 @@ export const bridgeSchema = z.object({
   /** Unique per process; names the bridge in logs, metrics and default paths. */
   id: z.string().regex(BRIDGE_ID, 'letters, digits, ".", "_" and "-" only, at most 64'),
   source: z.preprocess(followAllAlias, sourceSchema),
+  /** This bridge's vendor requests leave from this address; default `fleet.localAddress`, else the system's choice. */
+  localAddress: localAddress.optional(),
   /** With `source.patients`: per-person outputs, keyed by patient id, slug (`<id>-<slug>`'s last part) or "First Last". */
   people: z.record(z.string().trim().min(1), personSchema).optional(),
   nightscout: nightscoutOutputSchema.optional(),
@@ -407,12 +423,23 @@ export const httpSchema = z.object({
 });
 export type HttpConfig = z.infer<typeof httpSchema>;
 
-/** Per vendor host, shared by every bridge of the process (lib/request-budget.ts). */
+/** `requests` per `seconds`: a fixed window in Redis (rate-limiter-flexible), shared by the fleet. */
+export const budgetWindowSchema = z.object({
+  requests: z.coerce.number().int().min(1).max(100_000),
+  seconds: z.coerce.number().int().min(1).max(86_400).default(60),
+});
+export type BudgetWindow = z.infer<typeof budgetWindowSchema>;
+
+/** Per vendor host (× egress address), shared by every bridge of the process, or of the fleet with `state.url` (lib/request-budget.ts). */
 export const vendorBudgetSchema = z.object({
   /** Requests that may start per second on one vendor host, all bridges together. */
   requestsPerSecond: z.coerce.number().min(0.1).max(1000).default(DEFAULT_BUDGET.requestsPerSecond),
   /** Requests that may be in flight at once on one vendor host (each bridge holds at most one). */
   concurrency: z.coerce.number().int().min(1).max(1000).default(DEFAULT_BUDGET.concurrency),
+  /** In a fleet (`state.url`): at most this many vendor requests per bridge (one account) per window, all processes together. */
+  perBridge: budgetWindowSchema.optional(),
+  /** In a fleet: at most this many vendor requests per login (bridges sharing a vendor username) per window. */
+  perLogin: budgetWindowSchema.optional(),
 });
 
 /** `redis://` or `rediss://` (TLS) with a host; the password has its own, masked setting. */
@@ -442,6 +469,8 @@ export const stateSchema = z.object({
 export const fleetSchema = z.object({
   /** A lease lives this long unless renewed (every third of it); a dead process's bridges move on within about this. */
   leaseMs: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** This process's egress address for vendor requests (a bridge's own `localAddress` wins); part of the budget key. */
+  localAddress: localAddress.optional(),
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

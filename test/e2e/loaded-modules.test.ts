@@ -45,6 +45,7 @@ const asciichart = pkg('asciichart');
 /** What `export` and `report` read and compute with: forever never needs it. */
 const exportOrReport = (loaded: readonly string[]) => loaded.some((m) => /\/(commands\/(export|report)-(run|format|print)|outputs\/filesystem\/read|lib\/glucose-metrics)\.js$/.test(m));
 const ioredis = pkg('ioredis');
+const rateLimiter = pkg('rate-limiter-flexible');
 
 describe('modules a bridge loads', () => {
   let broker: TestBroker;
@@ -66,6 +67,7 @@ describe('modules a bridge loads', () => {
     expect(asciichart(loaded)).toBe(false);
     expect(exportOrReport(loaded)).toBe(false);
     expect(ioredis(loaded)).toBe(false);
+    expect(rateLimiter(loaded)).toBe(false);
   }, 60_000);
 
   it('HTTP API on: prom-client loads for /metrics', async () => {
@@ -93,11 +95,12 @@ describe('modules a bridge loads', () => {
     expect(exportOrReport(loaded)).toBe(false);
   }, 60_000);
 
-  it.skipIf(!HAVE_REDIS)('state in Redis (a fleet): ioredis loads; without a state URL it did not', async () => {
+  it.skipIf(!HAVE_REDIS)('state in Redis (a fleet): ioredis and rate-limiter-flexible (fleet-wide budgets) load; without a state URL they did not', async () => {
     const redis = await startRedis();
     try {
       const loaded = await modulesLoaded({ GLUCO_HUB__STATE__URL: redis.url });
       expect(ioredis(loaded)).toBe(true);
+      expect(rateLimiter(loaded)).toBe(true);
       expect(mqtt(loaded)).toBe(false);
     } finally {
       await redis.close();

@@ -79,6 +79,8 @@ export interface RecordedRequest {
   /** HTTP status answered. */
   status: number;
   at: number;
+  /** The address the request came from (an egress address reaches the socket). */
+  from: string;
 }
 
 /** Every reading the fake put into an answer: `graph` history, `current` of a graph, `connections` current. */
@@ -349,7 +351,7 @@ export async function startFakeLibreLinkUp(options: FakeLluOptions = {}): Promis
       const target = new URL(req.url ?? '/', 'http://fake.invalid');
       const body = await readJsonBody(req);
       const method = req.method ?? 'GET';
-      const record: RecordedRequest = { method, path: target.pathname + target.search, headers: { ...req.headers }, body, status: 0, at: clock() };
+      const record: RecordedRequest = { method, path: target.pathname + target.search, headers: { ...req.headers }, body, status: 0, at: clock(), from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
       requests.push(record);
       let reply: Reply;
       try {

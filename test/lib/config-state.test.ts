@@ -46,3 +46,36 @@ describe('state in Redis and leases: settings', () => {
     expect(failure(() => load({ GLUCO_HUB__STATE__PREFIX: 'a:b' })).message).toMatch(/GLUCO_HUB__STATE__PREFIX/);
   });
 });
+
+describe('egress address and fleet-wide budgets: settings', () => {
+  it('reads GLUCO_HUB__FLEET__LOCAL_ADDRESS (IPv4 or IPv6) and the per-bridge and per-login windows', () => {
+    const config = load({
+      GLUCO_HUB__FLEET__LOCAL_ADDRESS: ' 192.0.2.10 ',
+      GLUCO_HUB__VENDOR_BUDGET__PER_BRIDGE__REQUESTS: '6',
+      GLUCO_HUB__VENDOR_BUDGET__PER_LOGIN__REQUESTS: '20',
+      GLUCO_HUB__VENDOR_BUDGET__PER_LOGIN__SECONDS: '300',
+    });
+    expect(config.fleet.localAddress).toBe('192.0.2.10');
+    expect(config.vendorBudget).toEqual({ requestsPerSecond: 5, concurrency: 8, perBridge: { requests: 6, seconds: 60 }, perLogin: { requests: 20, seconds: 300 } });
+    expect(load({ GLUCO_HUB__FLEET__LOCAL_ADDRESS: '2001:db8::10' }).fleet.localAddress).toBe('2001:db8::10');
+    expect(load({}).vendorBudget).toEqual({ requestsPerSecond: 5, concurrency: 8 });
+  });
+
+  it('takes a bridge\'s own localAddress from the config file', () => {
+    const file = join(cwd, 'egress.yaml');
+    writeFileSync(file, 'fleet:\n  localAddress: 192.0.2.1\nbridges:\n  - id: a\n    localAddress: 192.0.2.7\n    source: { kind: simulator }\n  - id: b\n    source: { kind: simulator }\n');
+    const config = load({}, { config: file });
+    expect(config.fleet.localAddress).toBe('192.0.2.1');
+    expect(config.bridges.map((b) => b.localAddress)).toEqual(['192.0.2.7', undefined]);
+  });
+
+  it('refuses an egress address that is not an IP literal (CFG012), in the environment and per bridge', () => {
+    expect(failure(() => load({ GLUCO_HUB__FLEET__LOCAL_ADDRESS: 'egress1.example.org' })).message).toMatch(/^\[CFG012\] .*"egress1\.example\.org" is not an IP address: give an IPv4 or IPv6 literal/);
+    expect(failure(() => load({ GLUCO_HUB__FLEET__LOCAL_ADDRESS: 'egress1.example.org' })).message).toMatch(/^\[CFG012\] fleet\.localAddress /);
+    expect(failure(() => load({ GLUCO_HUB__FLEET__LOCAL_ADDRESS: '192.0.2.300' })).message).toMatch(/^\[CFG012\]/);
+    const file = join(cwd, 'egress-bad.yaml');
+    writeFileSync(file, 'bridges:\n  - id: a\n    localAddress: "10.0.0.1:8080"\n    source: { kind: simulator }\n');
+    expect(failure(() => load({}, { config: file })).message).toMatch(/^\[CFG012\] bridges\[0\]\.localAddress "10\.0\.0\.1:8080" is not an IP address/);
+    expect(failure(() => load({ GLUCO_HUB__VENDOR_BUDGET__PER_LOGIN__REQUESTS: '0' })).message).toMatch(/\[CFG006\].*PER_LOGIN/);
+  });
+});

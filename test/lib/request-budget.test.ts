@@ -45,6 +45,19 @@ describe('request budget', () => {
     expect(starts).toEqual(['a@0', 'b@0']);
   });
 
+  it('keeps egress addresses apart: each address is its own source to the vendor; one address is shared', async () => {
+    const budget = createRequestBudget({ requestsPerSecond: 1, concurrency: 10 });
+    const starts: string[] = [];
+    const send = track(starts);
+    void budget.forBridge('a', { localAddress: '192.0.2.1' }).run(HOST, signal(), send('a'));
+    void budget.forBridge('b', { localAddress: '192.0.2.2' }).run(HOST, signal(), send('b'));
+    void budget.forBridge('c', { localAddress: '192.0.2.1' }).run(HOST, signal(), send('c'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual(['a@0', 'b@0']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(starts).toEqual(['a@0', 'b@0', 'c@1000']);
+  });
+
   it('serves bridges round-robin: a bridge with a backlog delays another by one turn at most', async () => {
     const budget = createRequestBudget({ requestsPerSecond: 1, concurrency: 10 });
     const starts: string[] = [];
