@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { parseBeat } from '../../lib/fleet/shard-store.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBeat, redisShardStore, shardKey } from '../../lib/fleet/shard-store.js';
 import { bridgeHashKey, jumpHash, parseShard, planShards, preferredShard, resolveShard, type ShardBeat } from '../../lib/fleet/shards.js';
+
+import { HAVE_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `bridge-${i}`);
 const beats = (count: number, alive: readonly number[]): ShardBeat[] => Array.from({ length: count }, (_, i) => (alive.includes(i) ? { count } : null));
@@ -104,5 +106,32 @@ describe('which shard asks for which bridge', () => {
   it('heartbeats unreadable: only its own bridges, nothing handed back', () => {
     const held = new Set(own(1, 3));
     expect(planShards({ index: 2, count: 3 }, bridges, held, null)).toEqual({ wanted: own(2, 3), handBack: [] });
+  });
+});
+
+describe.skipIf(!HAVE_REDIS)('shard heartbeats on a real Redis', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.close());
+
+  it('beats under <prefix>:~shard:<i> for one ttl, reads every shard in the same call, and leaves only its own', async () => {
+    const one = redisShardStore(redis.client, { prefix: 'hb', token: 'one', ttlMs: 5_000, shard: { index: 1, count: 3 } });
+    const other = redisShardStore(redis.client, { prefix: 'hb', token: 'other', ttlMs: 5_000, shard: { index: 1, count: 3 } });
+    const zero = redisShardStore(redis.client, { prefix: 'hb', token: 'zero', ttlMs: 5_000, shard: { index: 0, count: 4 } });
+    expect(await one.beat()).toEqual([null, { count: 3 }, null]);
+    expect(await redis.client.get(shardKey('hb', 1))).toBe('3 one');
+    const pttl = await redis.client.pttl(shardKey('hb', 1));
+    expect(pttl).toBeGreaterThan(4_000);
+    expect(pttl).toBeLessThanOrEqual(5_000);
+    await zero.beat();
+    expect(await one.beat()).toEqual([{ count: 4 }, { count: 3 }, null]);
+    // Another process claiming index 1 took the key over: ours leaving does not remove theirs.
+    await other.beat();
+    await one.leave();
+    expect(await redis.client.get(shardKey('hb', 1))).toBe('3 other');
+    await other.leave();
+    expect(await redis.client.exists(shardKey('hb', 1))).toBe(0);
   });
 });
