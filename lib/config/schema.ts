@@ -457,11 +457,13 @@ export const fleetSchema = z.object({
   /** This process's shard; without it (and without `shards`) every process tries every free bridge. */
   shard: shardText.optional(),
   /** The shard count, with the index from the host name's `-<ordinal>` (a StatefulSet's pods) when `shard` is not set. */
-  shards: z.coerce
-    .number()
-    .int()
-    .superRefine((n, ctx) => {
-      if (n < 1 || n > MAX_SHARDS) ctx.addIssue({ code: 'custom', message: `must be 1 to ${MAX_SHARDS}; got ${n}`, params: { [CONFIG_CODE]: 'CFG012' } });
+  shards: z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      const n = Number(typeof v === 'string' ? v.trim() : v);
+      if (Number.isInteger(n) && n >= 1 && n <= MAX_SHARDS && String(v).trim() !== '') return n;
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_SHARDS}; got "${String(v)}"`, params: { [CONFIG_CODE]: 'CFG012' } });
+      return z.NEVER;
     })
     .optional(),
 });

@@ -64,6 +64,8 @@ describe('state in Redis and leases: settings', () => {
     expect(failure(() => load(url, { shard: '0/0' })).message).toMatch(/^\[CFG012\].*count must be 1 to 1024/);
     expect(failure(() => load(url, { shard: 'two' })).message).toMatch(/^\[CFG012\].*must be i\/N/);
     expect(failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARDS: '0' })).code).toBe('CFG012');
+    expect(failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARDS: 'three' })).message).toMatch(/^\[CFG012\] fleet\.shards must be a whole number from 1 to 1024; got "three"/);
+    expect(failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARDS: '2.5' })).code).toBe('CFG012');
     const alone = failure(() => load({}, { shard: '0/2' }));
     expect(alone.code).toBe('CFG012');
     expect(alone.message).toMatch(/needs the fleet's Redis: set GLUCO_HUB__STATE__URL/);
