@@ -284,6 +284,34 @@ describe('fleet supervisor with static shards', () => {
     for (const p of [s0!, s2!, back]) await p.sup.release();
   });
 
+  it('a hand-back drain longer than the ttl keeps the lease renewed: the returning shard starts the bridge only after it stopped, one round later at most', async () => {
+    const redis = fakeRedis();
+    const s0 = shardProcess(redis, 0);
+    // Shard 2 drains slowly: each stop takes two lease times.
+    const token = 'S2.slow';
+    const running = new Set<string>();
+    const slow: BridgeSwitch = {
+      start: (b) => Promise.resolve(void running.add(b)),
+      stop: (b) => new Promise((resolve) => setTimeout(() => resolve(void running.delete(b)), TTL * 2)),
+    };
+    const shard2 = { index: 2, count: 3 };
+    const sup2 = startSupervisor({ bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: slow, log, shards: { self: shard2, store: redis.shardStoreFor(token, shard2) } });
+    const s2 = { token, sup: sup2, running, starts: [] as string[], control: slow };
+    await watch(redis, [s0, s2], TTL * 2);
+    expect([...running].sort()).toEqual([...own(1), ...own(2)].sort());
+
+    const back = shardProcess(redis, 1, 1);
+    await watch(redis, [s0, s2, back], TTL * 1.5);
+    // Still draining: the lease is shard 2's, the returning shard has not started them.
+    for (const b of own(1)) expect(redis.holder(b)).toBe(token);
+    expect(back.running.size).toBe(0);
+    // The drain ends at most 2 ttl + a round after the return; the shard takes them at its next round.
+    await watch(redis, [s0, s2, back], TTL * 1.5);
+    expect([...back.running].sort()).toEqual(own(1));
+    expect([...running].sort()).toEqual(own(2));
+    for (const p of [s0, s2, back]) await p.sup.release();
+  });
+
   it('two shards dead: the one left runs everything; one stopped cleanly leaves the heartbeats at once and its bridges move at the next round', async () => {
     const redis = fakeRedis();
     const [s0, s1, s2] = [0, 1, 2].map((i) => shardProcess(redis, i));
