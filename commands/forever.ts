@@ -14,6 +14,7 @@ interface ForeverArgs extends GlobalArgs {
   'data-dir'?: string | undefined;
   'simulator-interval'?: number | undefined;
   http?: string | undefined;
+  shard?: string | undefined;
 }
 
 function announce(config: Config, log: Logger, httpUrl: string | undefined): void {
@@ -81,13 +82,15 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       .option('data-dir', { type: 'string', describe: 'Directory for the filesystem output (default ./gluco-hub-data/<bridge>)' })
       .option('simulator-interval', { type: 'number', describe: 'Seconds between simulated readings (CONNECT_SIMULATOR_INTERVAL)' })
       .option('http', { type: 'string', describe: 'host:port for the HTTP API (GLUCO_HUB__HTTP__BIND, default 127.0.0.1:8080)' })
+      .option('shard', { type: 'string', describe: 'In a fleet: this process is shard i of N (i/N, from 0), and runs the bridges the hash gives it first (GLUCO_HUB__FLEET__SHARD)' })
       .example('$0 forever', 'Nothing configured: simulated readings into ./gluco-hub-data/simulator')
       .example('CONNECT_SIMULATOR_INTERVAL=5 $0 forever', 'A fast demo: one simulated reading every 5 s')
       .example('CONNECT_SOURCE=linkup CONNECT_LINK_UP_USERNAME=me@example.com CONNECT_LINK_UP_PASSWORD_FILE=/run/secrets/llu $0 forever', 'A real LibreLink Up follower account')
       .example('$0 forever --config bridges.yaml', 'Several bridges in one process')
-      .example('$0 forever --http 0.0.0.0:8080', 'Serve the HTTP API to the network (set GLUCO_HUB__HTTP__BEARER_TOKEN too)'),
+      .example('$0 forever --http 0.0.0.0:8080', 'Serve the HTTP API to the network (set GLUCO_HUB__HTTP__BEARER_TOKEN too)')
+      .example('GLUCO_HUB__STATE__URL=redis://redis:6379 $0 forever --config fleet.yaml --shard 1/3', 'The second of three processes sharing the bridges of fleet.yaml (docs/fleet.md)'),
   handler: async (args) => {
-    const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http }));
+    const config = load(cliSettings(args, { filesystemDir: args['data-dir'], simulatorInterval: args['simulator-interval'], httpBind: args.http, shard: args.shard }));
     const log = loggerFor(config);
     ensureWritableDir(config.stateDir);
     // With state in Redis, leases keep two processes off one bridge, and the state folder holds no state to fight over.

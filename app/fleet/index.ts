@@ -8,6 +8,8 @@ import { fleetLimits, fleetRequestBudget } from '../../lib/fleet/fleet-budget.js
 import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
 import { createSharedBudget } from '../../lib/fleet/shared-budget.js';
 import type { RequestBudget } from '../../lib/request-budget.js';
+import { redisShardStore } from '../../lib/fleet/shard-store.js';
+import { resolveShard } from '../../lib/fleet/shards.js';
 import type { Logger } from '../../lib/logger.js';
 import { createRedisStateStore } from '../../lib/state-redis.js';
 import type { StateStore } from '../../lib/state-store.js';
@@ -32,6 +34,8 @@ export interface Fleet {
 
 export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   const url = config.state.url as string;
+  // Before connecting: a wrong shard setting stops start-up with nothing taken.
+  const shard = resolveShard(config.fleet, hostname());
   const fleetLog = log.child({ part: 'fleet' });
   const redis: Redis = await connectRedis({ url, password: config.state.password }, fleetLog);
   // Names the holder in Redis (`GET <prefix>:<bridge>:~lease`): which host and pid, plus a part no other process has.
@@ -40,13 +44,23 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   const prefix = config.state.prefix;
   let supervisor: Supervisor | undefined;
   const shared = await createSharedBudget(redis, { prefix, log: fleetLog });
-  fleetLog.info({ url, prefix, leaseMs: ttlMs, holder: token }, `fleet: state and leases in Redis at ${url}; polling only the bridges this process leases`);
+  fleetLog.info({ url, prefix, leaseMs: ttlMs, holder: token, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) }, `fleet: state and leases in Redis at ${url}; polling only the bridges this process leases`);
+  if (shard) fleetLog.info(`fleet: shard ${shard.index} of ${shard.count} (from 0): taking the bridges the hash gives this shard, and a dead shard's when next in line`);
+  else fleetLog.info('fleet: no shard set (--shard i/N): every process tries every free bridge, and the first to ask runs it');
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
     stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
     budget: (local) => fleetRequestBudget(local, shared, fleetLimits(config.vendorBudget)),
     supervise(control, observe) {
-      supervisor = startSupervisor({ bridges: config.bridges.map((b) => b.id), leases: redisLeaseStore(redis, { prefix, token, ttlMs }), ttlMs, control, log: fleetLog, ...(observe ? { observe } : {}) });
+      supervisor = startSupervisor({
+        bridges: config.bridges.map((b) => b.id),
+        leases: redisLeaseStore(redis, { prefix, token, ttlMs }),
+        ttlMs,
+        control,
+        log: fleetLog,
+        ...(observe ? { observe } : {}),
+        ...(shard ? { shards: { self: shard, store: redisShardStore(redis, { prefix, token, ttlMs, shard }) } } : {}),
+      });
     },
     async stop() {
       await supervisor?.stop();

@@ -2,6 +2,8 @@ import type { FleetEvent } from '../../lib/contracts/fleet-events.js';
 import { FleetError } from '../../lib/errors.js';
 import { applyAcquired, applyRenewals, dropExpired, emptyBook, planTick, tickMs } from '../../lib/fleet/leases.js';
 import type { LeaseStore } from '../../lib/fleet/lease-store.js';
+import type { ShardStore } from '../../lib/fleet/shard-store.js';
+import { planShards, preferredShard, type ShardBeat, type ShardId } from '../../lib/fleet/shards.js';
 import type { Logger } from '../../lib/logger.js';
 
 /** Starts and stops one bridge's poller; the hub's, in `forever`. */
@@ -19,6 +21,8 @@ export interface SupervisorDeps {
   now?: () => number;
   /** Told what happens to the leases (the metrics); must not throw. */
   observe?: (event: FleetEvent) => void;
+  /** This process's shard and the heartbeats: without them every process tries every free bridge. */
+  shards?: { self: ShardId; store: ShardStore };
 }
 
 export interface Supervisor {
@@ -63,6 +67,9 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       // an observer must never stop the leases
     }
   };
+  /** Held, and being drained to hand them back to their preferred shard. */
+  const leaving = new Set<string>();
+  const startedAt = now();
 
   const reachable = (): void => {
     if (unreachable) log.info('fleet: Redis answers again; leases renewed and taken as usual');
@@ -113,8 +120,46 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     });
   }
 
+  /**
+   * Gives a bridge back to its preferred shard, alive again: the lease stays ours (renewed) while it
+   * drains, so it is never polled twice, and is released at once after, so the gap is the drain
+   * plus at most one round of the shard taking it. Its session stays in Redis: no new login.
+   */
+  function handBack(bridge: string, to: number): void {
+    leaving.add(bridge);
+    log.info({ bridge, shard: to }, `fleet: handing bridge "${bridge}" back to shard ${to}, alive again`);
+    switchBridge(bridge, async () => {
+      try {
+        await control.stop(bridge);
+      } finally {
+        leaving.delete(bridge);
+      }
+      if (!book.held.delete(bridge)) return;
+      tell({ type: 'fleet.released', bridges: [bridge] });
+      await leases.release([bridge]).catch((cause: unknown) => cannotReach('release a handed-back lease', cause));
+    });
+  }
+
+  /** Beats this shard's heartbeat and says which bridges to ask for; all of them without shards. */
+  async function shardRound(): Promise<readonly string[]> {
+    const shards = deps.shards;
+    if (!shards || stopped) return deps.bridges;
+    let beats: ShardBeat[] | null = null;
+    try {
+      beats = await shards.store.beat();
+    } catch (cause) {
+      cannotReach('beat the shard heartbeat', cause);
+    }
+    // For its first ttl a process has not yet seen the heartbeats of shards starting with it: its own bridges only.
+    const warm = now() - startedAt >= ttlMs;
+    const plan = planShards(shards.self, deps.bridges, new Set(book.held.keys()), warm ? beats : null);
+    for (const bridge of plan.handBack) if (!leaving.has(bridge)) handBack(bridge, preferredShard(bridge, shards.self.count));
+    return plan.wanted;
+  }
+
   async function round(): Promise<void> {
-    const plan = planTick(book, deps.bridges, now());
+    const wanted = await shardRound();
+    const plan = planTick(book, wanted, now());
     dropExpired(book, plan.expired);
     for (const bridge of plan.expired) tell({ type: 'fleet.lost', bridge, reason: 'expired' });
     stopBridges(plan.expired, 'its lease could not be renewed in time');
@@ -170,13 +215,17 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     async stop() {
       stopped = true;
       await running;
+      // Gone from the heartbeats: the other shards ask for its bridges once released, and hand it none.
+      await deps.shards?.store.leave().catch((cause: unknown) => cannotReach('remove the shard heartbeat', cause));
       await settled();
     },
     async release() {
+      const left = stopped;
       stopped = true;
       ended = true;
       clearTimeout(timer);
       await running;
+      if (!left) await deps.shards?.store.leave().catch(() => undefined);
       const held = [...book.held.keys()];
       book.held.clear();
       if (held.length > 0) tell({ type: 'fleet.released', bridges: held });

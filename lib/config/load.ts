@@ -20,6 +20,8 @@ export interface CliSettings {
   stateDir?: string | undefined;
   /** `--http host:port`. */
   httpBind?: string | undefined;
+  /** `--shard i/N`. */
+  shard?: string | undefined;
 }
 
 export interface LoadOptions {
@@ -56,6 +58,7 @@ function cliLayers(cli: CliSettings): { global: RawObject; bridge: RawObject } {
   if (cli.logLevel !== undefined || cli.logFormat !== undefined) global.log = { level: cli.logLevel, format: cli.logFormat };
   if (cli.stateDir !== undefined) global.stateDir = cli.stateDir;
   if (cli.httpBind !== undefined) global.http = { bind: cli.httpBind };
+  if (cli.shard !== undefined) global.fleet = { shard: cli.shard };
   if (cli.source !== undefined || cli.simulatorInterval !== undefined) {
     bridge.source = { kind: cli.source, intervalSeconds: cli.simulatorInterval };
   }

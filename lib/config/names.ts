@@ -94,6 +94,7 @@ export const FLAGS: Record<string, string> = {
   'log.format': '--log-format',
   stateDir: '--state-dir',
   'http.bind': '--http',
+  'fleet.shard': '--shard',
 };
 
 export const OWN_PREFIX = 'GLUCO_HUB__';

@@ -4,6 +4,7 @@ import { DEFAULT_BUDGET } from '../request-budget.js';
 import { z } from 'zod';
 import { Secret } from '../secret.js';
 import { APP_NAME } from '../version.js';
+import { MAX_SHARDS, parseShard } from '../fleet/shards.js';
 
 /**
  * The one configuration schema. Every front end (environment, config file, CLI flags, plugin)
@@ -465,12 +466,35 @@ export const stateSchema = z.object({
   prefix: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, ".", "_" and "-" only, at most 64').default('gluco-hub'),
 });
 
+/** `i/N` (`--shard`, `GLUCO_HUB__FLEET__SHARD`): this process's static shard. */
+const shardText = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const shard = parseShard(v);
+    if (typeof shard !== 'string') return shard;
+    ctx.addIssue({ code: 'custom', message: shard, params: { [CONFIG_CODE]: 'CFG013' } });
+    return z.NEVER;
+  });
+
 /** Leases per bridge, used when `state.url` is set (lib/fleet/). */
 export const fleetSchema = z.object({
   /** A lease lives this long unless renewed (every third of it); a dead process's bridges move on within about this. */
   leaseMs: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** This process's egress address for vendor requests (a bridge's own `localAddress` wins); part of the budget key. */
   localAddress: localAddress.optional(),
+  /** This process's shard; without it (and without `shards`) every process tries every free bridge. */
+  shard: shardText.optional(),
+  /** The shard count, with the index from the host name's `-<ordinal>` (a StatefulSet's pods) when `shard` is not set. */
+  shards: z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      const n = Number(typeof v === 'string' ? v.trim() : v);
+      if (Number.isInteger(n) && n >= 1 && n <= MAX_SHARDS && String(v).trim() !== '') return n;
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${MAX_SHARDS}; got "${String(v)}"`, params: { [CONFIG_CODE]: 'CFG013' } });
+      return z.NEVER;
+    })
+    .optional(),
 });
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -540,6 +564,15 @@ export const configSchema = z
           message: 'following several people is not yet supported with state in Redis (state.url, a fleet): pin one person per bridge there',
           params: { [CONFIG_CODE]: 'CFG011' },
         });
+      });
+    }
+    // Shards say which process asks first for a lease; without Redis there are neither.
+    if (cfg.state.url === undefined && (cfg.fleet.shard !== undefined || cfg.fleet.shards !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', cfg.fleet.shard !== undefined ? 'shard' : 'shards'],
+        message: 'needs the fleet\'s Redis: set GLUCO_HUB__STATE__URL too (shards divide the bridges among processes sharing it)',
+        params: { [CONFIG_CODE]: 'CFG013' },
       });
     }
     // Two bridges on one broker and prefix would overwrite each other's retained `glucose`.

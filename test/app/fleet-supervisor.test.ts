@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startSupervisor, type BridgeSwitch } from '../../app/fleet/supervisor.js';
 import type { LeaseStore } from '../../lib/fleet/lease-store.js';
+import { parseBeat, type ShardStore } from '../../lib/fleet/shard-store.js';
+import { preferredShard, type ShardId } from '../../lib/fleet/shards.js';
 import { createLogger } from '../../lib/logger.js';
 
 const TTL = 3_000;
@@ -53,7 +55,25 @@ function fakeRedis() {
       for (const b of bridges) if (live(b)?.token === token) leases.delete(b);
     },
   });
-  return { storeFor, holder: (b: string) => live(b)?.token, setDown: (v: boolean) => (down = v), kill: (token: string) => dead.add(token) };
+  /** Shard heartbeats: `<count> <token>` per index, gone a ttl after the last beat. */
+  const beats = new Map<number, { value: string; until: number }>();
+  const shardStoreFor = (token: string, shard: ShardId): ShardStore => ({
+    async beat() {
+      await alive(token);
+      await check();
+      beats.set(shard.index, { value: `${shard.count} ${token}`, until: Date.now() + TTL });
+      return Array.from({ length: shard.count }, (_, i) => {
+        const beat = beats.get(i);
+        return parseBeat(beat && beat.until > Date.now() ? beat.value : null);
+      });
+    },
+    async leave() {
+      await alive(token);
+      await check();
+      if (beats.get(shard.index)?.value === `${shard.count} ${token}`) beats.delete(shard.index);
+    },
+  });
+  return { storeFor, shardStoreFor, holder: (b: string) => live(b)?.token, setDown: (v: boolean) => (down = v), kill: (token: string) => dead.add(token) };
 }
 
 function switchboard() {
@@ -197,5 +217,140 @@ describe('fleet supervisor', () => {
     expect(started.sort()).toEqual(['x', 'y']);
     await supA.release();
     await supB.release();
+  });
+});
+
+describe('fleet supervisor with static shards', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  const BRIDGES = Array.from({ length: 12 }, (_, i) => `person-${i}`);
+  const own = (i: number, n = 3) => BRIDGES.filter((b) => preferredShard(b, n) === i).sort();
+
+  /** A process at shard i/3 under its own token; `gen` tells a restarted one apart. */
+  function shardProcess(redis: ReturnType<typeof fakeRedis>, index: number, gen = 0) {
+    const token = `S${index}.${gen}`;
+    const board = switchboard();
+    const shard = { index, count: 3 };
+    const sup = startSupervisor({ bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: board.control, log, shards: { self: shard, store: redis.shardStoreFor(token, shard) } });
+    return { token, sup, ...board };
+  }
+
+  /** Steps the clock 100 ms at a time; among the live processes no bridge ever runs twice, and none runs without its lease. */
+  async function watch(redis: ReturnType<typeof fakeRedis>, procs: readonly ReturnType<typeof shardProcess>[], ms: number, gaps?: Map<string, number>): Promise<void> {
+    const lastSeen = new Map<string, number>();
+    for (let t = 0; t < ms; t += 100) {
+      await vi.advanceTimersByTimeAsync(100);
+      for (const bridge of BRIDGES) {
+        const runners = procs.filter((p) => p.running.has(bridge));
+        expect(runners.length, `${bridge} runs in ${runners.map((p) => p.token).join(', ')}`).toBeLessThanOrEqual(1);
+        if (runners[0]) expect(redis.holder(bridge)).toBe(runners[0].token);
+        if (runners.length === 1 && gaps) {
+          const since = lastSeen.get(bridge);
+          if (since !== undefined) gaps.set(bridge, Math.max(gaps.get(bridge) ?? 0, Date.now() - since));
+          lastSeen.set(bridge, Date.now());
+        }
+      }
+    }
+  }
+
+  it('each shard runs its own bridges; a killed shard\'s go to the next in order within ttl + a round; restarted, it gets them back with no double poll and no gap over a ttl', async () => {
+    const redis = fakeRedis();
+    // Every shard has bridges of its own among these.
+    for (const i of [0, 1, 2]) expect(own(i).length).toBeGreaterThan(0);
+    const [s0, s1, s2] = [0, 1, 2].map((i) => shardProcess(redis, i));
+    await watch(redis, [s0!, s1!, s2!], TTL * 2);
+    for (const [i, p] of [s0!, s1!, s2!].entries()) expect([...p.running].sort()).toEqual(own(i));
+
+    // Shard 1 dies without a word: shard 2 is next in order and takes its bridges; shard 0 does not.
+    redis.kill(s1!.token);
+    const died = Date.now();
+    await watch(redis, [s0!, s2!], TTL + TTL / 3 + 100);
+    expect([...s2!.running].sort()).toEqual([...own(1), ...own(2)].sort());
+    expect([...s0!.running].sort()).toEqual(own(0));
+    expect(s0!.starts.sort()).toEqual(own(0));
+    expect(Date.now() - died).toBeLessThanOrEqual(TTL + TTL / 3 + 100);
+
+    // Shard 1 again (a new process): shard 2 drains its bridges and gives them back; no login, no overlap, a gap under a ttl.
+    const back = shardProcess(redis, 1, 1);
+    const gaps = new Map<string, number>();
+    await watch(redis, [s0!, s2!, back], TTL * 2, gaps);
+    expect([...back.running].sort()).toEqual(own(1));
+    expect([...s2!.running].sort()).toEqual(own(2));
+    for (const bridge of own(1)) expect(gaps.get(bridge) ?? 0).toBeLessThan(TTL);
+    // Nothing else moved.
+    expect(s0!.starts.sort()).toEqual(own(0));
+    expect(s2!.starts.filter((b) => own(2).includes(b)).sort()).toEqual(own(2));
+    for (const p of [s0!, s2!, back]) await p.sup.release();
+  });
+
+  it('a hand-back drain longer than the ttl keeps the lease renewed: the returning shard starts the bridge only after it stopped, one round later at most', async () => {
+    const redis = fakeRedis();
+    const s0 = shardProcess(redis, 0);
+    // Shard 2 drains slowly: each stop takes two lease times.
+    const token = 'S2.slow';
+    const running = new Set<string>();
+    const slow: BridgeSwitch = {
+      start: (b) => Promise.resolve(void running.add(b)),
+      stop: (b) => new Promise((resolve) => setTimeout(() => resolve(void running.delete(b)), TTL * 2)),
+    };
+    const shard2 = { index: 2, count: 3 };
+    const sup2 = startSupervisor({ bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: slow, log, shards: { self: shard2, store: redis.shardStoreFor(token, shard2) } });
+    const s2 = { token, sup: sup2, running, starts: [] as string[], control: slow };
+    await watch(redis, [s0, s2], TTL * 2);
+    expect([...running].sort()).toEqual([...own(1), ...own(2)].sort());
+
+    const back = shardProcess(redis, 1, 1);
+    await watch(redis, [s0, s2, back], TTL * 1.5);
+    // Still draining: the lease is shard 2's, the returning shard has not started them.
+    for (const b of own(1)) expect(redis.holder(b)).toBe(token);
+    expect(back.running.size).toBe(0);
+    // The drain ends at most 2 ttl + a round after the return; the shard takes them at its next round.
+    await watch(redis, [s0, s2, back], TTL * 1.5);
+    expect([...back.running].sort()).toEqual(own(1));
+    expect([...running].sort()).toEqual(own(2));
+    for (const p of [s0, s2, back]) await p.sup.release();
+  });
+
+  it('two shards dead: the one left runs everything; one stopped cleanly leaves the heartbeats at once and its bridges move at the next round', async () => {
+    const redis = fakeRedis();
+    const [s0, s1, s2] = [0, 1, 2].map((i) => shardProcess(redis, i));
+    await vi.advanceTimersByTimeAsync(TTL);
+    redis.kill(s1!.token);
+    redis.kill(s2!.token);
+    await watch(redis, [s0!], TTL * 2);
+    expect([...s0!.running].sort()).toEqual([...BRIDGES].sort());
+
+    const s1b = shardProcess(redis, 1, 1);
+    await watch(redis, [s0!, s1b], TTL);
+    expect([...s1b.running].sort()).toEqual(own(1));
+    // Shard 1's bridges only; shard 2's stay with shard 0 while 2 is dead.
+    expect([...s0!.running].sort()).toEqual([...own(0), ...own(2)].sort());
+
+    await s1b.sup.stop();
+    s1b.running.clear();
+    await s1b.sup.release();
+    const released = Date.now();
+    await watch(redis, [s0!], TTL / 3 + 100);
+    expect([...s0!.running].sort()).toEqual([...BRIDGES].sort());
+    expect(Date.now() - released).toBeLessThan(TTL);
+    await s0!.sup.release();
+  });
+
+  it('Redis out of reach: no heartbeat read, so nothing is handed back or taken beyond its own; held bridges run until their leases would lapse', async () => {
+    const redis = fakeRedis();
+    const [s0, s2] = [0, 2].map((i) => shardProcess(redis, i));
+    await watch(redis, [s0!, s2!], TTL * 2);
+    expect([...s2!.running].sort()).toEqual([...own(1), ...own(2)].sort());
+    redis.setDown(true);
+    const s1 = shardProcess(redis, 1);
+    await vi.advanceTimersByTimeAsync(TTL / 3);
+    expect([...s2!.running].sort()).toEqual([...own(1), ...own(2)].sort());
+    await vi.advanceTimersByTimeAsync(TTL);
+    expect(s2!.running.size + s0!.running.size + s1.running.size).toBe(0);
+    redis.setDown(false);
+    await watch(redis, [s0!, s1, s2!], TTL * 2);
+    for (const [i, p] of [s0!, s1, s2!].entries()) expect([...p.running].sort()).toEqual(own(i));
+    for (const p of [s0!, s1, s2!]) await p.sup.release();
   });
 });

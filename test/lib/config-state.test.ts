@@ -45,6 +45,31 @@ describe('state in Redis and leases: settings', () => {
     expect(failure(() => load({ GLUCO_HUB__FLEET__LEASE_MS: '100' })).message).toMatch(/\[CFG006\].*GLUCO_HUB__FLEET__LEASE_MS/);
     expect(failure(() => load({ GLUCO_HUB__STATE__PREFIX: 'a:b' })).message).toMatch(/GLUCO_HUB__STATE__PREFIX/);
   });
+
+  it('takes the shard from --shard, GLUCO_HUB__FLEET__SHARD or fleet.shard, and the count alone from GLUCO_HUB__FLEET__SHARDS', () => {
+    const url = { GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' };
+    expect(load({ ...url, GLUCO_HUB__FLEET__SHARD: '1/3' }).fleet.shard).toEqual({ index: 1, count: 3 });
+    expect(load({ ...url, GLUCO_HUB__FLEET__SHARD: '1/3' }, { shard: '2/3' }).fleet.shard).toEqual({ index: 2, count: 3 });
+    expect(load({ ...url, GLUCO_HUB__FLEET__SHARDS: '4' }).fleet).toEqual({ leaseMs: 30_000, shards: 4 });
+    const file = join(cwd, 'sharded.yaml');
+    writeFileSync(file, 'state:\n  url: redis://127.0.0.1:6379\nfleet:\n  shard: 0/2\nbridges:\n  - id: a\n    source: { kind: simulator }\n');
+    expect(load({}, { config: file }).fleet.shard).toEqual({ index: 0, count: 2 });
+  });
+
+  it('refuses a malformed shard with CFG013, naming where it came from, and a shard without the fleet\'s Redis', () => {
+    const url = { GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' };
+    const high = failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARD: '3/3' }));
+    expect(high.code).toBe('CFG013');
+    expect(high.message).toMatch(/fleet\.shard the index must be below the shard count \(0 to 2\); got 3\/3/);
+    expect(failure(() => load(url, { shard: '0/0' })).message).toMatch(/^\[CFG013\].*count must be 1 to 1024/);
+    expect(failure(() => load(url, { shard: 'two' })).message).toMatch(/^\[CFG013\].*must be i\/N/);
+    expect(failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARDS: '0' })).code).toBe('CFG013');
+    expect(failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARDS: 'three' })).message).toMatch(/^\[CFG013\] fleet\.shards must be a whole number from 1 to 1024; got "three"/);
+    expect(failure(() => load({ ...url, GLUCO_HUB__FLEET__SHARDS: '2.5' })).code).toBe('CFG013');
+    const alone = failure(() => load({}, { shard: '0/2' }));
+    expect(alone.code).toBe('CFG013');
+    expect(alone.message).toMatch(/needs the fleet's Redis: set GLUCO_HUB__STATE__URL/);
+  });
 });
 
 describe('egress address and fleet-wide budgets: settings', () => {
