@@ -1,6 +1,5 @@
 import type { StoredReading } from '../outputs/filesystem/read.js';
 import { toMmol } from '../lib/units.js';
-import type { ExportFormat } from './export.js';
 
 /**
  * The rows `gluco-hub export` writes, in CSV (RFC 4180, with a header), a JSON array or NDJSON.
@@ -8,6 +7,9 @@ import type { ExportFormat } from './export.js';
  */
 
 /** The columns, in order; the JSON formats use the same names. */
+/** The formats `export --format` offers. */
+export type ExportFormat = 'csv' | 'json' | 'ndjson';
+
 export const COLUMNS = ['local_time', 'utc', 'mgdl', 'mmol', 'trend', 'device'] as const;
 
 export interface ExportRow {

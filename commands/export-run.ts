@@ -6,10 +6,18 @@ import { StorageError } from '../lib/errors.js';
 import { PRIVATE_FILE_MODE } from '../lib/file-mode.js';
 import { readingsBetween, type DamagedLines } from '../outputs/filesystem/read.js';
 import { archiveOf } from './archive.js';
-import { cliSettings, EXIT, load } from './common.js';
+import { cliSettings, EXIT, load, type GlobalArgs } from './common.js';
 import { spanOf } from './date-bounds.js';
-import type { ExportArgs, ExportFormat } from './export.js';
-import { exportWriter, localTimeFormatter, rowOf } from './export-format.js';
+import { exportWriter, localTimeFormatter, rowOf, type ExportFormat } from './export-format.js';
+
+export interface ExportArgs extends GlobalArgs {
+  bridge?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  format: ExportFormat;
+  out?: string | undefined;
+  'data-dir'?: string | undefined;
+}
 
 export interface ExportJob {
   dir: string;

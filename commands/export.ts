@@ -1,17 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { withGlobalOptions, type GlobalArgs } from './common.js';
+import { withGlobalOptions } from './common.js';
+import type { ExportFormat } from './export-format.js';
+import type { ExportArgs } from './export-run.js';
 
-export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-export interface ExportArgs extends GlobalArgs {
-  bridge?: string | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
-  format: ExportFormat;
-  out?: string | undefined;
-  'data-dir'?: string | undefined;
-}
+const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const satisfies readonly ExportFormat[];
 
 /** Only the options: reading the archive (export-run.ts) loads when the command runs. */
 export const exportCommand: CommandModule<object, ExportArgs> = {

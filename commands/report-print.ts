@@ -1,7 +1,7 @@
 import { localDateTime, localZoneName } from '../lib/glucose-text.js';
-import { EVENT_MINUTES } from '../lib/glucose-metrics.js';
+import { EVENT_MINUTES, type GlucoseMetrics } from '../lib/glucose-metrics.js';
 import { toMmol } from '../lib/units.js';
-import type { GlucoseReport } from './report-run.js';
+import type { GlucoseUnit } from '../lib/config/unit.js';
 
 /** A threshold or value in the report's unit: `70 mg/dL`, `3.9 mmol/L`. */
 function glucose(mgdl: number, unit: GlucoseReport['unit'], decimals = 0): string {
@@ -9,6 +9,17 @@ function glucose(mgdl: number, unit: GlucoseReport['unit'], decimals = 0): strin
 }
 
 const pct = (value: number | null): string => (value === null ? '–' : `${value.toFixed(1)}%`);
+
+/** What `report --json` prints. */
+export interface GlucoseReport extends GlucoseMetrics {
+  bridge: string;
+  from: string;
+  to: string;
+  days: number;
+  unit: GlucoseUnit;
+  /** Lines of the archive that were not stored readings (EXP008). */
+  skippedLines: number;
+}
 
 /**
  * The report as a person reads it, bands top to bottom as an AGP report shows them, each with the

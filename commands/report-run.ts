@@ -1,25 +1,22 @@
 import type { GlucoseUnit } from '../lib/config/unit.js';
 import { ConfigError } from '../lib/errors.js';
-import { glucoseMetrics, type GlucoseMetrics, type Reading } from '../lib/glucose-metrics.js';
+import { glucoseMetrics, type Reading } from '../lib/glucose-metrics.js';
 import { readingsBetween, type DamagedLines } from '../outputs/filesystem/read.js';
 import { archiveOf } from './archive.js';
-import { cliSettings, EXIT, load, say } from './common.js';
+import { cliSettings, EXIT, load, say, type GlobalArgs } from './common.js';
 import { damagedWarning } from './export-run.js';
-import type { ReportArgs } from './report.js';
+import type { GlucoseReport } from './report-print.js';
 
 const DAY_MS = 24 * 60 * 60_000;
 /** A year: the readings of the span are held in memory to compute the report (a year of 1-minute readings is about 25 MB). */
 const MAX_DAYS = 366;
 
-/** What `report --json` prints. */
-export interface GlucoseReport extends GlucoseMetrics {
-  bridge: string;
-  from: string;
-  to: string;
+export interface ReportArgs extends GlobalArgs {
   days: number;
-  unit: GlucoseUnit;
-  /** Lines of the archive that were not stored readings (EXP008). */
-  skippedLines: number;
+  bridge?: string | undefined;
+  json?: boolean | undefined;
+  chart?: boolean | undefined;
+  'data-dir'?: string | undefined;
 }
 
 export interface ReportJob {

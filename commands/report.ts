@@ -1,13 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { withGlobalOptions, type GlobalArgs } from './common.js';
-
-export interface ReportArgs extends GlobalArgs {
-  days: number;
-  bridge?: string | undefined;
-  json?: boolean | undefined;
-  chart?: boolean | undefined;
-  'data-dir'?: string | undefined;
-}
+import { withGlobalOptions } from './common.js';
+import type { ReportArgs } from './report-run.js';
 
 /** Only the options: the numbers (report-run.ts) and the chart load when the command runs. */
 export const reportCommand: CommandModule<object, ReportArgs> = {
