@@ -4,6 +4,7 @@ import { bridgeKeys } from './fleet/keys.js';
 import { fleetScripts, isFenced } from './fleet/scripts.js';
 import type { Logger } from './logger.js';
 import { checkKey, type StateStore } from './state-store.js';
+import { parseJsonLines } from './json-lines.js';
 
 /**
  * The state store of a fleet: one bridge's documents in Redis, under `<prefix>:<bridge>:<key>`,
@@ -81,16 +82,7 @@ export function createRedisStateStore(redis: Redis, log: Logger, options: RedisS
       checkKey(key);
       const text = await get(keys.lines(key));
       if (text === null) return undefined;
-      const values: unknown[] = [];
-      let bad = 0;
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        try {
-          values.push(JSON.parse(line) as unknown);
-        } catch {
-          bad += 1;
-        }
-      }
+      const { values, bad } = parseJsonLines(text);
       if (bad > 0) {
         const error = new StorageError('STATE004', `state ${keys.lines(key)} in Redis had ${bad} unreadable line(s); skipped them`, { hint: 'none: the readable lines are kept' });
         log.warn({ err: error, key: keys.lines(key) }, 'state in Redis had unreadable lines; carrying on without them');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { errnoCode, nodeDisk, syncDirectory, type Disk } from './disk.js';
 import { StorageError } from './errors.js';
 import type { Logger } from './logger.js';
+import { parseJsonLines } from './json-lines.js';
 
 /**
  * Small JSON documents gluco-hub keeps between runs (vendor sessions, "do not log in before T"),
@@ -181,16 +182,7 @@ export function createStateStore(dir: string, log: Logger, options: StateStoreOp
         if (errnoCode(err) === 'ENOENT') return undefined;
         throw new StorageError('STATE002', `cannot read state file ${linesFile(key)}`, { cause: err });
       }
-      const values: unknown[] = [];
-      let bad = 0;
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        try {
-          values.push(JSON.parse(line) as unknown);
-        } catch {
-          bad += 1;
-        }
-      }
+      const { values, bad } = parseJsonLines(text);
       if (bad > 0) {
         const error = new StorageError('STATE004', `state file ${linesFile(key)} had ${bad} unreadable line(s); skipped them`, { hint: CORRUPT_LINES_HINT });
         log.warn({ err: error, file: linesFile(key) }, 'state file had unreadable lines; carrying on without them');

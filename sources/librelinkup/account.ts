@@ -7,7 +7,7 @@ import { graphLoop } from './loop.js';
 import { guardLoop, guardSession, outdatedVersionGuard } from './outdated-version.js';
 import { patientName } from './patients.js';
 import { configuredRegion, regionBaseUrl, serverBaseUrl } from './regions.js';
-import { createLluSession, type LluAuth, type LluSession } from './session.js';
+import { createLluSession, loginSettings, type LluAuth, type LluSession } from './session.js';
 import { LLU_DEVICE } from './transform.js';
 
 /**
@@ -46,13 +46,7 @@ export function createLluAccount(settings: LibreLinkUpSettings, ctx: DriverConte
     client: createLluClient(app, ctx.requests),
     ctx,
     rand,
-    username: settings.username,
-    password: settings.password,
-    baseUrl,
-    region,
-    pinnedServer: settings.server !== undefined,
-    acceptTerms: settings.acceptTerms,
-    version: settings.version,
+    ...loginSettings(settings, { baseUrl, region }),
   });
   // One outdated-version wait for the account (LLU028): no person asks again before it is over.
   const outdated = outdatedVersionGuard({ state: ctx.state, now: () => ctx.now(), log: ctx.log, version: settings.version });

@@ -4,7 +4,7 @@ import { createLluClient } from './client.js';
 import { graphLoop } from './loop.js';
 import { guardLoop, guardSession, outdatedVersionGuard } from './outdated-version.js';
 import { configuredRegion, regionBaseUrl, serverBaseUrl } from './regions.js';
-import { createLluSession, type LluAuth, type LluSession } from './session.js';
+import { createLluSession, loginSettings, type LluAuth, type LluSession } from './session.js';
 import { LLU_DEVICE } from './transform.js';
 
 export type { LluAuth, LluSession } from './session.js';
@@ -37,13 +37,7 @@ export function createLibreLinkUpDriver(
     client,
     ctx,
     rand,
-    username: settings.username,
-    password: settings.password,
-    baseUrl,
-    region,
-    pinnedServer: settings.server !== undefined,
-    acceptTerms: settings.acceptTerms,
-    version: settings.version,
+    ...loginSettings(settings, { baseUrl, region }),
     patientId: settings.patientId,
     patientName: settings.patientName,
   });

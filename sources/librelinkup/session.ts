@@ -29,6 +29,25 @@ export interface SessionOptions extends PatientPin, Omit<LoginOptions, 'log' | '
   ctx: DriverContext;
 }
 
+/**
+ * Where and as whom a bridge (or a follower account) logs in, from its settings: the single
+ * bridge and the account build their session from the same fields.
+ */
+export function loginSettings(
+  settings: { username: string; password: SessionOptions['password']; server?: string | undefined; acceptTerms: boolean; version: string },
+  where: { baseUrl: string; region: SessionOptions['region'] },
+): Pick<SessionOptions, 'username' | 'password' | 'baseUrl' | 'region' | 'pinnedServer' | 'acceptTerms' | 'version'> {
+  return {
+    username: settings.username,
+    password: settings.password,
+    baseUrl: where.baseUrl,
+    region: where.region,
+    pinnedServer: settings.server !== undefined,
+    acceptTerms: settings.acceptTerms,
+    version: settings.version,
+  };
+}
+
 /** Re-login a little before the 180-day ticket ends rather than fail a frame on it. */
 const EXPIRY_MARGIN_MS = 60 * 60_000;
 
