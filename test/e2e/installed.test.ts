@@ -8,7 +8,7 @@ import { ROOT, runCli, startCli, tempDir } from './cli.js';
 import { installedGlobally, packedTarball } from './packed.js';
 
 /** What the package may hold: the build and the documents it points to, nothing from a developer's folder. */
-const SHIPPED = /^(?:package\.json|README\.md|machines\.md|LICENSE(?:\.md)?|docs\/[\w./-]+\.(?:md|json|service)|dist\/.+\.(?:js|cjs|js\.map))$/;
+const SHIPPED = /^(?:package\.json|README\.md|machines\.md|LICENSE(?:\.md)?|docs\/[\w./-]+\.(?:md|json|service|yaml)|dist\/.+\.(?:js|cjs|js\.map))$/;
 
 /** `name`, `@scope/name` or either with a subpath; also keeps out quoted text that merely follows "from". */
 const PACKAGE_SPECIFIER = /^(?:@[a-z0-9][\w.~-]*\/)?[a-z0-9][\w.~-]*(?:\/[\w.~/-]*)?$/;
