@@ -50,7 +50,7 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
     stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
-    budget: (local) => fleetRequestBudget(local, shared, fleetLimits(config.vendorBudget)),
+    budget: (local) => fleetRequestBudget(local, shared, fleetLimits(config.vendorBudget), (bridge) => supervisor?.holds(bridge) ?? false),
     supervise(control, observe) {
       supervisor = startSupervisor({
         bridges: config.bridges.map((b) => b.id),

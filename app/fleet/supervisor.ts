@@ -30,6 +30,8 @@ export interface Supervisor {
   epoch(bridge: string): number | undefined;
   /** Bridges this process holds now. */
   held(): string[];
+  /** Whether this process's lease on the bridge is still trusted at this moment (its time not yet run out). */
+  holds(bridge: string): boolean;
   /** Runs one round at once (tests; the timer runs them every third of the ttl). */
   tick(): Promise<void>;
   /** Resolves once the starts and stops under way have finished. */
@@ -210,6 +212,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   return {
     epoch: (bridge) => book.epochs.get(bridge),
     held: () => [...book.held.keys()],
+    holds: (bridge) => (book.held.get(bridge)?.validUntil ?? 0) > now(),
     tick,
     settled,
     async stop() {

@@ -1,4 +1,5 @@
 import type { BudgetWindow, Config } from '../config/schema.js';
+import { FleetError } from '../errors.js';
 import { budgetHost, type RequestBudget } from '../request-budget.js';
 import { hostWindow, type BudgetLimit } from './budget-keys.js';
 import type { SharedBudget } from './shared-budget.js';
@@ -22,7 +23,13 @@ export function fleetLimits(budget: Config['vendorBudget']): FleetLimits {
   return { host: hostWindow(budget.requestsPerSecond), perBridge: windowOf(budget.perBridge), perLogin: windowOf(budget.perLogin) };
 }
 
-export function fleetRequestBudget(local: RequestBudget, shared: SharedBudget, limits: FleetLimits): RequestBudget {
+/**
+ * `holds`: whether this process's lease on the bridge is still trusted now. Checked last, just
+ * before the request leaves: a process whose event loop stalled past its lease (a long GC, a
+ * loaded machine) may wake up to a request already budgeted, and by then another process may run
+ * the bridge; that request must not go out (FLEET006). The lease rounds stop the bridge after.
+ */
+export function fleetRequestBudget(local: RequestBudget, shared: SharedBudget, limits: FleetLimits, holds?: (bridge: string) => boolean): RequestBudget {
   return {
     forBridge(bridge, options = {}) {
       const gate = local.forBridge(bridge, options);
@@ -34,6 +41,9 @@ export function fleetRequestBudget(local: RequestBudget, shared: SharedBudget, l
           if (limits.perLogin && login !== undefined) await shared.take('login', limits.perLogin, login, signal);
           return gate.run(target, signal, async () => {
             await shared.take('host', limits.host, budgetHost(target, localAddress), signal);
+            if (holds && !holds(bridge)) {
+              throw new FleetError('FLEET006', `request for bridge "${bridge}" not sent: this process's lease on it ran out before the request could leave`, { hint: 'none: whichever process holds the lease polls it; if frequent, the process stalls longer than a lease (CPU, GC): raise fleet.leaseMs' });
+            }
             return send();
           });
         },

@@ -88,6 +88,21 @@ describe.skipIf(!HAVE_REDIS)('fleet-wide vendor budgets (rate-limiter-flexible o
     expect(sent).toHaveLength(4);
   });
 
+  it('a request whose lease ran out while it waited (a stalled process) is not sent (FLEET006); one whose lease holds is', async () => {
+    const prefix = freshPrefix();
+    const log = captureLog();
+    const redis = await connectRedis({ url: server.url }, log.log);
+    clients.push(redis);
+    const shared = await createSharedBudget(redis, { prefix, log: log.log });
+    const held = new Set(['anna']);
+    const budget = fleetRequestBudget(createRequestBudget(ROOMY), shared, { host: { points: 10, seconds: 60 } }, (bridge) => held.has(bridge));
+    const sent: string[] = [];
+    const send = (name: string) => () => Promise.resolve(void sent.push(name));
+    await budget.forBridge('anna').run(HOST, new AbortController().signal, send('anna'));
+    await expect(budget.forBridge('ben').run(HOST, new AbortController().signal, send('ben'))).rejects.toThrow(/^\[FLEET006\] request for bridge "ben" not sent/);
+    expect(sent).toEqual(['anna']);
+  });
+
   it('the budget is per host × egress address: another address has its own, the same address is shared', async () => {
     const prefix = freshPrefix();
     const [a, b] = await processes(2, { host: { points: 1, seconds: 60 } }, prefix);
