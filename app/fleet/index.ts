@@ -37,8 +37,7 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   // Before connecting: a wrong shard setting stops start-up with nothing taken.
   const shard = resolveShard(config.fleet, hostname());
   const fleetLog = log.child({ part: 'fleet' });
-  // No command may hold a renewal round past the lease it renews (a quarter of it, 1–2 s).
-  const redis: Redis = await connectRedis({ url, password: config.state.password, commandTimeoutMs: Math.min(2_000, Math.max(1_000, Math.floor(config.fleet.leaseMs / 4))) }, fleetLog);
+  const redis: Redis = await connectRedis({ url, password: config.state.password }, fleetLog);
   // Names the holder in Redis (`GET <prefix>:<bridge>:~lease`): which host and pid, plus a part no other process has.
   const token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   const ttlMs = config.fleet.leaseMs;

@@ -6,12 +6,6 @@ import type { Secret } from '../secret.js';
 export interface RedisSettings {
   url: string;
   password?: Secret | undefined;
-  /**
-   * The longest one command may take: a Redis that stops answering without closing the connection
-   * (paused, hung, a network that drops silently) fails the lease renewal in time for the
-   * fail-static stop, instead of holding it forever. Default 2 s.
-   */
-  commandTimeoutMs?: number;
 }
 
 /**
@@ -28,7 +22,6 @@ export async function connectRedis(settings: RedisSettings, log: Logger): Promis
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: 5_000,
-    commandTimeout: settings.commandTimeoutMs ?? 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
   let down = false;
