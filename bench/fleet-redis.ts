@@ -241,7 +241,7 @@ export async function fleetRedisBenchmark(args: readonly string[]): Promise<void
         'CPU % of one core': round(p.cpuShare * 100, 1),
         'Redis cmds/s (fleet)': round(r.redisOpsPerS, 0),
         'all held after s': round(r.allHeldS, 1),
-        'kill → first / all taken s': p.shard === r.killedShard ? `${round(r.firstTakenS, 1)} / ${round(r.allTakenS, 1)}` : '',
+        'kill → first / all taken s': p.shard !== r.killedShard ? '' : r.killedBridges === 0 ? 'held none when killed' : `${round(r.firstTakenS, 1)} / ${round(r.allTakenS, 1)}`,
       })),
     ),
     details: { intervalSeconds: INTERVAL_S, http: 'off', measureSeconds: measureS, settleSeconds: settleS, runs },
