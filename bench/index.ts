@@ -5,6 +5,7 @@
 import { backlogBenchmark } from './backlog.js';
 import { cycleBenchmark } from './cycle.js';
 import { fleetBenchmark } from './fleet.js';
+import { fleetRedisBenchmark } from './fleet-redis.js';
 import { freshnessBenchmark } from './freshness.js';
 import { memoryBenchmark } from './memory.js';
 import { peerBenchmark } from './peer.js';
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
   cycle: cycleBenchmark,
   memory: memoryBenchmark,
   fleet: fleetBenchmark,
+  'fleet-redis': fleetRedisBenchmark,
   freshness: freshnessBenchmark,
   backlog: backlogBenchmark,
   peer: peerBenchmark,
@@ -21,7 +23,7 @@ const BENCHMARKS: Record<string, (args: readonly string[]) => Promise<void>> = {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const named = args.filter((a) => a in BENCHMARKS);
-  const unknown = args.filter((a) => !a.startsWith('--') && !(a in BENCHMARKS) && !/^[\d.]+$/.test(a));
+  const unknown = args.filter((a) => !a.startsWith('--') && !(a in BENCHMARKS) && !/^[\d.,]+$/.test(a));
   if (unknown.length > 0) {
     console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
     process.exitCode = 2;
