@@ -8,7 +8,7 @@
  * One run per lease time (`--lease-ms 30000,5000`: the default and a short one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -17,6 +17,7 @@ import { startRedis } from '../test/fakes/redis.js';
 import { buildCli } from './memory.js';
 import { cpuMs, rssBytes, sleep } from './proc.js';
 import { mb, numberFlag, publish, round } from './report.js';
+import { seed } from './fleet.js';
 
 const INTERVAL_S = 300;
 const PREFIX = 'gluco-hub';
@@ -48,17 +49,6 @@ interface FleetRedisRun {
   logCodes: Record<string, number>[];
   firstLogLines: Record<string, string>[];
   redisClients: string[];
-}
-
-function seed(dir: string, nowMs: number): void {
-  const day = new Date(nowMs).toISOString().slice(0, 10);
-  const doc = (collection: string, extra: Record<string, unknown>) => {
-    mkdirSync(join(dir, collection), { recursive: true });
-    const line = { identifier: `seed-${collection}`, date: nowMs - 2_000, device: 'bench-seed', ...extra };
-    writeFileSync(join(dir, collection, `${day}.jsonl`), `${JSON.stringify(line)}\n`);
-  };
-  doc('entries', { type: 'sgv', sgv: 100, dateString: new Date(nowMs - 2_000).toISOString() });
-  doc('treatments', { eventType: 'Note', created_at: new Date(nowMs - 2_000).toISOString() });
 }
 
 /** The pid in each bridge's lease token (`host:pid:random`), or undefined while nobody holds it. */

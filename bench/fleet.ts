@@ -24,7 +24,8 @@ interface FleetRun {
   startS: number;
 }
 
-function seed(dir: string, nowMs: number): void {
+/** One stored entry and treatment just before `nowMs`: a bridge that starts from here back-fills nothing. */
+export function seed(dir: string, nowMs: number): void {
   const day = new Date(nowMs).toISOString().slice(0, 10);
   const doc = (collection: string, extra: Record<string, unknown>) => {
     mkdirSync(join(dir, collection), { recursive: true });

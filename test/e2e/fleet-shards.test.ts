@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { preferredShard } from '../../lib/fleet/shards.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
 import { startCli, tempDir, type Running } from './cli.js';
+import { alive, framed, identifiers, lines } from './fleet-logs.js';
 
 /**
  * Three real `forever` processes, `--shard 0/3` … `2/3`, one private Redis: each bridge runs in the
@@ -17,19 +18,6 @@ const LEASE_MS = 2_000;
 const BRIDGES = ['erin', 'frank', 'heidi', 'alice', 'bob', 'carol', 'grace', 'ivan', 'judy'];
 const own = (shard: number): string[] => BRIDGES.filter((b) => preferredShard(b, 3) === shard).sort();
 
-interface Line {
-  msg: string;
-  bridge?: string;
-}
-
-function lines(run: Running): Line[] {
-  return run
-    .output()
-    .stderr.concat(run.output().stdout)
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Line);
-}
 const logged = (run: Running, prefix: string, from = 0): string[] =>
   lines(run)
     .slice(from)
@@ -39,20 +27,6 @@ const logged = (run: Running, prefix: string, from = 0): string[] =>
 const leased = (run: Running, from = 0): string[] => logged(run, 'fleet: leased bridge', from);
 const handedBack = (run: Running, from = 0): string[] => logged(run, 'fleet: handing bridge', from);
 const without = (all: readonly string[], some: readonly string[]): string[] => all.filter((b) => !some.includes(b));
-const framed = (run: Running): Set<string> => new Set(lines(run).filter((l) => /^entries: \d+ new/.test(l.msg)).map((l) => l.bridge as string));
-const alive = (run: Running): boolean => run.child.exitCode === null && run.child.signalCode === null;
-
-function identifiers(dir: string): string[] {
-  const ids: string[] = [];
-  for (const collection of readdirSync(dir)) {
-    for (const file of readdirSync(join(dir, collection)).filter((f) => f.endsWith('.jsonl'))) {
-      for (const line of readFileSync(join(dir, collection, file), 'utf8').split('\n')) {
-        if (line.trim() !== '') ids.push(`${collection}/${(JSON.parse(line) as { identifier: string }).identifier}`);
-      }
-    }
-  }
-  return ids;
-}
 
 describe.skipIf(!HAVE_REDIS)('a fleet of three shards', () => {
   let redis: TestRedis;

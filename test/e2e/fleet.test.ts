@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { startFakeCareLink } from '../fakes/carelink-server.js';
 import { perTest } from '../fakes/per-test.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
 import { runCli, startCli, tempDir, type Running } from './cli.js';
+import { alive, framed, identifiers, lines } from './fleet-logs.js';
 
 /**
  * Two real `forever` processes with the same config and one private Redis: each bridge runs in
@@ -18,44 +19,13 @@ const LEASE_MS = 2_000;
 const carelinkFake = perTest(startFakeCareLink);
 const BRIDGES = ['alice', 'bob', 'carol'];
 
-interface Line {
-  msg: string;
-  bridge?: string;
-  part?: string;
-  err?: { code?: string };
-}
-
-function lines(run: Running): Line[] {
-  return run
-    .output()
-    .stderr.concat(run.output().stdout)
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Line);
-}
-
 /** The bridges a process leased (and so started), in order. */
 const leased = (run: Running, from = 0): string[] =>
   lines(run)
     .slice(from)
     .filter((l) => l.msg.startsWith('fleet: leased bridge'))
     .map((l) => l.bridge as string);
-const framed = (run: Running): Set<string> => new Set(lines(run).filter((l) => /^entries: \d+ new/.test(l.msg)).map((l) => l.bridge as string));
 const stoppedByFleet = (run: Running): string[] => lines(run).filter((l) => l.err?.code === 'FLEET003').map((l) => l.bridge as string);
-const alive = (run: Running): boolean => run.child.exitCode === null && run.child.signalCode === null;
-
-/** Every document's identifier in a bridge's filesystem output. */
-function identifiers(dir: string): string[] {
-  const ids: string[] = [];
-  for (const collection of readdirSync(dir)) {
-    for (const file of readdirSync(join(dir, collection)).filter((f) => f.endsWith('.jsonl'))) {
-      for (const line of readFileSync(join(dir, collection, file), 'utf8').split('\n')) {
-        if (line.trim() !== '') ids.push(`${collection}/${(JSON.parse(line) as { identifier: string }).identifier}`);
-      }
-    }
-  }
-  return ids;
-}
 
 describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', () => {
   let redis: TestRedis;

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
+import { captureLog } from '../fakes/capture-log.js';
 import { describe, expect, it } from 'vitest';
-import { createLogger, type Logger } from '../../lib/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { StateStore } from '../../lib/state-store.js';
 
 /** A backend under test: a fresh store, and a way to plant a value that is not JSON behind its back. */
@@ -11,19 +11,8 @@ export interface ContractSubject {
 }
 
 export function warningsLog(): { log: Logger; warnings: () => { err?: { code?: string } }[] } {
-  const lines: string[] = [];
-  const log = createLogger({
-    level: 'info',
-    format: 'json',
-    destination: new Writable({
-      write(chunk: Buffer, _e, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  });
-  const warnings = () => lines.map((l) => JSON.parse(l) as { level: number; err?: { code?: string } }).filter((l) => l.level === 40);
-  return { log, warnings };
+  const captured = captureLog();
+  return { log: captured.log, warnings: () => captured.lines().filter((l) => l.level === 40) };
 }
 
 /**
