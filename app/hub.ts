@@ -72,6 +72,8 @@ export interface HubDeps {
   followIntervalMs?: number;
   /** A fleet's budget around the process's own: the same numbers counted in Redis, for all processes (app/fleet/). */
   fleetBudget?: (local: RequestBudget) => RequestBudget;
+  /** A fleet's: whether this process's lease on the bridge is still trusted; no output writes without it (FLEET007). */
+  holds?: (bridge: string) => boolean;
 }
 
 interface PreparedBridge {
@@ -197,7 +199,7 @@ export class Hub {
   /** Driver, outputs and log of one bridge, built but not started. */
   async #prepare(bridge: BridgeConfig, driverFor?: (ctx: DriverContext) => SourceDriver): Promise<PreparedBridge> {
     const config = this.#config as Config;
-    const stateFor = this.#deps.stateFor;
+    const { stateFor, holds } = this.#deps;
     const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id, gateOptions(config, bridge)), stateFor ? { stateFor: (log) => stateFor(bridge, log) } : {});
     const driver = driverFor ? driverFor(ctx) : await (this.#deps.createDriver ?? createDriver)(bridge.source, ctx);
     const { notify, stopLog } = this.#notifier(ctx.log);
@@ -208,6 +210,7 @@ export class Hub {
       provided: this.#deps.provideOutputs?.(bridge) ?? [],
       ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
       onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
+      ...(holds ? { holds: () => holds(bridge.id) } : {}),
     });
     return { bridge, outputs, driver, notify, log: ctx.log, state: ctx.state, stopLog };
   }

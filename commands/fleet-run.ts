@@ -1,5 +1,5 @@
 import { fleetStatus } from '../app/fleet/status.js';
-import { connectRedis } from '../lib/fleet/connect.js';
+import { connectRedis, STATE_COMMAND_TIMEOUT_MS } from '../lib/fleet/connect.js';
 import { leasedBridges, readLeases } from '../lib/fleet/lease-read.js';
 import { ConfigError, FleetError } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
@@ -25,7 +25,7 @@ export async function runFleet(args: FleetArgs): Promise<void> {
     });
   }
   // The connection's own warnings would repeat the one coded error below.
-  const redis = await connectRedis({ url, password: config.state.password }, createLogger({ level: 'silent', format: 'json' }));
+  const redis = await connectRedis({ url, password: config.state.password, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, createLogger({ level: 'silent', format: 'json' }));
   try {
     const { prefix } = config.state;
     const configured = config.bridges.map((b) => b.id);

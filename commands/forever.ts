@@ -102,7 +102,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       log,
       // A fleet's bridges come and go with their leases: no ring of recent readings in a folder they do not own.
       keepRecent: fleet === undefined,
-      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog), fleetBudget: (local: RequestBudget) => fleet.budget(local) } : {}),
+      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog), fleetBudget: (local: RequestBudget) => fleet.budget(local), holds: (bridge: string) => fleet.holds(bridge) } : {}),
       // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
       ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
       http: { config: config.http, version: packageVersion(), gitSha: gitSha(), units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' },

@@ -1,6 +1,7 @@
 import type { BridgeConfig } from '../lib/config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { StateStore } from '../lib/state-store.js';
+import { leaseGated } from '../lib/fleet/lease-gate.js';
 import { presentOnly } from './present-only.js';
 import { reliable } from './reliable/index.js';
 import { DEFAULT_HORIZON_MS } from './reliable/router.js';
@@ -32,6 +33,11 @@ export interface OutputDeps {
   lateArrivalMs?: number;
   /** Hears each reliable output's delivery state (backlog, unavailable, current), between frames too. */
   onDelivery?: (report: DeliveryReport) => void;
+  /**
+   * In a fleet: whether this process's lease on the bridge is still trusted. Every write waits on
+   * it, a frame's batch and a dead-letter queue's delivery alike (FLEET007).
+   */
+  holds?: () => boolean;
 }
 
 /**
@@ -64,9 +70,11 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
       );
     }
   }
-  const { state } = deps;
-  if (!state) return outputs.map((o) => presentOnly(o, deps.now));
+  const { state, holds } = deps;
+  const gate = (o: Output): Output => (holds ? leaseGated(o, bridge.id, holds) : o);
+  if (!state) return outputs.map((o) => gate(presentOnly(o, deps.now)));
   const horizonMs = Math.max(DEFAULT_HORIZON_MS, deps.lateArrivalMs ?? 0);
   const { onDelivery } = deps;
-  return outputs.map((o) => reliable(o, { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs, ...(onDelivery ? { onDelivery } : {}) }));
+  // Gated inside the queue as well: its deliveries between frames write without a frame's store.
+  return outputs.map((o) => gate(reliable(gate(o), { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs, ...(onDelivery ? { onDelivery } : {}) })));
 }

@@ -28,14 +28,14 @@ export async function commandState(config: Config, bridge: BridgeConfig, log: Lo
   if (config.state.url === undefined) {
     return { options: {}, shared: false, where: (key) => join(config.stateDir, bridge.id, `${key}.json`), close: () => Promise.resolve() };
   }
-  const [{ connectRedis }, { createRedisStateStore }, { bridgeKeys }, { redisLeaseStore }, { tickMs }] = await Promise.all([
+  const [{ connectRedis, STATE_COMMAND_TIMEOUT_MS }, { createRedisStateStore }, { bridgeKeys }, { redisLeaseStore }, { tickMs }] = await Promise.all([
     import('../../lib/fleet/connect.js'),
     import('../../lib/state-redis.js'),
     import('../../lib/fleet/keys.js'),
     import('../../lib/fleet/lease-store.js'),
     import('../../lib/fleet/leases.js'),
   ]);
-  const redis = await connectRedis({ url: config.state.url, password: config.state.password }, log);
+  const redis = await connectRedis({ url: config.state.url, password: config.state.password, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, log);
   const { prefix } = config.state;
   const where = (key: string): string => `Redis at ${config.state.url} (key ${bridgeKeys(prefix, bridge.id).state(key)})`;
   const quit = async (): Promise<void> => {

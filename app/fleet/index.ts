@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BridgeConfig, Config } from '../../lib/config/schema.js';
 import type { FleetEvent } from '../../lib/contracts/fleet-events.js';
-import { connectRedis } from '../../lib/fleet/connect.js';
+import { connectRedis, leaseCommandTimeoutMs, STATE_COMMAND_TIMEOUT_MS } from '../../lib/fleet/connect.js';
 import { fleetLimits, fleetRequestBudget } from '../../lib/fleet/fleet-budget.js';
 import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
 import { createSharedBudget } from '../../lib/fleet/shared-budget.js';
@@ -22,6 +22,8 @@ import { startSupervisor, type BridgeSwitch, type Supervisor } from './superviso
 export interface Fleet {
   /** The bridge's state in Redis, its writes fenced by this process's lease epoch. */
   stateFor(bridge: BridgeConfig, log: Logger): StateStore;
+  /** Whether this process's lease on the bridge is still trusted now: its outputs write only then (FLEET007). */
+  holds(bridge: string): boolean;
   /** The process's request budget with the fleet-wide ones in Redis around it (per host × address, bridge, login). */
   budget(local: RequestBudget): RequestBudget;
   /** Starts taking leases and running the bridges won; call once the hub is built. `observe`: the metrics. */
@@ -37,10 +39,13 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   // Before connecting: a wrong shard setting stops start-up with nothing taken.
   const shard = resolveShard(config.fleet, hostname());
   const fleetLog = log.child({ part: 'fleet' });
-  const redis: Redis = await connectRedis({ url, password: config.state.password }, fleetLog);
+  const ttlMs = config.fleet.leaseMs;
+  // Two connections: lease rounds on their own, so a renewal never waits behind the state reads and
+  // writes of thousands of bridges, and fails fast on a hung Redis; state waits longer for its answers.
+  const redis: Redis = await connectRedis({ url, password: config.state.password, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, fleetLog);
+  const leaseRedis: Redis = await connectRedis({ url, password: config.state.password, commandTimeoutMs: leaseCommandTimeoutMs(ttlMs), role: 'leases' }, fleetLog);
   // Names the holder in Redis (`GET <prefix>:<bridge>:~lease`): which host and pid, plus a part no other process has.
   const token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-  const ttlMs = config.fleet.leaseMs;
   const prefix = config.state.prefix;
   let supervisor: Supervisor | undefined;
   const shared = await createSharedBudget(redis, { prefix, log: fleetLog });
@@ -50,16 +55,17 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
     stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
+    holds: (bridge) => supervisor?.holds(bridge) ?? false,
     budget: (local) => fleetRequestBudget(local, shared, fleetLimits(config.vendorBudget), (bridge) => supervisor?.holds(bridge) ?? false),
     supervise(control, observe) {
       supervisor = startSupervisor({
         bridges: config.bridges.map((b) => b.id),
-        leases: redisLeaseStore(redis, { prefix, token, ttlMs }),
+        leases: redisLeaseStore(leaseRedis, { prefix, token, ttlMs }),
         ttlMs,
         control,
         log: fleetLog,
         ...(observe ? { observe } : {}),
-        ...(shard ? { shards: { self: shard, store: redisShardStore(redis, { prefix, token, ttlMs, shard }) } } : {}),
+        ...(shard ? { shards: { self: shard, store: redisShardStore(leaseRedis, { prefix, token, ttlMs, shard }) } } : {}),
       });
     },
     async stop() {
@@ -68,6 +74,7 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
     async close() {
       await supervisor?.release();
       redis.disconnect();
+      leaseRedis.disconnect();
     },
   };
 }

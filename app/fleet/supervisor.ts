@@ -4,6 +4,7 @@ import { applyAcquired, applyRenewals, dropExpired, emptyBook, planTick, tickMs 
 import type { LeaseStore } from '../../lib/fleet/lease-store.js';
 import type { ShardStore } from '../../lib/fleet/shard-store.js';
 import { planShards, preferredShard, type ShardBeat, type ShardId } from '../../lib/fleet/shards.js';
+import { createLimiter } from '../../lib/limiter.js';
 import type { Logger } from '../../lib/logger.js';
 
 /** Starts and stops one bridge's poller; the hub's, in `forever`. */
@@ -23,6 +24,10 @@ export interface SupervisorDeps {
   observe?: (event: FleetEvent) => void;
   /** This process's shard and the heartbeats: without them every process tries every free bridge. */
   shards?: { self: ShardId; store: ShardStore };
+  /** Bridges starting at once (default 8): see `switchBridge`. */
+  startConcurrency?: number;
+  /** Lets the event loop run before each start; default one turn (`setImmediate`). Tests on a fake clock give their own. */
+  turn?: () => Promise<void>;
 }
 
 export interface Supervisor {
@@ -87,8 +92,15 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
   /**
    * Starts and stops run one after another per bridge, apart from the rounds: a slow start (a
    * back-fill, an output connecting) or a drain must never hold up the renewals of the others.
+   * Starts also take turns, a few at a time, each after a turn of the event loop: thousands won in
+   * one round and started at once run their first steps in one unbroken stretch of promise
+   * callbacks (25 s for 2,500 bridges on a loaded 2-core machine), during which no timer fires and
+   * so no lease is renewed; every lease of the process then runs out together. Stops never wait
+   * for a turn: a lost lease must stop its bridge at once.
    */
   const switching = new Map<string, Promise<void>>();
+  const starting = createLimiter(deps.startConcurrency ?? 8);
+  const turn = deps.turn ?? ((): Promise<void> => new Promise((resolve) => setImmediate(resolve)));
   function switchBridge(bridge: string, change: () => Promise<void>): void {
     const next = (switching.get(bridge) ?? Promise.resolve()).then(change).catch((err: unknown) => log.error({ err, bridge }, `fleet: could not switch bridge "${bridge}"`));
     switching.set(bridge, next);
@@ -107,8 +119,9 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
 
   function startBridge(bridge: string): void {
     log.info({ bridge, epoch: book.epochs.get(bridge) }, `fleet: leased bridge "${bridge}" (epoch ${book.epochs.get(bridge)}); starting it`);
-    switchBridge(bridge, async () => {
-      // Lost again while an earlier switch ran, or this process is stopping: nothing to start.
+    switchBridge(bridge, () => starting.run(async () => {
+      await turn();
+      // Lost again while it waited its turn or an earlier switch ran, or this process is stopping: nothing to start.
       if (!book.held.has(bridge) || stopped) return;
       try {
         await control.start(bridge);
@@ -119,7 +132,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
         tell({ type: 'fleet.released', bridges: [bridge] });
         await leases.release([bridge]).catch(() => undefined);
       }
-    });
+    }));
   }
 
   /**
@@ -203,9 +216,27 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     running = running.then(round).finally(report).catch((err: unknown) => log.error({ err }, 'fleet: a supervision round failed'));
     return running;
   };
+  /**
+   * A round that fires far behind its time means the event loop was held (CPU, GC, a stretch of
+   * synchronous work): the same stall, a little longer, costs every lease the process holds. Said
+   * when late by more than half a round, at most once a minute.
+   */
+  let warnedLateAt = Number.NEGATIVE_INFINITY;
+  const late = (byMs: number): void => {
+    if (byMs <= tickMs(ttlMs) / 2 || now() - warnedLateAt < 60_000) return;
+    warnedLateAt = now();
+    const err = new FleetError('FLEET008', `the lease round ran ${(byMs / 1000).toFixed(1)} s late: this process's event loop was held up`, {
+      hint: 'give the process more CPU, run fewer bridges per process, or raise fleet.leaseMs; a lease runs out after a stall of 80 % of it',
+    });
+    log.warn({ err, lateMs: byMs, held: book.held.size }, `fleet: ${err.message}`);
+  };
   const schedule = (): void => {
     if (ended) return;
-    timer = setTimeout(() => void tick().then(schedule), tickMs(ttlMs));
+    const due = now() + tickMs(ttlMs);
+    timer = setTimeout(() => {
+      late(now() - due);
+      void tick().then(schedule);
+    }, tickMs(ttlMs));
   };
   void tick().then(schedule);
 

@@ -6,6 +6,9 @@ import { createMetrics } from '../../outputs/http/metrics/index.js';
 import type { BridgeInfo } from '../../outputs/http/cache/types.js';
 import { has, metricTypes, parseMetrics, valueOf } from '../outputs/http.metrics-text.js';
 
+/** Starts go on at once: the fake clock runs no event-loop turns of its own. */
+const turn = (): Promise<void> => Promise.resolve();
+
 /** The lease metrics of `/metrics`, fed by a real supervisor whose Redis answers as each step says. */
 
 const TTL = 3_000;
@@ -61,7 +64,7 @@ describe('lease metrics fed by the supervisor', () => {
     // Round 1: alice and bob are free, carol is another process's.
     const redis = scriptedRedis();
     redis.state.epochs.set('alice', 4).set('bob', 1);
-    const supervisor = startSupervisor({ bridges: ['alice', 'bob', 'carol'], leases: redis.leases, ttlMs: TTL, control, log, observe: (e) => metrics.observeFleet!(e) });
+    const supervisor = startSupervisor({ turn, bridges: ['alice', 'bob', 'carol'], leases: redis.leases, ttlMs: TTL, control, log, observe: (e) => metrics.observeFleet!(e) });
     await supervisor.tick();
     let s = await scrape();
     expect(valueOf(s, 'gluco_hub_fleet_bridges_held')).toBe(2);
@@ -118,7 +121,7 @@ describe('lease metrics fed by the supervisor', () => {
     const redis = scriptedRedis();
     redis.state.epochs.set('alice', 1);
     const refusing: BridgeSwitch = { start: () => Promise.reject(new Error('an output refused')), stop: () => Promise.resolve() };
-    const supervisor = startSupervisor({ bridges: ['alice'], leases: redis.leases, ttlMs: TTL, control: refusing, log, observe: (e) => metrics.observeFleet!(e) });
+    const supervisor = startSupervisor({ turn, bridges: ['alice'], leases: redis.leases, ttlMs: TTL, control: refusing, log, observe: (e) => metrics.observeFleet!(e) });
     await supervisor.tick();
     await supervisor.settled();
     const s = parseMetrics(await metrics.render());

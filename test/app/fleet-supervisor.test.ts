@@ -4,6 +4,10 @@ import type { LeaseStore } from '../../lib/fleet/lease-store.js';
 import { parseBeat, type ShardStore } from '../../lib/fleet/shard-store.js';
 import { preferredShard, type ShardId } from '../../lib/fleet/shards.js';
 import { createLogger } from '../../lib/logger.js';
+import { captureLog } from '../fakes/capture-log.js';
+
+/** Starts go on at once: the fake clock runs no event-loop turns of its own. */
+const turn = (): Promise<void> => Promise.resolve();
 
 const TTL = 3_000;
 const log = createLogger({ level: 'silent', format: 'json' });
@@ -102,9 +106,9 @@ describe('fleet supervisor', () => {
     const a = switchboard();
     const b = switchboard();
     const bridges = ['x', 'y', 'z'];
-    const supA = startSupervisor({ bridges, leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
+    const supA = startSupervisor({ turn, bridges, leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
     await vi.advanceTimersByTimeAsync(0);
-    const supB = startSupervisor({ bridges, leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    const supB = startSupervisor({ turn, bridges, leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
     await vi.advanceTimersByTimeAsync(TTL * 3);
     expect([...a.running].sort()).toEqual(bridges);
     expect(b.running.size).toBe(0);
@@ -127,9 +131,9 @@ describe('fleet supervisor', () => {
     const redis = fakeRedis();
     const a = switchboard();
     const b = switchboard();
-    const supA = startSupervisor({ bridges: ['x'], leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
+    const supA = startSupervisor({ turn, bridges: ['x'], leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
     await vi.advanceTimersByTimeAsync(0);
-    const supB = startSupervisor({ bridges: ['x'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    const supB = startSupervisor({ turn, bridges: ['x'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
     await vi.advanceTimersByTimeAsync(TTL);
     expect(a.running.has('x')).toBe(true);
 
@@ -160,7 +164,7 @@ describe('fleet supervisor', () => {
     const redis = fakeRedis();
     const a = switchboard();
     const leases = redis.storeFor('A');
-    const sup = startSupervisor({ bridges: ['x'], leases, ttlMs: TTL, control: a.control, log });
+    const sup = startSupervisor({ turn, bridges: ['x'], leases, ttlMs: TTL, control: a.control, log });
     await vi.advanceTimersByTimeAsync(0);
     expect(a.running.has('x')).toBe(true);
     const renew = vi.spyOn(leases, 'renew').mockResolvedValueOnce(new Map([['x', false]]));
@@ -174,10 +178,10 @@ describe('fleet supervisor', () => {
     const redis = fakeRedis();
     const a = switchboard();
     const b = switchboard();
-    const sup = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
+    const sup = startSupervisor({ turn, bridges: ['x', 'y'], leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
     await vi.advanceTimersByTimeAsync(0);
     await sup.stop();
-    const other = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    const other = startSupervisor({ turn, bridges: ['x', 'y'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
     // A drain far longer than the ttl: the leases stay A's.
     await vi.advanceTimersByTimeAsync(TTL * 3);
     expect(redis.holder('x')).toBe('A');
@@ -193,7 +197,7 @@ describe('fleet supervisor', () => {
   it('a bridge that fails to start gives its lease back', async () => {
     const redis = fakeRedis();
     const control: BridgeSwitch = { start: () => Promise.reject(new Error('output refused')), stop: () => Promise.resolve() };
-    const sup = startSupervisor({ bridges: ['x'], leases: redis.storeFor('A'), ttlMs: TTL, control, log });
+    const sup = startSupervisor({ turn, bridges: ['x'], leases: redis.storeFor('A'), ttlMs: TTL, control, log });
     await vi.advanceTimersByTimeAsync(0);
     expect(redis.holder('x')).toBeUndefined();
     expect(sup.held()).toEqual([]);
@@ -207,9 +211,9 @@ describe('fleet supervisor', () => {
       start: (bridge) => new Promise((resolve) => setTimeout(() => resolve(void started.push(bridge)), TTL * 5)),
       stop: () => Promise.resolve(),
     };
-    const supA = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('A'), ttlMs: TTL, control: slow, log });
+    const supA = startSupervisor({ turn, bridges: ['x', 'y'], leases: redis.storeFor('A'), ttlMs: TTL, control: slow, log });
     await vi.advanceTimersByTimeAsync(0);
-    const supB = startSupervisor({ bridges: ['x', 'y'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    const supB = startSupervisor({ turn, bridges: ['x', 'y'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
     await vi.advanceTimersByTimeAsync(TTL * 4);
     expect(b.starts).toEqual([]);
     expect(redis.holder('x')).toBe('A');
@@ -217,6 +221,81 @@ describe('fleet supervisor', () => {
     expect(started.sort()).toEqual(['x', 'y']);
     await supA.release();
     await supB.release();
+  });
+});
+
+describe('fleet supervisor with thousands of bridges', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('starts the bridges won in a round a few at a time (startConcurrency), and every one of them', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const redis = fakeRedis();
+    const bridges = Array.from({ length: 20 }, (_, i) => `b${i}`);
+    let inFlight = 0;
+    let most = 0;
+    const finish: (() => void)[] = [];
+    const control: BridgeSwitch = {
+      start: () => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        return new Promise<void>((resolve) => finish.push(() => resolve(void (inFlight -= 1))));
+      },
+      stop: () => Promise.resolve(),
+    };
+    const sup = startSupervisor({ turn, bridges, leases: redis.storeFor('A'), ttlMs: TTL, control, log, startConcurrency: 3 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sup.held()).toHaveLength(20);
+    expect(inFlight).toBe(3);
+    while (finish.length > 0) {
+      finish.shift()!();
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect(most).toBe(3);
+    await sup.settled();
+    expect(inFlight).toBe(0);
+    await sup.release();
+  });
+
+  it('lets the event loop run between starts: a timer due during 300 starts of synchronous work fires long before the last', async () => {
+    // Real timers: what is proven is that other callbacks (the lease round's timer) get turns.
+    const redis = fakeRedis();
+    const bridges = Array.from({ length: 300 }, (_, i) => `b${i}`);
+    let started = 0;
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    const control: BridgeSwitch = {
+      start: () => {
+        busy(1);
+        started += 1;
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+    };
+    let startedWhenTimerFired = -1;
+    const sup = startSupervisor({ bridges, leases: redis.storeFor('A'), ttlMs: 600_000, control, log });
+    setTimeout(() => (startedWhenTimerFired = started), 0);
+    await vi.waitFor(() => expect(started).toBe(300), { timeout: 10_000 });
+    expect(startedWhenTimerFired).toBeGreaterThanOrEqual(0);
+    expect(startedWhenTimerFired).toBeLessThan(100);
+    await sup.release();
+  });
+
+  it('says when a lease round ran late (FLEET008): the event loop was held up, and the leases are at risk', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const redis = fakeRedis();
+    const captured = captureLog();
+    const sup = startSupervisor({ turn, bridges: ['x'], leases: redis.storeFor('A'), ttlMs: TTL, control: switchboard().control, log: captured.log });
+    await vi.advanceTimersByTimeAsync(TTL / 3 + 1);
+    expect(captured.text()).not.toContain('FLEET008');
+    // A stall: the clock moves on 2 s while no timer runs.
+    vi.setSystemTime(Date.now() + 2_000);
+    await vi.advanceTimersByTimeAsync(TTL / 3);
+    const late = captured.lines().find((l) => JSON.stringify(l).includes('FLEET008'));
+    expect(late?.msg).toMatch(/lease round ran 2\.\d s late/);
+    expect(late?.held).toBe(1);
+    await sup.release();
   });
 });
 
@@ -232,7 +311,7 @@ describe('fleet supervisor with static shards', () => {
     const token = `S${index}.${gen}`;
     const board = switchboard();
     const shard = { index, count: 3 };
-    const sup = startSupervisor({ bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: board.control, log, shards: { self: shard, store: redis.shardStoreFor(token, shard) } });
+    const sup = startSupervisor({ turn, bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: board.control, log, shards: { self: shard, store: redis.shardStoreFor(token, shard) } });
     return { token, sup, ...board };
   }
 
@@ -295,7 +374,7 @@ describe('fleet supervisor with static shards', () => {
       stop: (b) => new Promise((resolve) => setTimeout(() => resolve(void running.delete(b)), TTL * 2)),
     };
     const shard2 = { index: 2, count: 3 };
-    const sup2 = startSupervisor({ bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: slow, log, shards: { self: shard2, store: redis.shardStoreFor(token, shard2) } });
+    const sup2 = startSupervisor({ turn, bridges: BRIDGES, leases: redis.storeFor(token), ttlMs: TTL, control: slow, log, shards: { self: shard2, store: redis.shardStoreFor(token, shard2) } });
     const s2 = { token, sup: sup2, running, starts: [] as string[], control: slow };
     await watch(redis, [s0, s2], TTL * 2);
     expect([...running].sort()).toEqual([...own(1), ...own(2)].sort());

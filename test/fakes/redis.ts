@@ -19,6 +19,9 @@ export interface TestRedis {
   client: Redis;
   /** Kills the server (SIGKILL: gone at once, like a crash) and keeps the port for `start`. */
   kill(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, as a hung Redis. `resume` thaws it. */
+  pause(): void;
+  resume(): void;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -68,6 +71,8 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     client,
     kill,
+    pause: () => void server?.kill('SIGSTOP'),
+    resume: () => void server?.kill('SIGCONT'),
     start,
     async close() {
       client.disconnect();

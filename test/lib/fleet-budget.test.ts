@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
-import { connectRedis } from '../../lib/fleet/connect.js';
+import { connectRedis, STATE_COMMAND_TIMEOUT_MS } from '../../lib/fleet/connect.js';
 import { fleetLimits, fleetRequestBudget, type FleetLimits } from '../../lib/fleet/fleet-budget.js';
 import { createSharedBudget } from '../../lib/fleet/shared-budget.js';
 import { createRequestBudget, type RequestBudget } from '../../lib/request-budget.js';
@@ -32,7 +32,7 @@ async function processes(count: number, limits: FleetLimits, prefix: string, opt
   const procs: Proc[] = [];
   for (let i = 0; i < count; i += 1) {
     const log = (options.log ?? captureLog()).log;
-    const redis = await connectRedis({ url: server.url }, log);
+    const redis = await connectRedis({ url: server.url, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, log);
     clients.push(redis);
     const shared = await createSharedBudget(redis, { prefix, log, ...(options.outageMs === undefined ? {} : { outageMs: options.outageMs }) });
     procs.push({ budget: fleetRequestBudget(createRequestBudget(ROOMY), shared, limits), redis });
@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_REDIS)('fleet-wide vendor budgets (rate-limiter-flexible o
   it('a request whose lease ran out while it waited (a stalled process) is not sent (FLEET006); one whose lease holds is', async () => {
     const prefix = freshPrefix();
     const log = captureLog();
-    const redis = await connectRedis({ url: server.url }, log.log);
+    const redis = await connectRedis({ url: server.url, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, log.log);
     clients.push(redis);
     const shared = await createSharedBudget(redis, { prefix, log: log.log });
     const held = new Set(['anna']);
