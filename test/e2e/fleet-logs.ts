@@ -6,6 +6,7 @@ import type { Running } from './cli.js';
 
 export interface Line {
   msg: string;
+  time: number;
   bridge?: string;
   part?: string;
   err?: { code?: string };
@@ -26,15 +27,20 @@ export const framed = (run: Running): Set<string> => new Set(lines(run).filter((
 
 export const alive = (run: Running): boolean => run.child.exitCode === null && run.child.signalCode === null;
 
-/** Every document's identifier in a bridge's filesystem output. */
-export function identifiers(dir: string): string[] {
-  const ids: string[] = [];
+/** Every document in a bridge's filesystem output: `<collection>/<identifier>`, and its date. */
+export function documents(dir: string): { id: string; date?: number; collection: string }[] {
+  const docs: { id: string; date?: number; collection: string }[] = [];
   for (const collection of readdirSync(dir)) {
     for (const file of readdirSync(join(dir, collection)).filter((f) => f.endsWith('.jsonl'))) {
       for (const line of readFileSync(join(dir, collection, file), 'utf8').split('\n')) {
-        if (line.trim() !== '') ids.push(`${collection}/${(JSON.parse(line) as { identifier: string }).identifier}`);
+        if (line.trim() === '') continue;
+        const doc = JSON.parse(line) as { identifier: string; date?: number };
+        docs.push({ id: `${collection}/${doc.identifier}`, collection, ...(doc.date === undefined ? {} : { date: doc.date }) });
       }
     }
   }
-  return ids;
+  return docs;
 }
+
+/** Every document's identifier in a bridge's filesystem output. */
+export const identifiers = (dir: string): string[] => documents(dir).map((d) => d.id);
