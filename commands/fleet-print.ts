@@ -1,4 +1,4 @@
-import type { BridgeLease, FleetStatus } from '../app/fleet/status.js';
+import type { BridgeLease, BudgetStatus, BudgetUse, FleetStatus } from '../app/fleet/status.js';
 
 /** Where the leases were read, for the heading: never the password, only whether one is set. */
 export interface FleetSource {
@@ -27,8 +27,27 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
 }
 
-/** `fleet status` for a person at a terminal: a row per bridge, then a line per holding process. */
-export function formatFleetStatus(status: FleetStatus, source: FleetSource): string {
+const use = (u: { used: number; waited: number }): string => `${u.used}${u.waited > 0 ? ` (${u.waited} waited)` : ''}`;
+
+function budgetRows(rows: readonly BudgetUse[]): string[] {
+  const cells = [['budget', 'last minute', 'this minute', 'allowed a minute']];
+  for (const r of rows) cells.push([r.kind === 'host' ? r.key : `${r.kind} ${r.key}`, use(r.lastMinute), use(r.thisMinute), r.allowedPerMinute === undefined ? '-' : String(r.allowedPerMinute)]);
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
+  return cells.map((row) => `  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`.trimEnd());
+}
+
+/** The vendor budgets, all processes together: requests let through per vendor host × address, and who had to wait. */
+function formatBudget(budget: BudgetStatus): string[] {
+  const heading = `Vendor requests, all processes (last minute from ${new Date(budget.lastMinuteMs).toISOString().slice(11, 16)} UTC, then this minute so far):`;
+  if (budget.hosts.length === 0) return [heading, '  none counted in these two minutes'];
+  const lines = [heading, ...budgetRows(budget.hosts)];
+  if (budget.waiting.length > 0) lines.push(`Bridges and logins that waited for their own budget (${budget.waiting.length}):`, ...budgetRows(budget.waiting.slice(0, 10)));
+  if (budget.waiting.length > 10) lines.push(`  and ${budget.waiting.length - 10} more (--json lists every one)`);
+  return lines;
+}
+
+/** `fleet status` for a person at a terminal: a row per bridge, a line per holding process, then the vendor budgets. */
+export function formatFleetStatus(status: FleetStatus & { budget?: BudgetStatus }, source: FleetSource): string {
   const lines = [
     `Redis ${source.url} (prefix ${source.prefix}${source.passwordSet ? ', password ***' : ''}), lease time ${seconds(status.leaseMs)}, read ${new Date(source.atMs).toISOString()}`,
     '',
@@ -44,5 +63,6 @@ export function formatFleetStatus(status: FleetStatus, source: FleetSource): str
     lines.push(`  ${who}: ${bridges.length} — ${some(bridges)}`);
   }
   if (status.unheld.length > 0) lines.push(`${status.unheld.length} bridge(s) with no holder, polled by no process now: ${some(status.unheld)}`);
+  if (status.budget) lines.push('', ...formatBudget(status.budget));
   return lines.join('\n');
 }

@@ -1,4 +1,6 @@
-import { fleetStatus } from '../app/fleet/status.js';
+import { budgetStatus, fleetStatus } from '../app/fleet/status.js';
+import { minuteOf, readUsage } from '../lib/fleet/budget-usage.js';
+import { fleetLimits } from '../lib/fleet/fleet-budget.js';
 import { connectRedis, STATE_COMMAND_TIMEOUT_MS } from '../lib/fleet/connect.js';
 import { leasedBridges, readLeases } from '../lib/fleet/lease-read.js';
 import { ConfigError, FleetError } from '../lib/errors.js';
@@ -29,17 +31,27 @@ export async function runFleet(args: FleetArgs): Promise<void> {
   try {
     const { prefix } = config.state;
     const configured = config.bridges.map((b) => b.id);
+    const atMs = Date.now();
+    const minute = minuteOf(atMs);
     let records;
+    let usage;
     try {
       const others = (await leasedBridges(redis, prefix)).filter((b) => !configured.includes(b)).sort();
       records = await readLeases(redis, prefix, [...configured, ...others]);
+      usage = await Promise.all([readUsage(redis, prefix, minute - 1), readUsage(redis, prefix, minute)]);
     } catch (cause) {
       // ioredis' messages name the address or the refusal (WRONGPASS, WRONGTYPE), never the password.
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new FleetError('FLEET011', `cannot read the leases from Redis at ${url}: ${why}`, { cause, hint: 'check that Redis is up and reachable from this host, and its password (GLUCO_HUB__STATE__PASSWORD)' });
     }
-    const status = fleetStatus(records, { configured, leaseMs: config.fleet.leaseMs });
-    const source = { url, prefix, passwordSet: config.state.password !== undefined, atMs: Date.now() };
+    const limits = fleetLimits(config.vendorBudget);
+    const perMinute = (l: { points: number; seconds: number } | undefined) => (l === undefined ? undefined : Math.floor((l.points * 60) / l.seconds));
+    const allowedPerMinute = Object.fromEntries(
+      Object.entries({ host: perMinute(limits.host), bridge: perMinute(limits.perBridge), login: perMinute(limits.perLogin) }).filter(([, v]) => v !== undefined),
+    );
+    const budget = budgetStatus(usage[0], usage[1], { lastMinuteMs: (minute - 1) * 60_000, allowedPerMinute });
+    const status = { ...fleetStatus(records, { configured, leaseMs: config.fleet.leaseMs }), budget };
+    const source = { url, prefix, passwordSet: config.state.password !== undefined, atMs };
     if (args.json) {
       say(JSON.stringify({ redis: { url, prefix, password: source.passwordSet ? '***' : null }, at: new Date(source.atMs).toISOString(), ...status }, null, 2));
     } else {

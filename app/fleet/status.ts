@@ -72,3 +72,51 @@ export function fleetStatus(records: readonly LeaseRecord[], options: { configur
     unconfigured: bridges.filter((b) => !b.configured).map((b) => b.bridge),
   };
 }
+
+/** One budget's use, all processes together: the last full minute and this one so far. */
+export interface BudgetUse {
+  kind: 'host' | 'bridge' | 'login';
+  /** `host` or `host@address`; a bridge id; a login's hash (never a username). */
+  key: string;
+  lastMinute: { used: number; waited: number };
+  thisMinute: { used: number; waited: number };
+  /** Requests a minute the setting allows (vendorBudget), when one is set for this kind. */
+  allowedPerMinute?: number;
+}
+
+export interface BudgetStatus {
+  /** Start of the last full minute (ms). */
+  lastMinuteMs: number;
+  /** Per vendor host and egress address, every one used in the two minutes. */
+  hosts: BudgetUse[];
+  /** Bridges and logins that had to wait for their own budget in the two minutes (the others are within theirs). */
+  waiting: BudgetUse[];
+  /** Bridges and logins counted in the two minutes. */
+  counted: { bridges: number; logins: number };
+}
+
+type Counts = readonly { kind: BudgetUse['kind']; key: string; used: number; waited: number }[];
+
+/** What `fleet status` says of the vendor budgets, from the per-minute counts (lib/fleet/budget-usage.ts). */
+export function budgetStatus(last: Counts, current: Counts, options: { lastMinuteMs: number; allowedPerMinute: Partial<Record<BudgetUse['kind'], number>> }): BudgetStatus {
+  const rows = new Map<string, BudgetUse>();
+  const add = (counts: Counts, which: 'lastMinute' | 'thisMinute') => {
+    for (const c of counts) {
+      const id = `${c.kind}\0${c.key}`;
+      const allowed = options.allowedPerMinute[c.kind];
+      const row = rows.get(id) ?? { kind: c.kind, key: c.key, lastMinute: { used: 0, waited: 0 }, thisMinute: { used: 0, waited: 0 }, ...(allowed === undefined ? {} : { allowedPerMinute: allowed }) };
+      row[which] = { used: c.used, waited: c.waited };
+      rows.set(id, row);
+    }
+  };
+  add(last, 'lastMinute');
+  add(current, 'thisMinute');
+  const all = [...rows.values()];
+  const busiest = (a: BudgetUse, b: BudgetUse) => b.lastMinute.used + b.thisMinute.used - (a.lastMinute.used + a.thisMinute.used) || a.key.localeCompare(b.key);
+  return {
+    lastMinuteMs: options.lastMinuteMs,
+    hosts: all.filter((r) => r.kind === 'host').sort(busiest),
+    waiting: all.filter((r) => r.kind !== 'host' && r.lastMinute.waited + r.thisMinute.waited > 0).sort(busiest),
+    counted: { bridges: all.filter((r) => r.kind === 'bridge').length, logins: all.filter((r) => r.kind === 'login').length },
+  };
+}

@@ -3,6 +3,7 @@ import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import { FleetError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BudgetLimit } from './budget-keys.js';
+import { redisUsageCounter, type UsageCounter } from './budget-usage.js';
 
 /**
  * Budgets counted in the fleet's Redis (rate-limiter-flexible: one atomic script per request, a
@@ -26,6 +27,8 @@ export interface SharedBudgetOptions {
   /** How long one request waits for Redis to answer before it fails; default 60 s. */
   outageMs?: number;
   now?: () => number;
+  /** Counts each request let through and each that waited, per minute, for `fleet status`; default in the same Redis. */
+  usage?: UsageCounter;
 }
 
 const DEFAULT_OUTAGE_MS = 60_000;
@@ -59,6 +62,7 @@ export async function createSharedBudget(redis: Redis, options: SharedBudgetOpti
   const { RateLimiterRedis } = await import('rate-limiter-flexible');
   const now = options.now ?? Date.now;
   const outageMs = options.outageMs ?? DEFAULT_OUTAGE_MS;
+  const usage = options.usage ?? redisUsageCounter(redis, options.prefix, now);
   const limiters = new Map<string, RateLimiterRedis>();
   let down = false;
 
@@ -85,16 +89,20 @@ export async function createSharedBudget(redis: Redis, options: SharedBudgetOpti
     async take(kind, limit, key, signal) {
       const limiter = limiterFor(kind, limit);
       let outageSince: number | undefined;
+      let waited = false;
       for (let attempt = 0; ; attempt += 1) {
         if (signal.aborted) throw signal.reason;
         try {
           await limiter.consume(key, 1);
           if (down) options.log.info('vendor budget reachable again');
           down = false;
+          usage.count(kind, 'used', key);
           return;
         } catch (error) {
           const waitMs = overBudget(error);
           if (waitMs !== undefined) {
+            if (!waited) usage.count(kind, 'waited', key);
+            waited = true;
             await pause(Math.max(1, waitMs), signal);
             continue;
           }

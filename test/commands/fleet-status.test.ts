@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { main } from '../../commands/cli.js';
 import { parseHolder } from '../../app/fleet/status.js';
 import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
+import { createSharedBudget } from '../../lib/fleet/shared-budget.js';
+import { createLogger } from '../../lib/logger.js';
 import { freePort } from '../fakes/brokers.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
 import { tempDir } from '../e2e/cli.js';
@@ -143,6 +145,39 @@ describe.skipIf(!HAVE_REDIS)('fleet status on a private Redis', () => {
     expect(run.stdout).toContain('1 bridge(s) with no holder, polled by no process now: dave');
     // Nothing is written to a terminal that does not fit one: no line over 120 characters here.
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
+  });
+
+  it('vendor requests per host × address and the bridges that waited for their budget, all processes together, never a username', async () => {
+    const log = createLogger({ level: 'silent', format: 'json' });
+    // Two processes drawing on the same budgets: 2 requests a second to the host, 1 a second per bridge.
+    const [one, two] = await Promise.all([createSharedBudget(redis.client, { prefix: PREFIX, log }), createSharedBudget(redis.client, { prefix: PREFIX, log })]);
+    const host = { points: 2, seconds: 1 };
+    const signal = new AbortController().signal;
+    await Promise.all([one.take('host', host, 'api.example@127.0.0.2', signal), two.take('host', host, 'api.example@127.0.0.2', signal), two.take('host', host, 'api.example@127.0.0.2', signal)]);
+    await one.take('host', host, 'api.example@127.0.0.3', signal);
+    await one.take('bridge', { points: 1, seconds: 1 }, 'alice', signal);
+    await two.take('bridge', { points: 1, seconds: 1 }, 'alice', signal);
+    await one.take('login', { points: 5, seconds: 60 }, 'linkup-0123456789abcdef0123', signal);
+    await vi.waitFor(async () => expect((await redis.client.keys(`${PREFIX}:~usage:*`)).length).toBe(6));
+
+    const run = await cli(['fleet', 'status', '--json', '--config', configFile({ url: redis.url, prefix: PREFIX })]);
+    expect(run.code, run.stderr).toBe(0);
+    const { budget } = JSON.parse(run.stdout) as { budget: { hosts: { key: string; lastMinute: { used: number }; thisMinute: { used: number; waited: number }; allowedPerMinute?: number }[]; waiting: { kind: string; key: string }[]; counted: { bridges: number; logins: number } } };
+    // The counts may straddle a minute: what matters is both minutes together.
+    const total = (r: { lastMinute: { used: number }; thisMinute: { used: number } }) => r.lastMinute.used + r.thisMinute.used;
+    expect(budget.hosts.map((h) => [h.key, total(h)])).toEqual([
+      ['api.example@127.0.0.2', 3],
+      ['api.example@127.0.0.3', 1],
+    ]);
+    expect(budget.hosts[0]!.allowedPerMinute).toBeGreaterThan(0);
+    expect(budget.waiting.map((w) => [w.kind, w.key])).toEqual([['bridge', 'alice']]);
+    expect(budget.counted).toEqual({ bridges: 1, logins: 1 });
+
+    const human = await cli(['fleet', 'status', '--config', configFile({ url: redis.url, prefix: PREFIX })]);
+    expect(human.stdout).toMatch(/Vendor requests, all processes \(last minute from \d\d:\d\d UTC, then this minute so far/);
+    expect(human.stdout).toMatch(/^ {2}api\.example@127\.0\.0\.2 +\d/m);
+    expect(human.stdout).toMatch(/^ {2}bridge alice +\d/m);
+    for (const line of human.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
   });
 
   it('keys someone else wrote: an epoch that is no number reads 0; a lease key of another type is FLEET011, not a crash', async () => {
