@@ -158,7 +158,12 @@ describe.skipIf(!HAVE_REDIS)('fleet status on a private Redis', () => {
     await one.take('bridge', { points: 1, seconds: 1 }, 'alice', signal);
     await two.take('bridge', { points: 1, seconds: 1 }, 'alice', signal);
     await one.take('login', { points: 5, seconds: 60 }, 'linkup-0123456789abcdef0123', signal);
-    await vi.waitFor(async () => expect((await redis.client.keys(`${PREFIX}:~usage:*`)).length).toBe(6));
+    // The counts are written after each request, unawaited: wait until all 7 let through are counted (in one minute or two).
+    const usedCounted = async () => {
+      const keys = (await redis.client.keys(`${PREFIX}:~usage:*`)).filter((k) => k.includes(':used:'));
+      return keys.length === 0 ? 0 : (await redis.client.mget(...keys)).reduce((sum, v) => sum + Number(v), 0);
+    };
+    await vi.waitFor(async () => expect(await usedCounted()).toBe(7));
 
     const run = await cli(['fleet', 'status', '--json', '--config', configFile({ url: redis.url, prefix: PREFIX })]);
     expect(run.code, run.stderr).toBe(0);
