@@ -62,7 +62,8 @@ export interface HubDeps {
   stateFor?: (bridge: BridgeConfig, log: Logger) => StateStore;
   /**
    * Build every bridge but run none: a supervisor runs each with `startBridge` once it holds the
-   * bridge's lease, and `stopBridge`s it when the lease is gone (app/fleet/). Without `keepRecent`.
+   * bridge's lease, and `stopBridge`s it when the lease is gone (app/fleet/). With `keepRecent`,
+   * each bridge's saved readings are restored as it starts here, and its ring is let go when it stops.
    */
   deferStart?: boolean;
   /**
@@ -247,6 +248,7 @@ export class Hub {
       // Built only to describe the bridges; each runs later on a fresh build whose driver reads the state its last owner left.
       const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
       for (const p of prepared) p.stopLog();
+      this.#recent = this.#deps.keepRecent ? createRecentReadings([], this.#now) : undefined;
       this.#http?.build(built, []);
       this.#deps.onBuilt?.(built, []);
       return;
@@ -318,6 +320,9 @@ export class Hub {
       prepared.stopLog();
       throw err;
     }
+    // Its last owner's readings (a fleet's state is shared): the status page here starts warm.
+    const restored = (await this.#recent?.add?.({ id, source: bridge.source.kind, state: prepared.state, log: prepared.log })) ?? [];
+    if (restored.length > 0) this.#http?.restore(restored);
     this.#launch(prepared);
   }
 
@@ -327,6 +332,8 @@ export class Hub {
     if (index < 0) return;
     const [bridge] = this.#bridges.splice(index, 1);
     await this.#drain(bridge as RunningBridge);
+    // Its ring goes: in a fleet another process may run it next and save readings this one never sees.
+    await this.#recent?.drop?.(id);
   }
 
   /** The ids of the bridges running now. */

@@ -100,8 +100,9 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
     const signals = catchStopSignals(log);
     const hub = new Hub({
       log,
-      // A fleet's bridges come and go with their leases: no ring of recent readings in a folder they do not own.
-      keepRecent: fleet === undefined,
+      // Each bridge's last 24 h in its state: the folder's (under its lock), or a fleet's Redis, where
+      // a bridge's next owner restores what its last one saved (writes fenced like all its state).
+      keepRecent: true,
       ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog), fleetBudget: (local: RequestBudget) => fleet.budget(local), holds: (bridge: string) => fleet.holds(bridge) } : {}),
       // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
       ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),

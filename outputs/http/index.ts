@@ -39,6 +39,8 @@ export interface HttpActor {
   add: (bridge: BridgeInfo, restored?: readonly Reading[]) => void;
   /** A bridge retired at run time: its status row goes, its metrics stay until the process ends. */
   remove: (bridgeId: string) => void;
+  /** Readings saved by an earlier run of bridges already built (a fleet bridge starting here). */
+  restore: (restored: readonly Reading[]) => void;
   observe: (event: BridgeEvent) => void;
   /** The lease supervisor's events, for the metrics (a fleet's process). */
   observeFleet: (event: FleetEvent) => void;
@@ -68,6 +70,7 @@ export function createHttpActor(options: HttpActorOptions): HttpActor {
       metrics?.addBridge?.(bridge);
     },
     remove: (bridgeId) => model.remove?.(bridgeId),
+    restore: (restored) => model.restore(restored),
     observe: (event) => {
       model.observe(event);
       metrics?.observe(event);

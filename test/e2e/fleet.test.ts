@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncIdentifier } from '../../lib/identity.js';
 import { startFakeCareLink } from '../fakes/carelink-server.js';
+import { freePort } from '../fakes/brokers.js';
 import { perTest } from '../fakes/per-test.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
 import { runCli, startCli, tempDir, type Running } from './cli.js';
@@ -107,6 +108,36 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
       expect(ids.length).toBe(new Set(ids).size);
     }
   }, 120_000);
+
+  it('a process that takes a bridge over serves its last owner\'s day at once: the recent readings are in Redis, fenced like the rest', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'bridges.yaml'), 'bridges:\n  - id: warm\n    source: { kind: simulator, intervalSeconds: 60, seed: 5 }\n    filesystem: { dir: out/warm }\n');
+    const served = async (port: number): Promise<number> => ((await (await fetch(`http://127.0.0.1:${port}/glucose?count=10000`)).json()) as unknown[]).length;
+    const withHttp = (port: number): Running => {
+      const run = startCli(['forever', '--config', 'bridges.yaml', '--http', `127.0.0.1:${port}`], {
+        cwd,
+        env: { GLUCO_HUB__STATE__URL: redis.url, GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS), GLUCO_HUB__LOG__FORMAT: 'json', GLUCO_HUB__HTTP__ENABLED: 'true' },
+      });
+      runs.push(run);
+      return run;
+    };
+    const first = await freePort();
+    const a = withHttp(first);
+    await a.until(() => framed(a).has('warm'), 30_000);
+    // The simulator's day back-filled: a reading a minute.
+    const day = await served(first);
+    expect(day).toBeGreaterThan(1_000);
+    a.child.kill('SIGTERM');
+    await a.exit;
+
+    const second = await freePort();
+    const b = withHttp(second);
+    await b.until(() => framed(b).has('warm'), 30_000);
+    // Its own first frame fetched only what is new since: the rest is the day its last owner saved.
+    expect(identifiers(join(cwd, 'out', 'warm')).filter((id) => id.startsWith('entries/')).length).toBeGreaterThanOrEqual(day);
+    expect(await served(second)).toBeGreaterThanOrEqual(day);
+    expect(lines(b).filter((l) => l.msg.startsWith('entries: ')).length).toBe(1);
+  });
 
   it('a CareLink login made with `login carelink` goes to Redis, where the process that leases the bridge finds it; capture leases or reads only', async () => {
     const carelink = await carelinkFake({ role: 'PATIENT_OUS', username: 'pt_self' });

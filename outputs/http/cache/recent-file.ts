@@ -20,6 +20,8 @@ export interface RecentReadings {
   observe(event: BridgeEvent): void;
   /** A bridge started later (a person a follower account began to follow): its saved readings, kept from now on. */
   add?(bridge: RingBridge): Promise<Reading[]>;
+  /** A bridge stopped here (its lease moved on, a person retired): its writes finish, and its ring is forgotten. */
+  drop?(bridgeId: string): Promise<void>;
   /** Resolves once every write asked for so far has been tried. */
   flush(): Promise<void>;
 }
@@ -122,6 +124,12 @@ export function createRecentReadings(bridges: readonly RingBridge[], now: () => 
       r.pending.push(...news);
       if (compactionDue(r.fileLines + r.pending.length, r.ring.size)) r.rewrite = true;
       if (r.pending.length > 0 || r.rewrite) schedule(r);
+    },
+    async drop(bridgeId) {
+      const r = rings.get(bridgeId);
+      if (!r) return;
+      rings.delete(bridgeId);
+      await r.writes;
     },
     async flush() {
       await Promise.all([...rings.values()].map((r) => r.writes));
