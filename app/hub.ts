@@ -58,12 +58,16 @@ export interface HubDeps {
    * feeds it every event and stops it with the bridges.
    */
   http?: { config: HttpConfig; version: string; gitSha: string; units: Units } | undefined;
-  /** A bridge's state store; default: files in its folder under the state directory. A fleet's is Redis. */
-  stateFor?: (bridge: BridgeConfig, log: Logger) => StateStore;
+  /**
+   * A bridge's state store; default: files in its folder under the state directory. A fleet's is
+   * Redis, its writes fenced by `lease`: the bridge's own, or its follower account's for a person.
+   */
+  stateFor?: (bridge: BridgeConfig, log: Logger, lease: string) => StateStore;
   /**
    * Build every bridge but run none: a supervisor runs each with `startBridge` once it holds the
    * bridge's lease, and `stopBridge`s it when the lease is gone (app/fleet/). With `keepRecent`,
    * each bridge's saved readings are restored as it starts here, and its ring is let go when it stops.
+   * A follower account is one lease: the process that holds it runs the account and its people.
    */
   deferStart?: boolean;
   /**
@@ -113,6 +117,7 @@ async function followAccount(bridge: BridgeConfig, ctx: DriverContext): Promise<
 }
 
 interface FollowedAccount {
+  id: string;
   supervisor: FollowSupervisor;
   close(): void;
 }
@@ -150,6 +155,8 @@ export class Hub {
   readonly #deps: HubDeps;
   /** Bridges as configured, and the fleet's request budget: what `startBridge` builds from. */
   #configured = new Map<string, BridgeConfig>();
+  /** A fleet's follower accounts, each started with its lease (`startBridge`). */
+  #following = new Map<string, BridgeConfig>();
   #config: Config | undefined;
   #budget: RequestBudget | undefined;
   #recent: RecentReadings | undefined;
@@ -197,11 +204,14 @@ export class Hub {
     return http;
   }
 
-  /** Driver, outputs and log of one bridge, built but not started. */
-  async #prepare(bridge: BridgeConfig, driverFor?: (ctx: DriverContext) => SourceDriver): Promise<PreparedBridge> {
+  /**
+   * Driver, outputs and log of one bridge, built but not started. `lease`: in a fleet, the bridge
+   * whose lease covers this one (its own, or the follower account's for a person).
+   */
+  async #prepare(bridge: BridgeConfig, driverFor?: (ctx: DriverContext) => SourceDriver, lease = bridge.id): Promise<PreparedBridge> {
     const config = this.#config as Config;
-    const { stateFor, holds } = this.#deps;
-    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id, gateOptions(config, bridge)), stateFor ? { stateFor: (log) => stateFor(bridge, log) } : {});
+    const { holds } = this.#deps;
+    const ctx = this.#context(config, bridge, lease);
     const driver = driverFor ? driverFor(ctx) : await (this.#deps.createDriver ?? createDriver)(bridge.source, ctx);
     const { notify, stopLog } = this.#notifier(ctx.log);
     const outputs = await createOutputs(bridge, {
@@ -211,9 +221,15 @@ export class Hub {
       provided: this.#deps.provideOutputs?.(bridge) ?? [],
       ...(driver.lateArrivalMs === undefined ? {} : { lateArrivalMs: driver.lateArrivalMs }),
       onDelivery: (report) => notify({ type: 'output.delivery', bridgeId: bridge.id, report }),
-      ...(holds ? { holds: () => holds(bridge.id) } : {}),
+      ...(holds ? { holds: () => holds(lease) } : {}),
     });
     return { bridge, outputs, driver, notify, log: ctx.log, state: ctx.state, stopLog };
+  }
+
+  #context(config: Config, bridge: BridgeConfig, lease: string): DriverContext {
+    const { stateFor } = this.#deps;
+    const gate = this.#budget?.forBridge(bridge.id, { ...gateOptions(config, bridge), lease });
+    return driverContext(config, bridge, this.#deps.log, this.#now, gate, stateFor ? { stateFor: (log) => stateFor(bridge, log, lease) } : {});
   }
 
   /** Starts the outputs of the bridges given, or none: one that fails stops those already started. */
@@ -248,6 +264,9 @@ export class Hub {
       // Built only to describe the bridges; each runs later on a fresh build whose driver reads the state its last owner left.
       const built = prepared.map((p) => bridgeInfo(p.bridge, p.driver, p.outputs));
       for (const p of prepared) p.stopLog();
+      // Accounts too: built to check their settings, started only with their lease (startBridge).
+      for (const account of following) account.close();
+      this.#following = new Map(config.bridges.filter(followsSeveral).map((b) => [b.id, b]));
       this.#recent = this.#deps.keepRecent ? createRecentReadings([], this.#now) : undefined;
       this.#http?.build(built, []);
       this.#deps.onBuilt?.(built, []);
@@ -272,7 +291,8 @@ export class Hub {
    * retired) by the account's supervisor as people appear in (and leave) its connections.
    */
   async #follow(config: Config, bridge: BridgeConfig): Promise<FollowedAccount> {
-    const ctx = driverContext(config, bridge, this.#deps.log, this.#now, this.#budget?.forBridge(bridge.id, gateOptions(config, bridge)));
+    // Its login (session, tokens) in the bridge's state: a fleet's next owner of the account finds it there.
+    const ctx = this.#context(config, bridge, bridge.id);
     const followed = await followAccount(bridge, ctx);
     if (!followed) throw new Error(`bridge "${bridge.id}": source ${bridge.source.kind} cannot follow several people`);
     const { account, vendor, intervalMs } = followed;
@@ -283,14 +303,14 @@ export class Hub {
       intervalMs: this.#deps.followIntervalMs ?? intervalMs,
       log: ctx.log,
       now: this.#now,
-      launch: (personConfig, person) => this.#launchPerson(personConfig, person, account),
+      launch: (personConfig, person) => this.#launchPerson(personConfig, person, account, bridge.id),
       retire: (id) => this.#retire(id),
     });
-    return { supervisor, close: () => account.close() };
+    return { id: bridge.id, supervisor, close: () => account.close() };
   }
 
-  async #launchPerson(bridge: BridgeConfig, person: Person, account: Pick<PeopleAccount, 'driverFor'>): Promise<void> {
-    const prepared = await this.#prepare(bridge, (ctx) => account.driverFor(person, ctx));
+  async #launchPerson(bridge: BridgeConfig, person: Person, account: Pick<PeopleAccount, 'driverFor'>, lease: string): Promise<void> {
+    const prepared = await this.#prepare(bridge, (ctx) => account.driverFor(person, ctx), lease);
     try {
       await this.#startOutputs([prepared]);
     } catch (err) {
@@ -310,6 +330,8 @@ export class Hub {
 
   /** Runs one configured bridge (its outputs, then its poller); nothing if it runs already. Throws if an output cannot start. */
   async startBridge(id: string): Promise<void> {
+    const account = this.#following.get(id);
+    if (account) return this.#startAccount(account);
     const bridge = this.#configured.get(id);
     if (!bridge) throw new Error(`no bridge "${id}" is configured`);
     if (this.#bridges.some((b) => b.id === id)) return;
@@ -326,8 +348,27 @@ export class Hub {
     this.#launch(prepared);
   }
 
+  /** A fleet's follower account, its lease just won: the account polls who it follows and starts a bridge per person. */
+  async #startAccount(bridge: BridgeConfig): Promise<void> {
+    if (this.#accounts.some((a) => a.id === bridge.id)) return;
+    const account = await this.#follow(this.#config as Config, bridge);
+    this.#accounts.push(account);
+    account.supervisor.start();
+  }
+
+  /** A fleet's follower account, its lease gone: no more polls, and each person's bridge drained and let go. */
+  async #stopAccount(account: FollowedAccount): Promise<void> {
+    this.#accounts.splice(this.#accounts.indexOf(account), 1);
+    account.close();
+    // Its last poll finishes first: a person it launches meanwhile is let go with the others.
+    await account.supervisor.stop();
+    await Promise.all([...account.supervisor.running().values()].map((person) => this.#retire(person)));
+  }
+
   /** Drains one bridge (in-flight writes finish) and stops its outputs; nothing if it is not running. */
   async stopBridge(id: string): Promise<void> {
+    const account = this.#accounts.find((a) => a.id === id);
+    if (account) return this.#stopAccount(account);
     const index = this.#bridges.findIndex((b) => b.id === id);
     if (index < 0) return;
     const [bridge] = this.#bridges.splice(index, 1);

@@ -103,7 +103,7 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       // Each bridge's last 24 h in its state: the folder's (under its lock), or a fleet's Redis, where
       // a bridge's next owner restores what its last one saved (writes fenced like all its state).
       keepRecent: true,
-      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger) => fleet.stateFor(bridge, bridgeLog), fleetBudget: (local: RequestBudget) => fleet.budget(local), holds: (bridge: string) => fleet.holds(bridge) } : {}),
+      ...(fleet ? { deferStart: true, stateFor: (bridge: BridgeConfig, bridgeLog: Logger, lease: string) => fleet.stateFor(bridge, bridgeLog, lease), fleetBudget: (local: RequestBudget) => fleet.budget(local), holds: (bridge: string) => fleet.holds(bridge) } : {}),
       // A person at a terminal sees each frame's newest glucose and a back-fill's progress; machine logs carry no glucose.
       ...(isPrettyLog(config.log.format) ? { terminal: { unit: config.unit, progress: (key: string, text: string | undefined) => stderrStatusLine().show(key, text) } } : {}),
       http: { config: config.http, version: packageVersion(), gitSha: gitSha(), units: config.http.unit === 'mmol' ? 'mmol/L' : 'mg/dL' },

@@ -27,6 +27,11 @@ export interface GateOptions {
   localAddress?: string | undefined;
   /** A stable, secret-free key of the vendor login (lib/fleet/budget-keys.ts); bridges sharing one share its budget. */
   login?: string | undefined;
+  /**
+   * In a fleet, the bridge whose lease covers this one's requests: its own id, or the follower
+   * account's for a person the account follows (one lease for the account and all its people).
+   */
+  lease?: string | undefined;
 }
 
 export interface RequestBudget {

@@ -21,12 +21,15 @@ export interface RedisStateOptions {
   bridge: string;
   /** The epoch of this process's lease on the bridge; `undefined` writes without the fence (tests, one-off tools). */
   epoch?: () => number | undefined;
+  /** The bridge whose lease fences these writes, when not this one: a followed person's account. */
+  lease?: string;
 }
 
 const UNREACHABLE_HINT = 'check that the Redis in GLUCO_HUB__STATE__URL is up and reachable';
 
 export function createRedisStateStore(redis: Redis, log: Logger, options: RedisStateOptions): StateStore {
   const keys = bridgeKeys(options.prefix, options.bridge);
+  const fence = options.lease === undefined ? keys.epoch : bridgeKeys(options.prefix, options.lease).epoch;
   const scripts = fleetScripts(redis);
   const epoch = options.epoch ?? (() => undefined);
   /** Values that are not JSON: warned about once per key until a write replaces them. */
@@ -43,7 +46,7 @@ export function createRedisStateStore(redis: Redis, log: Logger, options: RedisS
   async function change(targets: string[], op: 'set' | 'append' | 'del', value?: string): Promise<void> {
     const mine = epoch();
     try {
-      await scripts.write([keys.epoch, ...targets], mine, op, value);
+      await scripts.write([fence, ...targets], mine, op, value);
     } catch (cause) {
       if (isFenced(cause)) {
         throw new FleetError('FLEET001', `refused to change state ${targets.join(', ')}: bridge "${options.bridge}" has a newer owner than this process's lease (epoch ${mine})`, {

@@ -21,7 +21,7 @@ import { startSupervisor, type BridgeSwitch, type Supervisor } from './superviso
  */
 export interface Fleet {
   /** The bridge's state in Redis, its writes fenced by this process's lease epoch. */
-  stateFor(bridge: BridgeConfig, log: Logger): StateStore;
+  stateFor(bridge: BridgeConfig, log: Logger, lease?: string): StateStore;
   /** Whether this process's lease on the bridge is still trusted now: its outputs write only then (FLEET007). */
   holds(bridge: string): boolean;
   /** The process's request budget with the fleet-wide ones in Redis around it (per host × address, bridge, login). */
@@ -54,7 +54,8 @@ export async function createFleet(config: Config, log: Logger): Promise<Fleet> {
   else fleetLog.info('fleet: no shard set (--shard i/N): every process tries every free bridge, and the first to ask runs it');
   return {
     // A bridge never leased here writes as epoch 0, below any owner's: refused unless nobody ever owned it.
-    stateFor: (bridge, bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => supervisor?.epoch(bridge.id) ?? 0 }),
+    // `lease`: a followed person's bridge writes under the account's lease, which covers them all.
+    stateFor: (bridge, bridgeLog, lease = bridge.id) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, lease, epoch: () => supervisor?.epoch(lease) ?? 0 }),
     holds: (bridge) => supervisor?.holds(bridge) ?? false,
     budget: (local) => fleetRequestBudget(local, shared, fleetLimits(config.vendorBudget), (bridge) => supervisor?.holds(bridge) ?? false),
     supervise(control, observe) {

@@ -554,18 +554,6 @@ export const configSchema = z
       seen.add(b.id);
     });
     cfg.bridges.forEach((b, i) => followIssues(b, i, ctx));
-    // A fleet leases configured bridges; the bridges of a follower account come and go at run time.
-    if (cfg.state.url !== undefined) {
-      cfg.bridges.forEach((b, i) => {
-        if (followedPatients(b.source) === undefined) return;
-        ctx.addIssue({
-          code: 'custom',
-          path: ['bridges', i, 'source', 'patients'],
-          message: 'following several people is not yet supported with state in Redis (state.url, a fleet): pin one person per bridge there',
-          params: { [CONFIG_CODE]: 'CFG011' },
-        });
-      });
-    }
     // Shards say which process asks first for a lease; without Redis there are neither.
     if (cfg.state.url === undefined && (cfg.fleet.shard !== undefined || cfg.fleet.shards !== undefined)) {
       ctx.addIssue({

@@ -34,6 +34,7 @@ export function fleetRequestBudget(local: RequestBudget, shared: SharedBudget, l
     forBridge(bridge, options = {}) {
       const gate = local.forBridge(bridge, options);
       const { localAddress, login } = options;
+      const lease = options.lease ?? bridge;
       return {
         localAddress: gate.localAddress,
         async run(target, signal, send) {
@@ -41,7 +42,7 @@ export function fleetRequestBudget(local: RequestBudget, shared: SharedBudget, l
           if (limits.perLogin && login !== undefined) await shared.take('login', limits.perLogin, login, signal);
           return gate.run(target, signal, async () => {
             await shared.take('host', limits.host, budgetHost(target, localAddress), signal);
-            if (holds && !holds(bridge)) {
+            if (holds && !holds(lease)) {
               throw new FleetError('FLEET006', `request for bridge "${bridge}" not sent: this process's lease on it ran out before the request could leave`, { hint: 'none: whichever process holds the lease polls it; if frequent, the process stalls longer than a lease (CPU, GC): raise fleet.leaseMs' });
             }
             return send();

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncIdentifier } from '../../lib/identity.js';
 import { startFakeCareLink } from '../fakes/carelink-server.js';
 import { freePort } from '../fakes/brokers.js';
+import { fakePatient, startFakeLibreLinkUp } from '../fakes/llu-server.js';
 import { perTest } from '../fakes/per-test.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
 import { runCli, startCli, tempDir, type Running } from './cli.js';
@@ -19,6 +20,7 @@ import { alive, framed, identifiers, lines } from './fleet-logs.js';
 const LEASE_MS = 2_000;
 const carelinkFake = perTest(startFakeCareLink);
 const BRIDGES = ['alice', 'bob', 'carol'];
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The bridges a process leased (and so started), in order. */
 const leased = (run: Running, from = 0): string[] =>
@@ -137,6 +139,43 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     expect(identifiers(join(cwd, 'out', 'warm')).filter((id) => id.startsWith('entries/')).length).toBeGreaterThanOrEqual(day);
     expect(await served(second)).toBeGreaterThanOrEqual(day);
     expect(lines(b).filter((l) => l.msg.startsWith('entries: ')).length).toBe(1);
+  });
+
+  it('a follower account in a fleet is one lease: one process runs it and its people; killed, the other takes them all over with the same login', async () => {
+    const llu = await startFakeLibreLinkUp({ patients: [fakePatient({ firstName: 'Anna', lastName: 'Smith', seed: 2 }), fakePatient({ firstName: 'Ben', lastName: 'Smith', seed: 3 })] });
+    try {
+      const cwd = tempDir();
+      writeFileSync(
+        join(cwd, 'bridges.yaml'),
+        `bridges:\n  - id: kids\n    source: { kind: linkup, username: ${llu.scenario.email}, password: ${llu.scenario.password}, server: "${llu.url}", patients: all }\n    filesystem: { dir: out/kids }\n`,
+      );
+      const people = (run: Running) => [...framed(run)].filter((b) => b.startsWith('kids-')).sort();
+      const a = forever(cwd);
+      await a.until(() => people(a).length === 2, 30_000);
+      const b = forever(cwd);
+      await b.until((o) => o.stderr.includes('polling only the bridges this process leases'), 15_000);
+      await pause(LEASE_MS * 2);
+      expect(people(b)).toEqual([]);
+      expect(leased(b)).toEqual([]);
+      const logins = () => llu.requests.filter((r) => r.path === '/llu/auth/login').length;
+      expect(logins()).toBe(1);
+
+      a.child.kill('SIGKILL');
+      await b.until(() => people(b).length === 2, 30_000);
+      expect(people(b)).toEqual(people(a));
+      expect(leased(b)).toEqual(['kids']);
+      // The account's session was in Redis: the new owner did not log in again.
+      expect(logins()).toBe(1);
+      // The people's state (watermarks, queues) is written under the account's lease, and accepted.
+      for (const run of [a, b]) expect(lines(run).filter((l) => l.err?.code === 'FLEET001' || l.err?.code === 'FLEET007')).toEqual([]);
+      for (const person of people(b)) {
+        const ids = identifiers(join(cwd, 'out', 'kids', person.slice('kids-'.length)));
+        expect(ids.length).toBeGreaterThan(0);
+        expect(new Set(ids).size).toBe(ids.length);
+      }
+    } finally {
+      await llu.close();
+    }
   });
 
   it('a CareLink login made with `login carelink` goes to Redis, where the process that leases the bridge finds it; capture leases or reads only', async () => {

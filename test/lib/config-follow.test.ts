@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
+import { followedPatients } from '../../lib/config/schema.js';
 import { configLoader, failure } from './config-harness.js';
 
 const { cwd, load } = configLoader('gh-config-follow-');
@@ -70,10 +71,8 @@ describe('following everyone an account follows', () => {
     expect(stray.code).toBe('CFG009');
   });
 
-  it('refuses to follow several people with the state in Redis (CFG011): a fleet leases configured bridges only', () => {
-    const err = failure(() => load({ ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'all', GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' }));
-    expect(err.code).toBe('CFG011');
-    expect(load({ ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'id-anna', GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' }).bridges[0]?.id).toBeDefined();
+  it('follows several people in a fleet too (state in Redis): the account is one lease, its people run where it runs', () => {
+    expect(followedPatients(load({ ...LINKUP, CONNECT_LINK_UP_PATIENT_ID: 'all', GLUCO_HUB__STATE__URL: 'redis://127.0.0.1:6379' }).bridges[0]!.source)).toBe('all');
   });
 
   it('accepts any person key with patients: all (who is followed is known only at run time)', () => {
