@@ -172,6 +172,30 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
     return plan.wanted;
   }
 
+  /**
+   * Whether free bridges may be taken now: not while a Redis that may have restarted empty could
+   * have forgotten leases their holders still trust (lease-store.ts). Not knowing (Redis did not
+   * answer) takes nothing either.
+   */
+  let waitedForRedis = false;
+  async function redisUpLongEnough(): Promise<boolean> {
+    if (!leases.waitBeforeTakingMs) return true;
+    let waitMs: number;
+    try {
+      waitMs = await leases.waitBeforeTakingMs();
+    } catch (cause) {
+      cannotReach('ask whether Redis kept its data', cause);
+      return false;
+    }
+    if (waitMs <= 0) {
+      waitedForRedis = false;
+      return true;
+    }
+    if (!waitedForRedis) log.info({ waitMs }, `fleet: Redis started moments ago without the fleet's data (new, or restarted empty); taking no free bridge for ${Math.ceil(waitMs / 1000)} s, until no lease from before can still be trusted by its holder`);
+    waitedForRedis = true;
+    return false;
+  }
+
   async function round(): Promise<void> {
     const wanted = await shardRound();
     const plan = planTick(book, wanted, now());
@@ -191,6 +215,7 @@ export function startSupervisor(deps: SupervisorDeps): Supervisor {
       }
     }
     if (stopped || plan.acquire.length === 0) return;
+    if (!(await redisUpLongEnough())) return;
     const sentAt = now();
     let won: string[];
     try {

@@ -28,7 +28,10 @@ function fakeRedis() {
   };
   /** Tokens of processes frozen or killed: their calls never come back, and no more are made. */
   const dead = new Set<string>();
+  /** Set by `restartEmpty`: how long Redis has been up counts from then (long before). */
+  let startedAt: number | undefined;
   const storeFor = (token: string): LeaseStore => ({
+    waitBeforeTakingMs: () => Promise.resolve(startedAt === undefined ? 0 : Math.max(0, startedAt + TTL * 0.8 + 1_000 - Date.now())),
     async acquire(bridges) {
       await alive(token);
       await check();
@@ -77,7 +80,13 @@ function fakeRedis() {
       if (beats.get(shard.index)?.value === `${shard.count} ${token}`) beats.delete(shard.index);
     },
   });
-  return { storeFor, shardStoreFor, holder: (b: string) => live(b)?.token, setDown: (v: boolean) => (down = v), kill: (token: string) => dead.add(token) };
+  /** Redis without persistence restarted: every lease and epoch forgotten, its uptime from 0. */
+  const restartEmpty = () => {
+    leases.clear();
+    epochs.clear();
+    startedAt = Date.now();
+  };
+  return { storeFor, shardStoreFor, holder: (b: string) => live(b)?.token, setDown: (v: boolean) => (down = v), kill: (token: string) => dead.add(token), restartEmpty };
 }
 
 function switchboard() {
@@ -192,6 +201,28 @@ describe('fleet supervisor', () => {
     await vi.advanceTimersByTimeAsync(TTL / 3);
     expect(b.starts.sort()).toEqual(['x', 'y']);
     await other.release();
+  });
+
+  it('Redis restarted empty: nobody takes a free bridge until it has been up a lease time, by when the old holder stopped; never two at once', async () => {
+    const redis = fakeRedis();
+    const a = switchboard();
+    const b = switchboard();
+    const supA = startSupervisor({ turn, bridges: ['x'], leases: redis.storeFor('A'), ttlMs: TTL, control: a.control, log });
+    await vi.advanceTimersByTimeAsync(TTL / 3);
+    expect(a.running.has('x')).toBe(true);
+    redis.restartEmpty();
+    // A process that starts (or asks) right after: Redis forgot A's lease, A does not know yet.
+    const supB = startSupervisor({ turn, bridges: ['x'], leases: redis.storeFor('B'), ttlMs: TTL, control: b.control, log });
+    let both = false;
+    for (let t = 0; t < TTL * 3; t += 50) {
+      await vi.advanceTimersByTimeAsync(50);
+      if (a.running.has('x') && b.running.has('x')) both = true;
+    }
+    expect(both).toBe(false);
+    // One of them runs it again, once Redis has been up a lease time.
+    expect(Number(a.running.has('x')) + Number(b.running.has('x'))).toBe(1);
+    await supA.release();
+    await supB.release();
   });
 
   it('a bridge that fails to start gives its lease back', async () => {

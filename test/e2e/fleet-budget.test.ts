@@ -37,6 +37,8 @@ describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('fleet-wide vendor 
         GLUCO_HUB__FILESYSTEM__DIR: join(cwd, 'data'),
         GLUCO_HUB__STATE__URL: redis.url,
         GLUCO_HUB__STATE__PREFIX: 'egress',
+        // A fresh Redis holds no lease from before: a short lease keeps the wait for one short.
+        GLUCO_HUB__FLEET__LEASE_MS: '2000',
         GLUCO_HUB__FLEET__LOCAL_ADDRESS: '127.0.0.2',
         GLUCO_HUB__VENDOR_BUDGET__PER_BRIDGE__REQUESTS: '100',
         GLUCO_HUB__VENDOR_BUDGET__PER_BRIDGE__SECONDS: '3600',

@@ -98,7 +98,8 @@ describe('modules a bridge loads', () => {
   it.skipIf(!HAVE_REDIS)('state in Redis (a fleet): ioredis and rate-limiter-flexible (fleet-wide budgets) load; without a state URL they did not', async () => {
     const redis = await startRedis();
     try {
-      const loaded = await modulesLoaded({ GLUCO_HUB__STATE__URL: redis.url });
+      // A short lease: a fresh Redis makes a fleet wait most of one before it takes a bridge.
+      const loaded = await modulesLoaded({ GLUCO_HUB__STATE__URL: redis.url, GLUCO_HUB__FLEET__LEASE_MS: '2000' });
       expect(ioredis(loaded)).toBe(true);
       expect(rateLimiter(loaded)).toBe(true);
       expect(mqtt(loaded)).toBe(false);

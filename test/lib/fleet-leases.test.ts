@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bridgeKeys } from '../../lib/fleet/keys.js';
-import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
+import { fleetMarkerKey, redisLeaseStore } from '../../lib/fleet/lease-store.js';
 import { applyAcquired, applyRenewals, dropExpired, emptyBook, planTick, tickMs, trustedMs } from '../../lib/fleet/leases.js';
 import { startRedis, HAVE_REDIS, type TestRedis } from '../fakes/redis.js';
 
@@ -83,6 +83,27 @@ describe.skipIf(!HAVE_REDIS)('lease scripts on a real Redis', () => {
     expect(await redis.client.get(bridgeKeys('t2', 'b').lease)).toBe('two');
     // Released, a takes a new epoch with its next owner.
     expect(await two.acquire(['a'])).toEqual(new Map([['a', 2]]));
+  });
+
+  it('a Redis up for less than a trusted lease time without the fleet\'s marker says to wait; with the marker, or up long enough, not (and then sets it)', async () => {
+    // A private server just started: its uptime is a second or two.
+    const young = await startRedis();
+    try {
+      const store = redisLeaseStore(young.client, { prefix: 'm1', token: 'one', ttlMs: 30_000 });
+      const wait = await store.waitBeforeTakingMs!();
+      expect(wait).toBeGreaterThan(20_000);
+      expect(wait).toBeLessThanOrEqual(25_000);
+      expect(await young.client.get(fleetMarkerKey('m1'))).toBeNull();
+      // A Redis that kept the fleet's data since it was used: no wait.
+      await young.client.set(fleetMarkerKey('m1'), 'x');
+      expect(await store.waitBeforeTakingMs!()).toBe(0);
+      // A short lease: the server has been up longer than 80 % of it plus a second (after a moment).
+      const short = redisLeaseStore(young.client, { prefix: 'm2', token: 'one', ttlMs: 100 });
+      await vi.waitFor(async () => expect(await short.waitBeforeTakingMs!()).toBe(0), { timeout: 5_000, interval: 200 });
+      expect(await young.client.get(fleetMarkerKey('m2'))).toMatch(/ one$/);
+    } finally {
+      await young.close();
+    }
   });
 
   it('a thousand leases renew in one call', async () => {
