@@ -55,22 +55,25 @@ function config(vendor: FakeLibreLinkUpAccounts): string {
   return `bridges:\n${sims.join('')}${llu(vendor).join('')}`;
 }
 
-describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet of four processes, 220 bridges', () => {
-  let redis: TestRedis;
-  let vendor: FakeLibreLinkUpAccounts;
-  let runs: Running[] = [];
+/** A private Redis and one fake cloud per account for a describe block; the processes a test started are killed after it. */
+function fleetOfFour(): { redis: TestRedis; vendor: FakeLibreLinkUpAccounts; runs: Running[] } {
+  const f = { runs: [] as Running[] } as { redis: TestRedis; vendor: FakeLibreLinkUpAccounts; runs: Running[] };
   beforeAll(async () => {
-    redis = await startRedis();
-    vendor = await startFakeLibreLinkUpAccounts(ACCOUNTS.length);
+    f.redis = await startRedis();
+    f.vendor = await startFakeLibreLinkUpAccounts(ACCOUNTS.length);
   });
   afterAll(async () => {
-    await vendor?.close();
-    await redis?.close();
+    await f.vendor?.close();
+    await f.redis?.close();
   });
   afterEach(() => {
-    for (const r of runs) if (alive(r)) r.child.kill('SIGKILL');
-    runs = [];
+    for (const r of f.runs.splice(0)) if (alive(r)) r.child.kill('SIGKILL');
   });
+  return f;
+}
+
+describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet of four processes, 220 bridges', () => {
+  const f = fleetOfFour();
 
   /** Every process started, with its shard's address, killed ones too: their lease wins count. */
   let started: { from: string; run: Running }[] = [];
@@ -78,30 +81,30 @@ describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet of four pr
     const run = startCli(['forever', '--config', 'bridges.yaml', '--shard', `${index}/${count}`], {
       cwd,
       env: {
-        GLUCO_HUB__STATE__URL: redis.url,
+        GLUCO_HUB__STATE__URL: f.redis.url,
         GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS),
         GLUCO_HUB__FLEET__LOCAL_ADDRESS: address(index),
         GLUCO_HUB__LOG__FORMAT: 'json',
       },
     });
-    runs.push(run);
+    f.runs.push(run);
     started.push({ from: address(index), run });
     return run;
   }
   /** Which running process holds each bridge's lease, by its shard's address; null when none. */
   async function owners(procs: ReadonlyMap<string, Running>): Promise<Map<string, string | null>> {
-    const tokens = await redis.client.mget(ALL.map((b) => `gluco-hub:${b}:~lease`));
+    const tokens = await f.redis.client.mget(ALL.map((b) => `gluco-hub:${b}:~lease`));
     const byPid = new Map([...procs].map(([addr, p]) => [`${hostname()}:${p.child.pid}`, addr]));
     return new Map(ALL.map((b, i) => [b, byPid.get((tokens[i] ?? '').split(':').slice(0, 2).join(':')) ?? null]));
   }
-  const logins = (): number[] => vendor.accounts.map((f) => f.counters.loginSuccesses);
+  const logins = (): number[] => f.vendor.accounts.map((f) => f.counters.loginSuccesses);
   /** Every account polled at least once more from `since` on. */
-  const allPolledSince = (since: number): boolean => ACCOUNTS.every((_, i) => vendor.requests.some((r) => r.account === i && r.at > since && r.path.endsWith('/graph') && r.status === 200));
+  const allPolledSince = (since: number): boolean => ACCOUNTS.every((_, i) => f.vendor.requests.some((r) => r.account === i && r.at > since && r.path.endsWith('/graph') && r.status === 200));
 
   it('3 → 4 shards moves only the new shard\'s bridges; a SIGKILLed shard\'s bridges move and come back, and a stopped Redis stops polling without doubling it', async () => {
     const cwd = tempDir();
     started = [];
-    writeFileSync(join(cwd, 'bridges.yaml'), config(vendor));
+    writeFileSync(join(cwd, 'bridges.yaml'), config(f.vendor));
     const waitAllHeld = async (procs: ReadonlyMap<string, Running>, timeoutMs: number): Promise<Map<string, string | null>> => {
       const until = Date.now() + timeoutMs;
       for (;;) {
@@ -182,7 +185,7 @@ describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet of four pr
     // Redis stopped for 20 s (SIGSTOP: it holds its connections and answers nothing, as a hung or
     // paused Redis does; a killed one refuses at once, which fleet.test.ts covers). Nobody crashes,
     // no account gets a second poller; continued, every bridge is held and polled again.
-    const pid = Number(/process_id:(\d+)/.exec(await redis.client.info('server'))?.[1]);
+    const pid = Number(/process_id:(\d+)/.exec(await f.redis.client.info('server'))?.[1]);
     expect(pid).toBeGreaterThan(0);
     process.kill(pid, 'SIGSTOP');
     await pause(20_000);
@@ -202,10 +205,10 @@ describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet of four pr
 
     // No account was ever asked for by a process other than its lease's holder of that moment;
     // shard 1's accounts really were polled by three processes in turn (1, 2, 1 again).
-    expect(vendor.requests.filter((r) => r.account === -1)).toEqual([]);
+    expect(f.vendor.requests.filter((r) => r.account === -1)).toEqual([]);
     for (const [i, b] of ACCOUNTS.entries()) {
       const wins = started.flatMap(({ from, run }) => lines(run).filter((l) => l.msg.startsWith('fleet: leased bridge') && l.bridge === b).map((l) => ({ at: l.time, from })));
-      const asked = vendor.requests.filter((r) => r.account === i);
+      const asked = f.vendor.requests.filter((r) => r.account === i);
       expect(strayRequests(asked, wins), b).toEqual([]);
       if (preferredShard(b, 4) === victim) {
         const after = asked.filter((r) => r.at > killedAt).map((r) => r.from);
@@ -221,59 +224,45 @@ describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet of four pr
     }
     for (const [i, b] of ACCOUNTS.entries()) {
       const stored = new Set(documents(join(cwd, 'out', b)).filter((d) => d.collection === 'entries').map((d) => d.date));
-      const served = vendor.accounts[i]!.servedDates(['graph', 'current', 'connections']);
+      const served = f.vendor.accounts[i]!.servedDates(['graph', 'current', 'connections']);
       expect([...served].filter((at) => !stored.has(at)).map((at) => new Date(at).toISOString()), b).toEqual([]);
     }
   }, 240_000);
 });
 
 describe.skipIf(!HAVE_REDIS || process.platform !== 'linux')('a fleet-wide vendor budget across four processes', () => {
-  let redis: TestRedis;
-  let vendor: FakeLibreLinkUpAccounts;
-  let runs: Running[] = [];
-  beforeAll(async () => {
-    redis = await startRedis();
-    vendor = await startFakeLibreLinkUpAccounts(ACCOUNTS.length);
-  });
-  afterAll(async () => {
-    await vendor?.close();
-    await redis?.close();
-  });
-  afterEach(() => {
-    for (const r of runs) if (alive(r)) r.child.kill('SIGKILL');
-    runs = [];
-  });
+  const f = fleetOfFour();
 
   it('holds R requests per second to one vendor host for all four processes together', async () => {
     const R = 4;
     const cwd = tempDir();
-    writeFileSync(join(cwd, 'bridges.yaml'), `vendorBudget: { requestsPerSecond: ${R} }\nbridges:\n${llu(vendor).join('')}`);
+    writeFileSync(join(cwd, 'bridges.yaml'), `vendorBudget: { requestsPerSecond: ${R} }\nbridges:\n${llu(f.vendor).join('')}`);
     // One egress address for all four, as behind one NAT address: the vendor sees one source.
     const procs = [0, 1, 2, 3].map((i) => {
       const run = startCli(['forever', '--config', 'bridges.yaml', '--shard', `${i}/4`], {
         cwd,
-        env: { GLUCO_HUB__STATE__URL: redis.url, GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS), GLUCO_HUB__FLEET__LOCAL_ADDRESS: '127.0.0.6', GLUCO_HUB__LOG__FORMAT: 'json' },
+        env: { GLUCO_HUB__STATE__URL: f.redis.url, GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS), GLUCO_HUB__FLEET__LOCAL_ADDRESS: '127.0.0.6', GLUCO_HUB__LOG__FORMAT: 'json' },
       });
-      runs.push(run);
+      f.runs.push(run);
       return run;
     });
     // At start every account logs in, lists its connections and reads its graph: 60 requests at once, 15 s of budget.
-    const done = (): boolean => ACCOUNTS.every((_, i) => vendor.requests.filter((r) => r.account === i && r.path.endsWith('/graph') && r.status === 200).length >= 2);
+    const done = (): boolean => ACCOUNTS.every((_, i) => f.vendor.requests.filter((r) => r.account === i && r.path.endsWith('/graph') && r.status === 200).length >= 2);
     const start = Date.now();
     while (!done()) {
       if (Date.now() - start > 60_000) throw new Error('accounts not polled twice');
       await pause(250);
     }
-    const holders = await redis.client.mget(ACCOUNTS.map((b) => `gluco-hub:${b}:~lease`));
+    const holders = await f.redis.client.mget(ACCOUNTS.map((b) => `gluco-hub:${b}:~lease`));
     for (const p of procs) p.child.kill('SIGTERM');
     for (const p of procs) expect(await p.exit).toBe(0);
 
     // All four processes sent requests (each holds its shard's accounts).
     const pids = new Set(holders.map((t) => (t ?? '').split(':')[1]));
     expect(pids).toEqual(new Set(procs.map((p) => String(p.child.pid))));
-    const times = vendor.requests.map((r) => r.at).sort((a, b) => a - b);
-    expect(new Set(vendor.requests.map((r) => r.from))).toEqual(new Set(['127.0.0.6']));
-    expect(vendor.accounts.map((f) => f.counters.loginSuccesses)).toEqual(ACCOUNTS.map(() => 1));
+    const times = f.vendor.requests.map((r) => r.at).sort((a, b) => a - b);
+    expect(new Set(f.vendor.requests.map((r) => r.from))).toEqual(new Set(['127.0.0.6']));
+    expect(f.vendor.accounts.map((f) => f.counters.loginSuccesses)).toEqual(ACCOUNTS.map(() => 1));
     expect(times.length).toBeGreaterThanOrEqual(80);
     // Fixed windows of 1 s that start where Redis's counter does, not on the fake's clock: any
     // span of k seconds overlaps at most k + 1 windows, so holds at most R × (k + 1) requests.
