@@ -7,6 +7,9 @@ import type { GateOptions } from '../request-budget.js';
  * person: a login is a hash, and Redis keys hold no usernames.
  */
 
+/** What a fleet-wide budget counts: a vendor host × egress address, a bridge, or a login. */
+export type BudgetKind = 'host' | 'bridge' | 'login';
+
 /** A fixed window: at most `points` requests per `seconds`, all processes together. */
 export interface BudgetLimit {
   points: number;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BudgetKind } from './shared-budget.js';
+import type { BudgetKind } from './budget-keys.js';
 
 /**
  * What the fleet-wide budgets were used for, per minute, so `fleet status` can say it: the

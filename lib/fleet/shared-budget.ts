@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import { FleetError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { BudgetLimit } from './budget-keys.js';
+import type { BudgetKind, BudgetLimit } from './budget-keys.js';
 import { redisUsageCounter, type UsageCounter } from './budget-usage.js';
 
 /**
@@ -18,7 +18,6 @@ export interface SharedBudget {
   take(kind: BudgetKind, limit: BudgetLimit, key: string, signal: AbortSignal): Promise<void>;
 }
 
-export type BudgetKind = 'host' | 'bridge' | 'login';
 
 export interface SharedBudgetOptions {
   /** The fleet's key prefix: budgets sit under `<prefix>:~budget:<kind>:`, apart from every bridge's keys. */
