@@ -17,7 +17,7 @@ import { createStagger, type Stagger } from '../machines/stagger.js';
 import type { Logger } from '../lib/logger.js';
 import { createRecentReadings, type RecentReadings } from '../outputs/http/cache/recent-file.js';
 import type { BridgeInfo, Reading } from '../outputs/http/cache/types.js';
-import { createHttpActor, type HttpActor } from '../outputs/http/index.js';
+import type { HttpActor } from '../outputs/http/index.js';
 import type { PageInput, Units } from '../outputs/http/routes.js';
 import { followedPatients, type HttpConfig } from '../lib/config/schema.js';
 import { createFollowSupervisor, type FollowSupervisor } from './follow-supervisor.js';
@@ -196,8 +196,8 @@ export class Hub {
   async #startHttp(): Promise<HttpActor | undefined> {
     const settings = this.#deps.http;
     if (!settings?.config.enabled) return undefined;
-    // prom-client (behind the metrics) loads only for the API that serves them.
-    const { createMetrics } = await import('../outputs/http/metrics/index.js');
+    // The API's server and routes, and prom-client behind its metrics, load only when it is on.
+    const [{ createHttpActor }, { createMetrics }] = await Promise.all([import('../outputs/http/index.js'), import('../outputs/http/metrics/index.js')]);
     const runsHere = this.#deps.deferStart ? { runsHere: (id: string) => this.#bridges.some((b) => b.id === id), fleet: true } : {};
     const http = createHttpActor({ ...settings, ...runsHere, log: this.#deps.log.child({ part: 'http' }), now: this.#now, renderPage: renderStatusPageLazily, createMetrics });
     await http.start();

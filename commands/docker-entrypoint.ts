@@ -1,12 +1,12 @@
-import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from '../lib/config/load.js';
 import { configFileOf, tokenRefusal } from '../lib/container/token-guard.js';
+import { leanV8 } from '../lib/lean-v8.js';
 
 /**
  * The container image's entrypoint: refuses `forever` without a bearer token (DOCKER001), then runs
  * the CLI in this same process, so the container's SIGTERM reaches gluco-hub itself.
  */
-setFlagsFromString('--optimize-for-size'); // as commands/bin.ts does, before the config code loads
+leanV8(); // as commands/bin.ts does, before the config code runs
 
 const argv = process.argv.slice(2);
 let refusal;

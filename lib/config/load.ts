@@ -5,7 +5,7 @@ import { canonicalKind, readEnv, type RawObject } from './env.js';
 import type { Env } from './names.js';
 import { isObject, readConfigFile } from './file.js';
 import { BRIDGE_SECTIONS, envNamesFor, FLAGS, SECRET_KEYS, SOURCE_ALIASES } from './names.js';
-import { spreadGlobalUnit, unitForLocale } from './unit.js';
+import { runtimeLocale, spreadGlobalUnit, unitForLocale } from './unit.js';
 import { CONFIG_CODE, configSchema, CREDENTIALS_IN_URL, followedPatients, sourceSchema, type Config } from './schema.js';
 import { APP_NAME } from '../version.js';
 
@@ -100,7 +100,7 @@ export function loadConfig(options: LoadOptions): Config {
   }
 
   const fileGlobal = pick(file, (k) => !BRIDGE_SECTIONS.has(k) && k !== 'id' && k !== 'bridges');
-  const defaults = { stateDir: defaultStateDir(env, cwd), unit: unitForLocale(env, Intl.DateTimeFormat().resolvedOptions().locale) };
+  const defaults = { stateDir: defaultStateDir(env, cwd), unit: unitForLocale(env, runtimeLocale()) };
   const raw = spreadGlobalUnit(deepMerge(defaults, fileGlobal, fromEnv.global, fromCli.global, { bridges }));
   if (typeof raw.stateDir === 'string') raw.stateDir = resolve(cwd, raw.stateDir);
   checkSourceKinds(raw.bridges);

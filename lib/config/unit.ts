@@ -22,6 +22,16 @@ export function regionOf(locale: string): string | undefined {
 }
 
 /**
+ * The runtime's default locale (what `Intl` resolves from the environment or the system). Asked of
+ * `Intl.PluralRules`, not `Intl.DateTimeFormat`: both resolve the same default, but the first
+ * DateTimeFormat pulls in ICU's calendar and time-zone data, about 7 MB of RSS in a bridge that
+ * formats no dates (PluralRules: under 1 MB; docs/performance.md, `peer`).
+ */
+export function runtimeLocale(): string {
+  return new Intl.PluralRules().resolvedOptions().locale;
+}
+
+/**
  * The unit a person in this locale reads: POSIX order (`LC_ALL`, then `LC_MEASUREMENT`, then
  * `LANG`), else the runtime's locale (`Intl`), as given by the caller.
  */

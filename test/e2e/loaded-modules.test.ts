@@ -44,6 +44,8 @@ const axios = pkg('axios');
 const asciichart = pkg('asciichart');
 /** What `export` and `report` read and compute with: forever never needs it. */
 const exportOrReport = (loaded: readonly string[]) => loaded.some((m) => /\/(commands\/(export|report)-(run|format|print)|outputs\/filesystem\/read|lib\/glucose-metrics)\.js$/.test(m));
+/** The HTTP API's own server: only with the API on. */
+const httpApi = (loaded: readonly string[]) => loaded.some((m) => m.endsWith('/outputs/http/server.js'));
 const ioredis = pkg('ioredis');
 const rateLimiter = pkg('rate-limiter-flexible');
 
@@ -54,7 +56,7 @@ describe('modules a bridge loads', () => {
   });
   afterAll(() => broker.close());
 
-  it('Nightscout only, HTTP off: axios over http, and no undici, mqtt, prom-client, yaml, pino-pretty or capture\'s chart', async () => {
+  it('Nightscout only, HTTP off: axios over http, and no undici, mqtt, prom-client, HTTP server, yaml, pino-pretty or capture\'s chart', async () => {
     const ns = await site();
     const loaded = await modulesLoaded({ CONNECT_NIGHTSCOUT_ENDPOINT: ns.url, CONNECT_API_SECRET: SECRET, GLUCO_HUB__LOG__FORMAT: 'auto' });
     expect(ns.docs('entries').length).toBeGreaterThan(0);
@@ -62,6 +64,7 @@ describe('modules a bridge loads', () => {
     expect(loaded).not.toContain(UNDICI);
     expect(mqtt(loaded)).toBe(false);
     expect(promClient(loaded)).toBe(false);
+    expect(httpApi(loaded)).toBe(false);
     expect(yaml(loaded)).toBe(false);
     expect(pinoPretty(loaded)).toBe(false);
     expect(asciichart(loaded)).toBe(false);
@@ -70,8 +73,9 @@ describe('modules a bridge loads', () => {
     expect(rateLimiter(loaded)).toBe(false);
   }, 60_000);
 
-  it('HTTP API on: prom-client loads for /metrics', async () => {
+  it('HTTP API on: its server, and prom-client for /metrics, load', async () => {
     const loaded = await modulesLoaded({ GLUCO_HUB__HTTP__ENABLED: 'true', GLUCO_HUB__HTTP__BIND: `127.0.0.1:${await freePort()}` });
+    expect(httpApi(loaded)).toBe(true);
     expect(promClient(loaded)).toBe(true);
     expect(mqtt(loaded)).toBe(false);
   }, 60_000);

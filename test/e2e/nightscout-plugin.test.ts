@@ -58,7 +58,7 @@ function start(env: unknown, ctx: FakeNightscoutCtx): PluginHandle {
 interface HostRun {
   code: number | null;
   stderr: string;
-  report: { type: string; handle: string[] | string; bootErrors: unknown[]; written?: Record<string, number>; listeners?: string[] };
+  report: { type: string; handle: string[] | string; bootErrors: unknown[]; libraries: string[]; written?: Record<string, number>; listeners?: string[] };
 }
 
 /** test/fixtures/plugin/cjs-host.cjs in a Node with require(esm) turned off, in the site directory. */
@@ -86,6 +86,7 @@ describe('loaded as Nightscout loads nightscout-connect', () => {
     const run = await cjsHost({ source: 'simulator', simulatorInterval: 60 });
     expect(run.code, run.stderr).toBe(0);
     expect(run.report).toMatchObject({ type: 'function', handle: ['run', 'stop'], bootErrors: [], listeners: [] });
+    expect(run.report.libraries).toEqual(expect.arrayContaining(['zod', 'xstate', 'pino']));
     // One day of one-minute simulator readings back-filled into an empty site, then a clean stop.
     expect(run.report.written?.entries).toBeGreaterThanOrEqual(1380);
     expect(run.stderr).not.toMatch(/ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE/);
@@ -106,6 +107,13 @@ describe('loaded as Nightscout loads nightscout-connect', () => {
     ]);
     expect(run.stderr).not.toContain(PASSWORD);
     expect(run.stderr).not.toContain(llu.issuedTokens[0]);
+  });
+
+  it('on a site that asks for no source, the bridge\'s libraries stay unloaded (Nightscout requires the plugin on every boot)', async () => {
+    const run = await cjsHost({});
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.report).toMatchObject({ type: 'function', handle: 'undefined', bootErrors: [] });
+    for (const library of ['zod', 'xstate', 'axios', 'pino', 'yargs']) expect(run.report.libraries).not.toContain(library);
   });
 
   it('with no CONNECT_SOURCE it returns undefined and stays silent', () => {

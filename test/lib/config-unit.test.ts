@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { regionOf, unitForLocale } from '../../lib/config/unit.js';
+import { regionOf, runtimeLocale, unitForLocale } from '../../lib/config/unit.js';
 import { configLoader, failure } from './config-harness.js';
 
 const { cwd, load } = configLoader('gh-config-unit-');
@@ -40,6 +40,10 @@ describe('the locale decides the default unit', () => {
     expect(unitForLocale({ LC_ALL: '', LANG: 'sv_SE.UTF-8' }, 'en-US')).toBe('mmol');
     expect(unitForLocale({}, 'en-GB')).toBe('mmol');
     expect(unitForLocale({}, 'en-US')).toBe('mgdl');
+  });
+
+  it('asks the runtime for the same default locale as Intl.DateTimeFormat would give', () => {
+    expect(runtimeLocale()).toBe(Intl.DateTimeFormat().resolvedOptions().locale);
   });
 
   it('is mg/dL where the locale names no region (C, POSIX)', () => {
