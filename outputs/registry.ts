@@ -34,8 +34,8 @@ export interface OutputDeps {
   /** Hears each reliable output's delivery state (backlog, unavailable, current), between frames too. */
   onDelivery?: (report: DeliveryReport) => void;
   /**
-   * In a fleet: whether this process's lease on the bridge is still trusted. Every write waits on
-   * it, a frame's batch and a dead-letter queue's delivery alike (FLEET007).
+   * In a fleet: whether this process's lease on the bridge is still trusted. Every write to a
+   * destination waits on it, a frame's batch and a dead-letter queue's delivery alike (FLEET007).
    */
   holds?: () => boolean;
 }
@@ -75,6 +75,8 @@ export async function createOutputs(bridge: BridgeConfig, deps: OutputDeps): Pro
   if (!state) return outputs.map((o) => gate(presentOnly(o, deps.now)));
   const horizonMs = Math.max(DEFAULT_HORIZON_MS, deps.lateArrivalMs ?? 0);
   const { onDelivery } = deps;
-  // Gated inside the queue as well: its deliveries between frames write without a frame's store.
-  return outputs.map((o) => gate(reliable(gate(o), { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs, ...(onDelivery ? { onDelivery } : {}) })));
+  // Gated inside the queue: a batch the lease no longer covers stays queued, and the queue is saved
+  // in the bridge's state, fenced by the same lease. Saved, the next owner delivers it (a reading
+  // the vendor served only once is not lost); refused, the next owner took over first and fetches it.
+  return outputs.map((o) => reliable(gate(o), { state, log: deps.log, now: deps.now, maxEntries: bridge.dlq.maxEntries, horizonMs, ...(onDelivery ? { onDelivery } : {}) }));
 }

@@ -2,12 +2,12 @@ import type { Output } from '../contracts/output.js';
 import { FleetError } from '../errors.js';
 
 /**
- * A bridge's outputs in a fleet: each store is let through only while this process's lease on the
- * bridge is still trusted. A process that stalled past its lease (a long GC, a loaded machine) may
- * wake up in the middle of a frame whose batch another process now fetches too; an output that
- * keeps no epoch (a folder, a broker) would then hear it twice. The batch is not written here
- * (FLEET007) and its watermark never moves, so the lease's holder delivers it, once. The lease
- * rounds stop the bridge after.
+ * A bridge's destination in a fleet: each store is let through only while this process's lease on
+ * the bridge is still trusted. A process that stalled past its lease (a long GC, a loaded machine)
+ * may wake up in the middle of a frame whose batch another process now fetches too; a destination
+ * that keeps no epoch (a folder, a broker) would then hear it twice. The batch is not written here
+ * (FLEET007): the output's queue keeps it, saved in the bridge's state under the same lease's
+ * fence, for whichever process holds the lease to deliver, once. The lease rounds stop the bridge after.
  */
 export function leaseGated(output: Output, bridge: string, holds: () => boolean): Output {
   return {

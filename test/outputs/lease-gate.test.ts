@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config/load.js';
 import { emptyBatch, type Batch } from '../../lib/domain.js';
 import { createStateStore } from '../../lib/state-store.js';
@@ -15,7 +15,8 @@ const batchAt = (date: number, identifier: string): Batch => ({ ...emptyBatch(),
 
 /**
  * In a fleet, a process that stalled past its lease must not write: a folder or a broker keeps no
- * epoch, so a batch written by both the stalled process and the bridge's new owner lands twice.
+ * epoch, so a batch written by both the stalled process and the bridge's new owner lands twice. Nor
+ * may the batch be lost: a LibreLink Up current reading is served once.
  */
 describe('outputs of a fleet bridge, gated by its lease', () => {
   let dir: string;
@@ -43,20 +44,20 @@ describe('outputs of a fleet bridge, gated by its lease', () => {
     return lines.flat().filter(Boolean).map((l) => (JSON.parse(l) as { identifier: string }).identifier);
   };
 
-  it('writes while the lease is trusted; refuses a batch once it is not (FLEET007), writing nothing and queueing nothing', async () => {
+  it('writes while the lease is trusted; once it is not, writes nothing (FLEET007) and keeps the batch queued in the state for the next owner, who delivers it once', async () => {
     let held = true;
     const files = await outputs(() => held);
     await expect(files.store(batchAt(NOW - 60_000, 'one'), signal)).resolves.toMatchObject({ stored: 1 });
     held = false;
-    await expect(files.store(batchAt(NOW, 'two'), signal)).rejects.toThrow(/^\[FLEET007\] batch for bridge "ann" not written to filesystem/);
+    const late = await files.store(batchAt(NOW, 'two'), signal);
+    expect(late).toMatchObject({ stored: 0, queued: 1 });
+    expect(String(late.error)).toMatch(/\[FLEET007\] batch for bridge "ann" not written to filesystem/);
     expect(await stored()).toEqual(['one']);
-    // Nothing went to the dead-letter queue either: the batch is the new owner's to deliver.
-    held = true;
     await files.stop();
-    const again = await outputs(() => true);
-    await expect(again.newest(signal)).resolves.toMatchObject({ entries: NOW - 60_000 });
-    await again.stop();
-    expect(await stored()).toEqual(['one']);
+    // The next owner (the same state, its lease trusted) delivers what waits, and 'one' is not written again.
+    const next = await outputs(() => true);
+    await vi.waitFor(async () => expect(await stored()).toEqual(['one', 'two']), { timeout: 5_000 });
+    await next.stop();
   });
 
   it('passes start, newest and stop through while the lease is gone: reading is not writing', async () => {
