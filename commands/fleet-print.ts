@@ -10,6 +10,18 @@ export interface FleetSource {
 
 const seconds = (ms: number | null): string => (ms === null ? '' : `${(ms / 1000).toFixed(1)} s`);
 
+/** How long a lease has been held, to the unit a person reads at a glance: `42 s`, `17 min`, `3 h 05 min`, `2 d 4 h`. */
+export function heldFor(ms: number | null): string {
+  if (ms === null) return '';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return `${h} h ${String(min % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
 function note(b: BridgeLease): string {
   const notes = [!b.holder && 'NO HOLDER: polled by no process', b.late && 'renewal late: holder stuck, cut off or dead', !b.configured && 'not in this config'];
   return notes.filter(Boolean).join('; ');
@@ -23,7 +35,7 @@ function some(names: readonly string[], max = 10): string {
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   // Numbers right-aligned (epoch, times), words left; no trailing blanks.
-  const right = new Set([2, 3, 4]);
+  const right = new Set([2, 3, 4, 5]);
   return rows.map((r) => r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
 }
 
@@ -53,8 +65,8 @@ export function formatFleetStatus(status: FleetStatus & { budget?: BudgetStatus 
     '',
   ];
   if (status.bridges.length === 0) return [...lines, 'No bridges configured and no leases in Redis under this prefix.'].join('\n');
-  const rows = [['bridge', 'holder (host:pid:id)', 'epoch', 'renewed ago', 'time left', 'note']];
-  for (const b of status.bridges) rows.push([b.bridge, b.holder?.token ?? '-', String(b.epoch), seconds(b.renewedAgoMs), seconds(b.remainingMs), note(b)]);
+  const rows = [['bridge', 'holder (host:pid:id)', 'epoch', 'held for', 'renewed ago', 'time left', 'note']];
+  for (const b of status.bridges) rows.push([b.bridge, b.holder?.token ?? '-', String(b.epoch), heldFor(b.heldForMs), seconds(b.renewedAgoMs), seconds(b.remainingMs), note(b)]);
   lines.push(...table(rows), '');
   const configured = status.bridges.filter((b) => b.configured);
   lines.push(`${status.holders.length} process(es) hold ${configured.filter((b) => b.holder).length} of ${configured.length} configured bridge(s)${status.unconfigured.length > 0 ? ` (and ${status.unconfigured.length} not in this config)` : ''}:`);

@@ -15,6 +15,8 @@ export interface BridgeLease {
   holder: Holder | null;
   epoch: number;
   remainingMs: number | null;
+  /** Since the holder took the lease (this epoch), by Redis's clock: how long the bridge has run in that process. */
+  heldForMs: number | null;
   /** The lease time minus the time left: since the holder last renewed it (when it runs with the same lease time). */
   renewedAgoMs: number | null;
   /** Not renewed for two rounds: the holder is stuck, cut off from Redis or dead, and the bridge moves when the lease runs out. */
@@ -53,6 +55,7 @@ export function fleetStatus(records: readonly LeaseRecord[], options: { configur
       holder: r.holder === undefined ? null : parseHolder(r.holder),
       epoch: r.epoch,
       remainingMs: r.holder === undefined ? null : (r.remainingMs ?? null),
+      heldForMs: r.holder === undefined ? null : (r.heldForMs ?? null),
       renewedAgoMs,
       late: renewedAgoMs !== null && renewedAgoMs > lateAfterMs,
     };

@@ -12,6 +12,8 @@ export interface BridgeKeys {
   readonly lease: string;
   /** Counts owners: each acquire increments it; a write carrying an older number is refused. */
   readonly epoch: string;
+  /** `<epoch> <seconds> <microseconds>`: when that epoch's lease was taken, by Redis's clock (no expiry, like the epoch). */
+  readonly since: string;
 }
 
 export function bridgeKeys(prefix: string, bridge: string): BridgeKeys {
@@ -21,5 +23,6 @@ export function bridgeKeys(prefix: string, bridge: string): BridgeKeys {
     lines: (key) => `${base}${key}:lines`,
     lease: `${base}~lease`,
     epoch: `${base}~epoch`,
+    since: `${base}~since`,
   };
 }

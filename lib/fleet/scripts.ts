@@ -7,18 +7,25 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * KEYS: lease1, epoch1, lease2, epoch2, …; ARGV: token, ttl ms. Per bridge: its new epoch, or 0 when
+ * KEYS: lease1, epoch1, since1, lease2, …; ARGV: token, ttl ms. Per bridge: its new epoch, or 0 when
  * another holds it. A lease still holding our own token (this process gave up on it locally, say
  * after a stalled event loop, while Redis still had it) is taken again at once, under a new epoch.
+ * Each take writes when it happened by Redis's clock, one clock for every process (fleet status).
  */
 const ACQUIRE = `
 local out = {}
-for i = 1, #KEYS, 2 do
+local function take(i)
+  local epoch = redis.call('INCR', KEYS[i + 1])
+  local now = redis.call('TIME')
+  redis.call('SET', KEYS[i + 2], epoch .. ' ' .. now[1] .. ' ' .. now[2])
+  return epoch
+end
+for i = 1, #KEYS, 3 do
   if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    out[#out + 1] = redis.call('INCR', KEYS[i + 1])
+    out[#out + 1] = take(i)
   elseif redis.call('GET', KEYS[i]) == ARGV[1] then
     redis.call('PEXPIRE', KEYS[i], ARGV[2])
-    out[#out + 1] = redis.call('INCR', KEYS[i + 1])
+    out[#out + 1] = take(i)
   else
     out[#out + 1] = 0
   end
@@ -67,7 +74,7 @@ end
 return current`;
 
 export interface FleetScripts {
-  acquire(pairs: readonly { lease: string; epoch: string }[], token: string, ttlMs: number): Promise<number[]>;
+  acquire(bridges: readonly { lease: string; epoch: string; since: string }[], token: string, ttlMs: number): Promise<number[]>;
   renew(leases: readonly string[], token: string, ttlMs: number): Promise<boolean[]>;
   release(leases: readonly string[], token: string): Promise<number>;
   write(keys: readonly string[], epoch: number | undefined, op: 'set' | 'append' | 'del', value?: string): Promise<void>;
@@ -91,9 +98,9 @@ export function fleetScripts(redis: Redis): FleetScripts {
   }
   const run = (name: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> => (defined[name] as Script)(keys.length, ...keys, ...args);
   return {
-    async acquire(pairs, token, ttlMs) {
-      if (pairs.length === 0) return [];
-      const out = (await run('glucoHubAcquire', pairs.flatMap((p) => [p.lease, p.epoch]), [token, ttlMs])) as number[];
+    async acquire(bridges, token, ttlMs) {
+      if (bridges.length === 0) return [];
+      const out = (await run('glucoHubAcquire', bridges.flatMap((b) => [b.lease, b.epoch, b.since]), [token, ttlMs])) as number[];
       return out.map(Number);
     },
     async renew(leases, token, ttlMs) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../commands/cli.js';
 import { parseHolder } from '../../app/fleet/status.js';
+import { heldFor } from '../../commands/fleet-print.js';
 import { redisLeaseStore } from '../../lib/fleet/lease-store.js';
 import { createSharedBudget } from '../../lib/fleet/shared-budget.js';
 import { createLogger } from '../../lib/logger.js';
@@ -21,7 +22,7 @@ const LEASE_MS = 30_000;
 interface StatusJson {
   redis: { url: string; prefix: string; password: string | null };
   leaseMs: number;
-  bridges: { bridge: string; configured: boolean; holder: { token: string; host?: string; pid?: number } | null; epoch: number; remainingMs: number | null; renewedAgoMs: number | null; late: boolean }[];
+  bridges: { bridge: string; configured: boolean; holder: { token: string; host?: string; pid?: number } | null; epoch: number; remainingMs: number | null; heldForMs: number | null; renewedAgoMs: number | null; late: boolean }[];
   holders: { holder: { token: string; host?: string; pid?: number }; bridges: string[] }[];
   unheld: string[];
   unconfigured: string[];
@@ -54,6 +55,10 @@ it('parses a holder token into host and pid, and keeps one of another shape whol
   expect(parseHolder('fe80::1:17:abc')).toEqual({ token: 'fe80::1:17:abc', host: 'fe80::1', pid: 17 });
   expect(parseHolder('something-else')).toEqual({ token: 'something-else' });
   expect(parseHolder('a:b:c')).toEqual({ token: 'a:b:c' });
+});
+
+it('says how long a lease is held in the unit a person reads at a glance', () => {
+  expect([null, 0, 42_900, 60_000, 17 * 60_000 + 59_000, 3 * 3_600_000 + 5 * 60_000, 52 * 3_600_000].map(heldFor)).toEqual(['', '0 s', '42 s', '1 min', '17 min', '3 h 05 min', '2 d 4 h']);
 });
 
 describe('without a state URL', () => {
@@ -114,7 +119,10 @@ describe.skipIf(!HAVE_REDIS)('fleet status on a private Redis', () => {
     expect(row('bob')).toMatchObject({ holder: { token: 'web-2:202:bbbbbbbbbbbb', host: 'web-2', pid: 202 }, epoch: 7, late: false });
     expect(row('carol')).toMatchObject({ holder: { host: 'web-3', pid: 303 }, epoch: 1, late: true });
     expect(row('carol').remainingMs).toBeLessThanOrEqual(5_000);
-    expect(row('dave')).toEqual({ bridge: 'dave', configured: true, holder: null, epoch: 3, remainingMs: null, renewedAgoMs: null, late: false });
+    expect(row('dave')).toEqual({ bridge: 'dave', configured: true, holder: null, epoch: 3, remainingMs: null, heldForMs: null, renewedAgoMs: null, late: false });
+    // Taken moments ago, by Redis's clock.
+    for (const id of ['alice', 'bob', 'carol', 'zed']) expect(row(id).heldForMs).toBeGreaterThanOrEqual(0);
+    for (const id of ['alice', 'bob', 'carol', 'zed']) expect(row(id).heldForMs).toBeLessThan(5_000);
     expect(row('zed')).toMatchObject({ configured: false, holder: { host: 'web-2' }, epoch: 1 });
     expect(status.holders.map((h) => [h.holder.token, h.bridges])).toEqual([
       ['web-2:202:bbbbbbbbbbbb', ['bob', 'zed']],
@@ -129,14 +137,37 @@ describe.skipIf(!HAVE_REDIS)('fleet status on a private Redis', () => {
     expect(await redis.client.get(`${PREFIX}:bob:~epoch`)).toBe('7');
   });
 
+  it('held for: since the holder took this epoch, by Redis\'s clock; nothing for a take of another epoch (or one not recorded)', async () => {
+    const web1 = redisLeaseStore(redis.client, { prefix: PREFIX, token: 'web-1:101:aaaaaaaaaaaa', ttlMs: LEASE_MS });
+    expect([...(await web1.acquire(['alice', 'bob', 'carol'])).values()]).toEqual([1, 1, 1]);
+    const [seconds, micros] = await redis.client.time();
+    // alice was taken 2 h 5 min ago (renewed since); bob's record is of an older epoch; carol's was never written.
+    await redis.client.set(`${PREFIX}:alice:~since`, `1 ${Number(seconds) - 7_500} ${micros}`);
+    await redis.client.set(`${PREFIX}:bob:~since`, `0 ${Number(seconds) - 60} ${micros}`);
+    await redis.client.del(`${PREFIX}:carol:~since`);
+    const run = await cli(['fleet', 'status', '--json', '--config', configFile({ url: redis.url, prefix: PREFIX }, ['alice', 'bob', 'carol'])]);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = (JSON.parse(run.stdout) as StatusJson).bridges;
+    expect(rows[0]!.heldForMs).toBeGreaterThanOrEqual(7_500_000);
+    expect(rows[0]!.heldForMs).toBeLessThan(7_505_000);
+    expect(rows.slice(1).map((r) => r.heldForMs)).toEqual([null, null]);
+    const human = await cli(['fleet', 'status', '--config', configFile({ url: redis.url, prefix: PREFIX }, ['alice', 'bob', 'carol'])]);
+    expect(human.stdout.split('\n').find((l) => l.startsWith('alice'))).toMatch(/^alice +web-1:101:aaaaaaaaaaaa +1 +2 h 05 min +\d+\.\d s +\d\d\.\d s$/);
+    // Taken again (a new epoch): the clock starts again.
+    await web1.release(['alice']);
+    expect([...(await web1.acquire(['alice'])).values()]).toEqual([2]);
+    const again = JSON.parse((await cli(['fleet', 'status', '--json', '--config', configFile({ url: redis.url, prefix: PREFIX }, ['alice'])])).stdout) as StatusJson;
+    expect(again.bridges[0]!.heldForMs).toBeLessThan(5_000);
+  });
+
   it('on a terminal: a table, a line per process, and the bridges nobody polls called out', async () => {
     await leases();
     const run = await cli(['fleet', 'status', '--config', configFile({ url: redis.url, prefix: PREFIX })]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(new RegExp(`^Redis ${redis.url} \\(prefix ${PREFIX}\\), lease time 30\\.0 s, read \\d{4}-\\d\\d-\\d\\dT`));
-    expect(lines[2]).toMatch(/^bridge +holder \(host:pid:id\) +epoch +renewed ago +time left +note$/);
-    expect(lines.find((l) => l.startsWith('alice'))).toMatch(/^alice +web-1:101:aaaaaaaaaaaa +1 +\d+\.\d s +\d\d\.\d s$/);
+    expect(lines[2]).toMatch(/^bridge +holder \(host:pid:id\) +epoch +held for +renewed ago +time left +note$/);
+    expect(lines.find((l) => l.startsWith('alice'))).toMatch(/^alice +web-1:101:aaaaaaaaaaaa +1 +\d s +\d+\.\d s +\d\d\.\d s$/);
     expect(lines.find((l) => l.startsWith('carol'))).toMatch(/renewal late: holder stuck, cut off or dead$/);
     expect(lines.find((l) => l.startsWith('dave'))).toMatch(/^dave +- +3 +NO HOLDER: polled by no process$/);
     expect(lines.find((l) => l.startsWith('zed'))).toMatch(/not in this config$/);
