@@ -19,7 +19,8 @@ import { createRecentReadings, type RecentReadings } from '../outputs/http/cache
 import type { BridgeInfo, Reading } from '../outputs/http/cache/types.js';
 import type { HttpActor } from '../outputs/http/index.js';
 import type { PageInput, Units } from '../outputs/http/routes.js';
-import { followedPatients, type HttpConfig } from '../lib/config/schema.js';
+import type { HttpConfig } from '../lib/config/schema.js';
+import { followAccount, followsSeveral, type PeopleAccount } from './follow-account.js';
 import { createFollowSupervisor, type FollowSupervisor } from './follow-supervisor.js';
 import type { Person } from './followed-people.js';
 
@@ -90,30 +91,6 @@ interface PreparedBridge {
   state: StateStore;
   /** The bridge log's `stop`: a status line left over from a fetch the drain cut off goes with it. */
   stopLog: () => void;
-}
-
-/** A bridge that follows several people (`source.patients`): one account, a bridge per person. */
-function followsSeveral(bridge: BridgeConfig): boolean {
-  return followedPatients(bridge.source) !== undefined;
-}
-
-interface PeopleAccount {
-  people(signal: AbortSignal): Promise<Person[]>;
-  driverFor(person: Person, ctx: DriverContext): SourceDriver;
-  close(): void;
-}
-
-/** The account of a bridge that follows several people, with how its log lines and warnings name it. */
-async function followAccount(bridge: BridgeConfig, ctx: DriverContext): Promise<{ account: PeopleAccount; vendor: { name: string; nobodyCode: string; unmatchedCode: string }; intervalMs: number } | undefined> {
-  if (bridge.source.kind === 'linkup') {
-    const { createLluAccount } = await import('../sources/librelinkup/account.js');
-    return { account: createLluAccount(bridge.source, ctx), vendor: { name: 'LibreLink Up', nobodyCode: 'LLU018', unmatchedCode: 'LLU029' }, intervalMs: bridge.source.intervalSeconds * 1000 };
-  }
-  if (bridge.source.kind === 'minimedcarelink') {
-    const { createCareLinkAccount } = await import('../sources/carelink/account.js');
-    return { account: createCareLinkAccount(bridge.source, ctx), vendor: { name: 'CareLink', nobodyCode: 'CL013', unmatchedCode: 'CL026' }, intervalMs: bridge.source.intervalSeconds * 1000 };
-  }
-  return undefined;
 }
 
 interface FollowedAccount {

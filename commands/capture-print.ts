@@ -25,7 +25,8 @@ function entryRow(e: Entry, unit: ShownUnit): string {
 
 /** The human view of a capture: what the vendor returned, what it became, what was written. */
 export function formatCapture(capture: Capture, options: PrintOptions): string {
-  const lines: string[] = [`bridge "${capture.bridge}" — source ${capture.source} (times in ${localZoneName()})`];
+  const who = capture.follows ? `, ${capture.follows.name || capture.follows.patientId} as followed by bridge "${capture.follows.account}"` : '';
+  const lines: string[] = [`bridge "${capture.bridge}" — source ${capture.source}${who} (times in ${localZoneName()})`];
   for (const loop of capture.loops) {
     lines.push('', `loop ${loop.loop}`);
     if (loop.window) lines.push(`  window   ${localDateTime(loop.window.fromMs)} → ${localDateTime(loop.window.toMs)}`);

@@ -1,8 +1,10 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { captureOnce, type Capture } from '../app/capture.js';
-import { StorageError } from '../lib/errors.js';
+import { captureBridge, type Capture } from '../app/capture.js';
+import { followsSeveral } from '../app/follow-account.js';
+import type { BridgeConfig } from '../lib/config/schema.js';
+import { ConfigError, StorageError } from '../lib/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/file-mode.js';
 import type { ShownUnit } from '../lib/glucose-text.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
@@ -39,6 +41,19 @@ async function saveCapture(dir: string, captures: Capture[]): Promise<string> {
   return base;
 }
 
+/** The configured bridge `--bridge` names, or the follower account whose person it names (`<account>-<slug>`); all without it. */
+function chosen(bridges: readonly BridgeConfig[], wanted: string | undefined): BridgeConfig[] {
+  if (wanted === undefined) return [...bridges];
+  const exact = bridges.filter((b) => b.id === wanted);
+  if (exact.length > 0) return exact;
+  // The longest account id that prefixes it: `kids-b-3f2a9c1b` is of `kids-b`, not of `kids`.
+  const account = bridges.filter((b) => followsSeveral(b) && wanted.startsWith(`${b.id}-`)).sort((a, b) => b.id.length - a.id.length)[0];
+  if (account) return [account];
+  throw new ConfigError('CAP001', `no bridge "${wanted}"; configured: ${bridges.map((b) => b.id).join(', ')}`, {
+    hint: "pass --bridge with one of them, a followed person's bridge id (<bridge>-<slug>, as `forever` logs it), or leave it out for all",
+  });
+}
+
 export const captureCommand: CommandModule<object, CaptureArgs> = {
   command: 'capture',
   describe: 'Fetch once from the configured source and show what it returned and what it became',
@@ -47,7 +62,7 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
       .option('json', { type: 'boolean', describe: 'Print everything as JSON (raw vendor answer and documents)' })
       .option('out', { type: 'string', describe: 'Also save the capture under this directory' })
       .option('persist', { type: 'boolean', default: false, describe: 'Write the documents to the configured outputs' })
-      .option('bridge', { type: 'string', describe: 'With a multi-bridge config file: the bridge to capture (default: all)' })
+      .option('bridge', { type: 'string', describe: "The bridge to capture, or one person's bridge of a follower account (<bridge>-<slug>) (default: all)" })
       .option('units', { type: 'string', choices: ['mgdl', 'mmol', 'both'] as const, describe: 'Glucose in mg/dL, mmol/L or both (default: GLUCO_HUB__UNIT)' })
       .option('chart', { type: 'boolean', describe: 'Draw the readings above the table (default: on a terminal; --no-chart to leave it out)' })
       .example('$0 capture', 'One fetch from the configured source, shown on the terminal')
@@ -58,9 +73,13 @@ export const captureCommand: CommandModule<object, CaptureArgs> = {
   handler: async (args) => {
     const config = load(cliSettings(args));
     const log = loggerFor(config);
-    const bridges = config.bridges.filter((b) => args.bridge === undefined || b.id === args.bridge);
+    const bridges = chosen(config.bridges, args.bridge);
     const captures: Capture[] = [];
-    for (const bridge of bridges) captures.push(await captureOnce(config, bridge, { log, persist: args.persist === true }));
+    for (const bridge of bridges) {
+      // A person's bridge id names their account's bridge: capture that account, for this person only.
+      const only = args.bridge !== undefined && args.bridge !== bridge.id ? args.bridge : undefined;
+      captures.push(...(await captureBridge(config, bridge, { log, persist: args.persist === true, only })));
+    }
     if (args.out !== undefined) {
       const where = await saveCapture(args.out, captures);
       log.info(`capture saved under ${where}`);

@@ -7,9 +7,16 @@ import type { Logger } from '../../lib/logger.js';
 import type { StateStore } from '../../lib/state-store.js';
 
 /** Where a one-off command (`login`, `capture`) keeps a bridge's state, and how to let go of it. */
+export interface StateOptions {
+  stateFor?: (bridgeLog: Logger) => StateStore;
+  sharedState?: boolean;
+}
+
 export interface CommandState {
   /** For `driverContext`: a Redis store when the fleet keeps state there (nothing: the files), and whether it is read-only. */
-  options: { stateFor?: (bridgeLog: Logger) => StateStore; sharedState?: boolean };
+  options: StateOptions;
+  /** The same for a person the bridge's account follows (`<bridge>-<slug>`): their own state, under the account's lease. */
+  optionsFor(personBridgeId: string): StateOptions;
   /** Another process runs the bridge: read its state, change nothing. */
   shared: boolean;
   /** Where a key lives, for a person: a file, or a Redis key. */
@@ -26,7 +33,7 @@ export interface CommandState {
  */
 export async function commandState(config: Config, bridge: BridgeConfig, log: Logger, options: { lease?: boolean } = {}): Promise<CommandState> {
   if (config.state.url === undefined) {
-    return { options: {}, shared: false, where: (key) => join(config.stateDir, bridge.id, `${key}.json`), close: () => Promise.resolve() };
+    return { options: {}, optionsFor: () => ({}), shared: false, where: (key) => join(config.stateDir, bridge.id, `${key}.json`), close: () => Promise.resolve() };
   }
   const [{ connectRedis, STATE_COMMAND_TIMEOUT_MS }, { createRedisStateStore }, { bridgeKeys }, { redisLeaseStore }, { tickMs }] = await Promise.all([
     import('../../lib/fleet/connect.js'),
@@ -42,7 +49,8 @@ export async function commandState(config: Config, bridge: BridgeConfig, log: Lo
     await redis.quit().catch(() => redis.disconnect());
   };
   if (!options.lease) {
-    return { options: { stateFor: (bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id }) }, shared: false, where, close: quit };
+    const unfenced = (id: string): StateOptions => ({ stateFor: (bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: id }) });
+    return { options: unfenced(bridge.id), optionsFor: unfenced, shared: false, where, close: quit };
   }
 
   const ttlMs = config.fleet.leaseMs;
@@ -58,8 +66,10 @@ export async function commandState(config: Config, bridge: BridgeConfig, log: Lo
   if (shared) log.warn(`another gluco-hub process leases bridge "${bridge.id}": this command uses its saved sessions as they are, saves nothing and never refreshes a rotating login`);
   // Renewed while the command runs; a renewal that fails leaves the fence to refuse its writes.
   const renewal = shared ? undefined : setInterval(() => void leases.renew([bridge.id]).catch(() => undefined), tickMs(ttlMs));
+  const fenced = (id: string): StateOptions => ({ stateFor: (bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: id, lease: bridge.id, epoch: () => epoch }), sharedState: shared });
   return {
-    options: { stateFor: (bridgeLog) => createRedisStateStore(redis, bridgeLog, { prefix, bridge: bridge.id, epoch: () => epoch }), sharedState: shared },
+    options: fenced(bridge.id),
+    optionsFor: fenced,
     shared,
     where,
     async close() {
