@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readdirSync } from 'node:fs';
-import { followedPatients, type BridgeConfig, type Config } from '../lib/config/schema.js';
+import type { BridgeConfig, Config } from '../lib/config/schema.js';
+import type { Logger } from '../lib/logger.js';
+import { followsSeveral } from '../app/follow-account.js';
 import { personBridgeIdsIn } from '../app/followed-people.js';
 import { commandState } from '../app/fleet/command-state.js';
 import { ConfigError, StorageError } from '../lib/errors.js';
@@ -40,14 +42,21 @@ function foldersIn(dir: string): string[] {
   }
 }
 
-/**
- * Configured bridges, and the person bridges of those that follow several people (`<bridge>-<slug>`,
- * found by their state folders: a fleet never has them, its config refuses following several people).
- */
-function bridgesOf(config: Config, wanted: string | undefined): { id: string; config?: BridgeConfig }[] {
-  const configured = config.bridges.map((b) => ({ id: b.id, config: b }));
-  const accounts = config.bridges.filter((b) => followedPatients(b.source) !== undefined).map((b) => b.id);
-  const people = personBridgeIdsIn(accounts.length > 0 ? foldersIn(config.stateDir) : [], accounts, config.bridges.map((b) => b.id)).map((id) => ({ id }));
+interface Target {
+  id: string;
+  /** A configured bridge's settings; absent for a followed person's bridge. */
+  config?: BridgeConfig;
+  /** A person's follower account: its lease covers the person's state. */
+  account?: BridgeConfig;
+}
+
+/** Configured bridges, and the person bridges of those that follow several people (`<bridge>-<slug>`) among the stored ones. */
+function bridgesOf(config: Config, wanted: string | undefined, stored: readonly string[]): Target[] {
+  const configured = config.bridges.map((b): Target => ({ id: b.id, config: b }));
+  const accounts = config.bridges.filter(followsSeveral);
+  // The longest account id that prefixes a person's: `kids-b-3f2a9c1b` is of `kids-b`, not of `kids`.
+  const accountOf = (id: string): BridgeConfig | undefined => accounts.filter((a) => id.startsWith(`${a.id}-`)).sort((a, b) => b.id.length - a.id.length)[0];
+  const people = personBridgeIdsIn(stored, accounts.map((a) => a.id), config.bridges.map((b) => b.id)).map((id): Target => ({ id, account: accountOf(id) }));
   const all = [...configured, ...people];
   if (wanted === undefined) return all;
   const found = all.filter((b) => b.id === wanted);
@@ -55,6 +64,25 @@ function bridgesOf(config: Config, wanted: string | undefined): { id: string; co
     throw new ConfigError('DLQ010', `no bridge "${wanted}"; configured: ${all.map((b) => b.id).join(', ')}`, { hint: 'pass --bridge with one of them, or leave it out for all' });
   }
   return found;
+}
+
+/** Where the people of follower accounts keep state: their folders, or in a fleet their keys in Redis (one connection for the command). */
+async function storedPlaces(config: Config, log: Logger): Promise<{ stored: string[]; outputsOf?: (bridge: string) => Promise<string[]>; close(): Promise<void> }> {
+  const accounts = config.bridges.filter(followsSeveral).map((b) => b.id);
+  if (accounts.length === 0) return { stored: [], close: () => Promise.resolve() };
+  if (config.state.url === undefined) return { stored: foldersIn(config.stateDir), close: () => Promise.resolve() };
+  const [{ connectRedis, STATE_COMMAND_TIMEOUT_MS }, { storedBridges, storedOutputs }] = await Promise.all([import('../lib/fleet/connect.js'), import('../lib/fleet/stored-bridges.js')]);
+  const redis = await connectRedis({ url: config.state.url, password: config.state.password, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, log);
+  const close = (): Promise<void> => redis.quit().then(() => undefined, () => redis.disconnect());
+  const unreachable = (cause: unknown): StorageError =>
+    new StorageError('STATE006', `cannot list the followed people's state in Redis at ${config.state.url}`, { cause, hint: 'check that the Redis in GLUCO_HUB__STATE__URL is up and reachable' });
+  try {
+    const stored = await storedBridges(redis, config.state.prefix, accounts.map((a) => `${a}-`));
+    return { stored, outputsOf: (bridge) => storedOutputs(redis, config.state.prefix, bridge).catch((cause: unknown) => Promise.reject(unreachable(cause))), close };
+  } catch (cause) {
+    await close();
+    throw unreachable(cause);
+  }
 }
 
 function pickOf(args: DlqArgs): Pick {
@@ -99,27 +127,38 @@ export const dlqCommand: CommandModule<object, DlqArgs> = {
   handler: async (args) => {
     const config = load(cliSettings(args));
     const log = loggerFor(config);
-    const bridges = bridgesOf(config, args.bridge);
     const pick = args.action === 'list' ? undefined : pickOf(args);
     const fleet = config.state.url !== undefined;
     // A running bridge holds its queue in memory and would write over a change made here: the
     // folder's lock, or in a fleet each bridge's lease, keeps the two apart.
     const lock = pick && !fleet ? lockStateDir(config.stateDir, `dlq ${args.action}`) : undefined;
+    let places: Awaited<ReturnType<typeof storedPlaces>> | undefined;
     try {
+      places = await storedPlaces(config, log);
+      const bridges = bridgesOf(config, args.bridge, places.stored);
       const report: { bridge: string; outputs: OutputFiles[] }[] = [];
       let changed = 0;
       for (const bridge of bridges) {
         const dir = join(config.stateDir, bridge.id);
-        const held = fleet && bridge.config ? await commandState(config, bridge.config, log, { lease: pick !== undefined }) : undefined;
+        // A person's state is fenced by their account's lease: the process that runs the account runs them.
+        const leased = bridge.config ?? bridge.account;
+        const held = fleet && leased ? await commandState(config, leased, log, { lease: pick !== undefined }) : undefined;
         try {
           if (pick && held?.shared) {
-            throw new StorageError('FLEET004', `bridge "${bridge.id}" runs in another gluco-hub process (it holds the bridge's lease): dlq ${args.action} would race its queue`, {
+            const whose = bridge.account ? `its follower account "${bridge.account.id}"'s lease` : "the bridge's lease";
+            throw new StorageError('FLEET004', `bridge "${bridge.id}" runs in another gluco-hub process (it holds ${whose}): dlq ${args.action} would race its queue`, {
               hint: 'stop that process (or wait for it to hand the bridge over), then run this again',
             });
           }
-          const state = held?.options.stateFor?.(log) ?? createStateStore(dir, log);
-          // A fleet's queues are Redis keys, not files to list: the bridge's configured outputs name them.
-          const outputs = args.output ? [args.output] : fleet ? OUTPUT_NAMES.filter((o) => bridge.config?.[o] !== undefined) : outputsIn(dir);
+          const state = held?.optionsFor(bridge.id).stateFor?.(log) ?? createStateStore(dir, log);
+          // A fleet's queues are Redis keys, not files: a bridge's configured outputs name them, a person's are found there.
+          const outputs = args.output
+            ? [args.output]
+            : !fleet
+              ? outputsIn(dir)
+              : bridge.config
+                ? OUTPUT_NAMES.filter((o) => bridge.config?.[o] !== undefined)
+                : ((await places.outputsOf?.(bridge.id)) ?? []);
           const files: OutputFiles[] = [];
           for (const output of outputs) {
             const current = await readOutputFiles(state, output);
@@ -142,6 +181,7 @@ export const dlqCommand: CommandModule<object, DlqArgs> = {
       process.exitCode = EXIT.ok;
     } finally {
       lock?.release();
+      await places?.close();
     }
   },
 };

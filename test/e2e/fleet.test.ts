@@ -258,6 +258,68 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     expect(await redis.client.get('dlq-fleet:simulator:~epoch')).toBe('1');
     expect(await redis.client.get('dlq-fleet:simulator:~lease')).toBeNull();
   }, 60_000);
+
+  it("capture and dlq reach the people a follower account follows: capture under the account's lease, dlq finds each person's queues in Redis and changes them only under that lease", async () => {
+    const cwd = tempDir();
+    const alice = fakePatient({ firstName: 'Alice', lastName: 'Doe', seed: 2 });
+    const bob = fakePatient({ firstName: 'Bob', lastName: 'Builder', seed: 3 });
+    const llu = await startFakeLibreLinkUp({ patients: [alice, bob] });
+    try {
+      const prefix = 'follow-fleet';
+      const env = {
+        CONNECT_SOURCE: 'linkup',
+        CONNECT_LINK_UP_USERNAME: llu.scenario.email,
+        CONNECT_LINK_UP_PASSWORD: llu.scenario.password,
+        CONNECT_LINK_UP_SERVER: llu.url,
+        CONNECT_LINK_UP_PATIENT_ID: 'all',
+        GLUCO_HUB__FILESYSTEM__DIR: join(cwd, 'out'),
+        GLUCO_HUB__STATE__URL: redis.url,
+        GLUCO_HUB__STATE__PREFIX: prefix,
+      };
+      const slug = (id: string): string => id.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8);
+      const [aliceId, bobId] = [`linkup-${slug(alice.patientId)}`, `linkup-${slug(bob.patientId)}`];
+
+      const captured = await runCli(['capture', '--json'], { cwd, env, timeoutMs: 30_000 });
+      expect(captured.code, captured.stderr).toBe(0);
+      expect((JSON.parse(captured.stdout) as { bridge: string }[]).map((c) => c.bridge)).toEqual([aliceId, bobId]);
+      expect(llu.counters.logins).toBe(1);
+      // The login is the account's, in Redis, where the process that leases the account finds it; no state folder.
+      expect(await redis.client.exists(`${prefix}:linkup:librelinkup-session`)).toBe(1);
+      expect(existsSync(join(cwd, 'state'))).toBe(false);
+      // It held the account's lease for its run and gave it back.
+      expect(await redis.client.get(`${prefix}:linkup:~epoch`)).toBe('1');
+      expect(await redis.client.get(`${prefix}:linkup:~lease`)).toBeNull();
+
+      const date = Date.UTC(2026, 11, 5, 10);
+      const document = { type: 'sgv', sgv: 120, date, dateString: new Date(date).toISOString(), device: 'librelinkup', app: 'gluco-hub', utcOffset: 0, identifier: syncIdentifier({ device: 'librelinkup', date }) };
+      const rejected = { collection: 'entries', document, rejectedAt: '2026-12-05T10:05:00.000Z', code: 'FS003', reason: '[FS003] refused', attempts: 0 };
+      await redis.client.set(`${prefix}:${bobId}:output-filesystem-rejected:lines`, `${JSON.stringify(rejected)}\n`);
+
+      const list = await runCli(['dlq', 'list'], { cwd, env });
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toContain(`${bobId}/filesystem: 0 waiting in the queue, 1 set aside`);
+      const json = await runCli(['dlq', 'list', '--json', '--bridge', bobId], { cwd, env });
+      expect(json.code, json.stderr).toBe(0);
+      expect((JSON.parse(json.stdout) as { bridge: string; outputs: { output: string; rejected: unknown[] }[] }[]).map((r) => [r.bridge, r.outputs.map((o) => [o.output, o.rejected.length])])).toEqual([[bobId, [['filesystem', 1]]]]);
+
+      await redis.client.set(`${prefix}:linkup:~lease`, 'another-process', 'PX', 60_000);
+      const refused = await runCli(['dlq', 'retry', '--all', '--bridge', bobId], { cwd, env });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`[FLEET004] bridge "${bobId}" runs in another gluco-hub process (it holds its follower account "linkup"'s lease)`);
+      expect(await redis.client.get(`${prefix}:${bobId}:output-filesystem-queue:lines`)).toBeNull();
+
+      await redis.client.del(`${prefix}:linkup:~lease`);
+      const retried = await runCli(['dlq', 'retry', '--all', '--bridge', bobId], { cwd, env });
+      expect(retried.code, retried.stderr).toBe(0);
+      expect(retried.stdout).toContain('1 document(s) will be sent again');
+      expect(await redis.client.get(`${prefix}:${bobId}:output-filesystem-queue:lines`)).toContain(document.identifier);
+      // Written under the account's lease (a new epoch, the person's state fenced by it), then given back.
+      expect(await redis.client.get(`${prefix}:linkup:~epoch`)).toBe('2');
+      expect(await redis.client.get(`${prefix}:linkup:~lease`)).toBeNull();
+    } finally {
+      await llu.close();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(HAVE_REDIS)(NO_REDIS, () => it.skip('needs redis-server', () => undefined));
