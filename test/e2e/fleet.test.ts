@@ -69,9 +69,11 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     // The owner dies without a word: no release, its leases run out in Redis.
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
-    await b.until(() => leased(b).length === 3, LEASE_MS * 4);
+    await b.until(() => leased(b).length === 3, LEASE_MS * 6);
     const handOver = Date.now() - killedAt;
-    expect(handOver).toBeLessThan(LEASE_MS * 2);
+    // At most the lease time plus a round (1⅓ lease times); the rest is headroom for a loaded CI
+    // machine starting three bridges. What may never happen, a bridge run twice, is checked below.
+    expect(handOver).toBeLessThan(LEASE_MS * 3);
     expect(leased(b).sort()).toEqual(BRIDGES);
     await b.until(() => framed(b).size === 3, 15_000);
     for (const id of BRIDGES) {
@@ -95,7 +97,8 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
 
     // Redis back (empty, as a Redis without persistence restarts): each bridge starts again in exactly one process.
     await redis.start();
-    await c.until(() => leased(b, bBefore).length + leased(c, cBefore).length === 3, LEASE_MS * 5);
+    // The reconnect (backoff up to 2 s), the new-Redis wait (80 % of a lease + 1 s), then a round.
+    await c.until(() => leased(b, bBefore).length + leased(c, cBefore).length === 3, LEASE_MS * 8);
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
     expect([...leased(b, bBefore), ...leased(c, cBefore)].sort()).toEqual(BRIDGES);
 
