@@ -111,7 +111,15 @@ export const foreverCommand: CommandModule<object, ForeverArgs> = {
       // resolved, it raced the back-fill frame, whose lines could come first.
       onBuilt: () => announce(config, log, hub.httpUrl()),
     });
-    await hub.start(config);
+    try {
+      await hub.start(config);
+    } catch (error) {
+      // A start-up error (a port in use, an output refused) ends the command: the fleet's Redis
+      // connections would otherwise keep the process alive after the coded error was printed.
+      await fleet?.close();
+      lock?.release();
+      throw error;
+    }
     fleet?.supervise({ start: (id) => hub.startBridge(id), stop: (id) => hub.stopBridge(id) }, (event) => hub.observeFleet(event));
     process.exitCode = await runUntilStopped(hub, log, signals, fleet);
     lock?.release();

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -261,6 +262,25 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
     expect(await redis.client.get('dlq-fleet:simulator:~epoch')).toBe('1');
     expect(await redis.client.get('dlq-fleet:simulator:~lease')).toBeNull();
   }, 60_000);
+
+  it('a start-up error in a fleet process (the HTTP port in use) exits 2 with its code: the Redis connections do not keep it running', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const cwd = tempDir();
+    try {
+      const run = await runCli(['forever', '--http', `127.0.0.1:${port}`, '--data-dir', join(cwd, 'data')], {
+        cwd,
+        env: { GLUCO_HUB__HTTP__ENABLED: 'true', GLUCO_HUB__STATE__URL: redis.url, GLUCO_HUB__STATE__PREFIX: 'port-in-use', GLUCO_HUB__FLEET__LEASE_MS: String(LEASE_MS) },
+        timeoutMs: 20_000,
+      });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain('[HTTP001]');
+      expect(await redis.client.keys('port-in-use:*:~lease')).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
 
   it("capture and dlq reach the people a follower account follows: capture under the account's lease, dlq finds each person's queues in Redis and changes them only under that lease", async () => {
     const cwd = tempDir();
