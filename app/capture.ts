@@ -6,7 +6,7 @@ import type { Output } from '../lib/contracts/output.js';
 import { createDriver } from '../sources/registry.js';
 import { bridgeLogger } from './bridge-log.js';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
-import { driverContext } from './driver-context.js';
+import { driverContext, type StateOptions } from './driver-context.js';
 import { egressOnly } from '../lib/request-budget.js';
 import { gateOptions } from '../lib/fleet/budget-keys.js';
 import { lockHolder, lockStateDir } from '../lib/state-lock.js';
@@ -70,7 +70,6 @@ export async function captureBridge(config: Config, bridge: BridgeConfig, deps: 
   return withState(config, bridge, deps.log, (state) => captureAccount(config, bridge, deps, now, state));
 }
 
-type StateOptions = Parameters<typeof driverContext>[5];
 interface CaptureState {
   options: StateOptions;
   optionsFor(personBridgeId: string): StateOptions;

@@ -5,6 +5,12 @@ import type { RequestGate } from '../lib/request-budget.js';
 import { createStateStore, type StateStore } from '../lib/state-store.js';
 import type { DriverContext } from '../lib/contracts/source.js';
 
+/** Where a bridge's state lives when not its folder (a fleet's Redis), and whether it may only be read. */
+export interface StateOptions {
+  stateFor?: (bridgeLog: Logger) => StateStore;
+  sharedState?: boolean;
+}
+
 /**
  * What a bridge's driver gets from the process: clock, its logger, its own state folder, and its
  * share of the fleet's request budget.
@@ -15,7 +21,7 @@ export function driverContext(
   log: Logger,
   now: () => number = Date.now,
   requests?: RequestGate,
-  options: { sharedState?: boolean; stateFor?: (bridgeLog: Logger) => StateStore } = {},
+  options: StateOptions = {},
 ): DriverContext {
   const bridgeLog = log.child({ bridge: bridge.id, source: bridge.source.kind });
   const state = options.stateFor?.(bridgeLog) ?? createStateStore(join(config.stateDir, bridge.id), bridgeLog);

@@ -122,10 +122,19 @@ function pinnedSource(source: BridgeConfig['source'], person: Person): BridgeCon
 }
 
 /**
+ * The follower account whose person `bridgeId` names (`<account>-<slug>`): the longest account id it
+ * starts with, so `kids-b-3f2a9c1b` is `kids-b`'s, not `kids`'s.
+ */
+export function accountOfPerson<T extends { id: string }>(accounts: readonly T[], bridgeId: string): T | undefined {
+  return accounts.filter((a) => bridgeId.startsWith(`${a.id}-`) && bridgeId.length > a.id.length + 1).sort((a, b) => b.id.length - a.id.length)[0];
+}
+
+/**
  * The person bridges a state folder holds for the account bridges `accounts` (`<account>-<slug>`
  * folders), for commands that read them (`dlq`) without calling the vendor. A folder of a configured
  * bridge is never taken for a person's, whatever its name.
  */
 export function personBridgeIdsIn(folders: readonly string[], accounts: readonly string[], configured: readonly string[]): string[] {
-  return folders.filter((name) => !configured.includes(name) && accounts.some((account) => name.startsWith(`${account}-`) && name.length > account.length + 1)).sort();
+  const ids = accounts.map((id) => ({ id }));
+  return folders.filter((name) => !configured.includes(name) && accountOfPerson(ids, name) !== undefined).sort();
 }

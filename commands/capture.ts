@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { captureBridge, type Capture } from '../app/capture.js';
 import { followsSeveral } from '../app/follow-account.js';
+import { accountOfPerson } from '../app/followed-people.js';
 import type { BridgeConfig } from '../lib/config/schema.js';
 import { ConfigError, StorageError } from '../lib/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/file-mode.js';
@@ -46,8 +47,7 @@ function chosen(bridges: readonly BridgeConfig[], wanted: string | undefined): B
   if (wanted === undefined) return [...bridges];
   const exact = bridges.filter((b) => b.id === wanted);
   if (exact.length > 0) return exact;
-  // The longest account id that prefixes it: `kids-b-3f2a9c1b` is of `kids-b`, not of `kids`.
-  const account = bridges.filter((b) => followsSeveral(b) && wanted.startsWith(`${b.id}-`)).sort((a, b) => b.id.length - a.id.length)[0];
+  const account = accountOfPerson(bridges.filter(followsSeveral), wanted);
   if (account) return [account];
   throw new ConfigError('CAP001', `no bridge "${wanted}"; configured: ${bridges.map((b) => b.id).join(', ')}`, {
     hint: "pass --bridge with one of them, a followed person's bridge id (<bridge>-<slug>, as `forever` logs it), or leave it out for all",

@@ -4,12 +4,12 @@ import { readdirSync } from 'node:fs';
 import type { BridgeConfig, Config } from '../lib/config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import { followsSeveral } from '../app/follow-account.js';
-import { personBridgeIdsIn } from '../app/followed-people.js';
+import { accountOfPerson, personBridgeIdsIn } from '../app/followed-people.js';
 import { commandState } from '../app/fleet/command-state.js';
 import { ConfigError, StorageError } from '../lib/errors.js';
 import { lockStateDir } from '../lib/state-lock.js';
 import { createStateStore } from '../lib/state-store.js';
-import { drop, outputsIn, readOutputFiles, retry, type OutputFiles, type Pick } from '../outputs/reliable/admin.js';
+import { drop, outputsIn, outputsNamed, readOutputFiles, retry, type OutputFiles, type Pick } from '../outputs/reliable/admin.js';
 import { cliSettings, EXIT, load, loggerFor, say, withGlobalOptions, type GlobalArgs } from './common.js';
 
 /**
@@ -54,9 +54,7 @@ interface Target {
 function bridgesOf(config: Config, wanted: string | undefined, stored: readonly string[]): Target[] {
   const configured = config.bridges.map((b): Target => ({ id: b.id, config: b }));
   const accounts = config.bridges.filter(followsSeveral);
-  // The longest account id that prefixes a person's: `kids-b-3f2a9c1b` is of `kids-b`, not of `kids`.
-  const accountOf = (id: string): BridgeConfig | undefined => accounts.filter((a) => id.startsWith(`${a.id}-`)).sort((a, b) => b.id.length - a.id.length)[0];
-  const people = personBridgeIdsIn(stored, accounts.map((a) => a.id), config.bridges.map((b) => b.id)).map((id): Target => ({ id, account: accountOf(id) }));
+  const people = personBridgeIdsIn(stored, accounts.map((a) => a.id), config.bridges.map((b) => b.id)).map((id): Target => ({ id, account: accountOfPerson(accounts, id) }));
   const all = [...configured, ...people];
   if (wanted === undefined) return all;
   const found = all.filter((b) => b.id === wanted);
@@ -67,18 +65,18 @@ function bridgesOf(config: Config, wanted: string | undefined, stored: readonly 
 }
 
 /** Where the people of follower accounts keep state: their folders, or in a fleet their keys in Redis (one connection for the command). */
-async function storedPlaces(config: Config, log: Logger): Promise<{ stored: string[]; outputsOf?: (bridge: string) => Promise<string[]>; close(): Promise<void> }> {
+async function storedPlaces(config: Config, log: Logger): Promise<{ stored: string[]; listsOf?: (bridge: string) => Promise<string[]>; close(): Promise<void> }> {
   const accounts = config.bridges.filter(followsSeveral).map((b) => b.id);
   if (accounts.length === 0) return { stored: [], close: () => Promise.resolve() };
   if (config.state.url === undefined) return { stored: foldersIn(config.stateDir), close: () => Promise.resolve() };
-  const [{ connectRedis, STATE_COMMAND_TIMEOUT_MS }, { storedBridges, storedOutputs }] = await Promise.all([import('../lib/fleet/connect.js'), import('../lib/fleet/stored-bridges.js')]);
+  const [{ connectRedis, STATE_COMMAND_TIMEOUT_MS }, { storedBridges, storedLists }] = await Promise.all([import('../lib/fleet/connect.js'), import('../lib/fleet/stored-bridges.js')]);
   const redis = await connectRedis({ url: config.state.url, password: config.state.password, commandTimeoutMs: STATE_COMMAND_TIMEOUT_MS, role: 'state' }, log);
   const close = (): Promise<void> => redis.quit().then(() => undefined, () => redis.disconnect());
   const unreachable = (cause: unknown): StorageError =>
     new StorageError('STATE006', `cannot list the followed people's state in Redis at ${config.state.url}`, { cause, hint: 'check that the Redis in GLUCO_HUB__STATE__URL is up and reachable' });
   try {
     const stored = await storedBridges(redis, config.state.prefix, accounts.map((a) => `${a}-`));
-    return { stored, outputsOf: (bridge) => storedOutputs(redis, config.state.prefix, bridge).catch((cause: unknown) => Promise.reject(unreachable(cause))), close };
+    return { stored, listsOf: (bridge) => storedLists(redis, config.state.prefix, bridge).catch((cause: unknown) => Promise.reject(unreachable(cause))), close };
   } catch (cause) {
     await close();
     throw unreachable(cause);
@@ -158,7 +156,7 @@ export const dlqCommand: CommandModule<object, DlqArgs> = {
               ? outputsIn(dir)
               : bridge.config
                 ? OUTPUT_NAMES.filter((o) => bridge.config?.[o] !== undefined)
-                : ((await places.outputsOf?.(bridge.id)) ?? []);
+                : outputsNamed((await places.listsOf?.(bridge.id)) ?? []);
           const files: OutputFiles[] = [];
           for (const output of outputs) {
             const current = await readOutputFiles(state, output);

@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import type { BridgeConfig, Config } from '../../lib/config/schema.js';
 import { StorageError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { StateStore } from '../../lib/state-store.js';
+import type { StateOptions } from '../driver-context.js';
 
 /** Where a one-off command (`login`, `capture`) keeps a bridge's state, and how to let go of it. */
-export interface StateOptions {
-  stateFor?: (bridgeLog: Logger) => StateStore;
-  sharedState?: boolean;
-}
-
 export interface CommandState {
   /** For `driverContext`: a Redis store when the fleet keeps state there (nothing: the files), and whether it is read-only. */
   options: StateOptions;

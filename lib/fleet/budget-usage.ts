@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { literal, scanKeys } from './scan.js';
 import type { BudgetKind } from './budget-keys.js';
 
 /**
@@ -57,15 +58,9 @@ export function redisUsageCounter(redis: Redis, prefix: string, now: () => numbe
   };
 }
 
-/** The counts of one minute, per budget key (SCAN, never KEYS: a fleet's Redis may be large). */
+/** The counts of one minute, per budget key. */
 export async function readUsage(redis: Redis, prefix: string, minute: number): Promise<UsageRow[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:~usage:${minute}:*`, 'COUNT', 1_000);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
+  const found = await scanKeys(redis, `${literal(prefix)}:~usage:${minute}:*`);
   const values = found.length === 0 ? [] : await redis.mget(...found);
   const rows = new Map<string, UsageRow>();
   found.forEach((redisKey, i) => {

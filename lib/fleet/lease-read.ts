@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { bridgeKeys } from './keys.js';
+import { literal, scanKeys } from './scan.js';
 
 /** One bridge's lease as Redis has it now, read without taking or changing anything. */
 export interface LeaseRecord {
@@ -30,14 +31,7 @@ const LEASE_SUFFIX = ':~lease';
 
 /** The bridges that have a lease key under the prefix (held now), by a SCAN: also those no config names. */
 export async function leasedBridges(redis: Redis, prefix: string): Promise<string[]> {
-  const found = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*${LEASE_SUFFIX}`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) found.add(key.slice(prefix.length + 1, -LEASE_SUFFIX.length));
-  } while (cursor !== '0');
-  return [...found];
+  return (await scanKeys(redis, `${literal(prefix)}:*${LEASE_SUFFIX}`)).map((key) => key.slice(prefix.length + 1, -LEASE_SUFFIX.length));
 }
 
 /**

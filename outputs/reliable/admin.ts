@@ -15,6 +15,16 @@ export interface OutputFiles {
   rejected: RejectedLine[];
 }
 
+/** The outputs that keep a queue or rejected list among a bridge's list state keys (`output-<name>-queue`, …). */
+export function outputsNamed(listKeys: readonly string[]): string[] {
+  const outputs = new Set<string>();
+  for (const key of listKeys) {
+    const match = /^output-(.+)-(queue|rejected)$/.exec(key);
+    if (match) outputs.add(match[1]!);
+  }
+  return [...outputs].sort();
+}
+
 /** The outputs with a queue or rejected file in a bridge's state folder. */
 export function outputsIn(bridgeDir: string): string[] {
   let names: string[];
@@ -23,12 +33,7 @@ export function outputsIn(bridgeDir: string): string[] {
   } catch {
     return [];
   }
-  const outputs = new Set<string>();
-  for (const name of names) {
-    const match = /^output-(.+)-(queue|rejected)\.jsonl$/.exec(name);
-    if (match) outputs.add(match[1]!);
-  }
-  return [...outputs].sort();
+  return outputsNamed(names.filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length)));
 }
 
 export async function readOutputFiles(state: StateStore, output: string): Promise<OutputFiles> {
