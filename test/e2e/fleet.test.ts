@@ -1,11 +1,10 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syncIdentifier } from '../../lib/identity.js';
 import { startFakeCareLink } from '../fakes/carelink-server.js';
-import { freePort } from '../fakes/brokers.js';
+import { freePort, occupiedPort } from '../fakes/brokers.js';
 import { fakePatient, startFakeLibreLinkUp } from '../fakes/llu-server.js';
 import { perTest } from '../fakes/per-test.js';
 import { HAVE_REDIS, NO_REDIS, startRedis, type TestRedis } from '../fakes/redis.js';
@@ -264,9 +263,8 @@ describe.skipIf(!HAVE_REDIS)('a fleet of two forever processes on one Redis', ()
   }, 60_000);
 
   it('a start-up error in a fleet process (the HTTP port in use) exits 2 with its code: the Redis connections do not keep it running', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
+    const blocker = await occupiedPort();
+    const { port } = blocker;
     const cwd = tempDir();
     try {
       const run = await runCli(['forever', '--http', `127.0.0.1:${port}`, '--data-dir', join(cwd, 'data')], {

@@ -1,18 +1,10 @@
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, tempDir, type Running } from './cli.js';
 import { call } from '../fakes/http-call.js';
-
-/** A port nothing listens on right now (the OS picks it), so parallel suites never collide. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+import { freePort, occupiedPort } from '../fakes/brokers.js';
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -92,9 +84,8 @@ describe('gluco-hub forever serves the HTTP API', () => {
   }, 120_000);
 
   it('a port already in use exits 2 with HTTP001 before any bridge starts: no reading fetched, nothing written', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
+    const blocker = await occupiedPort();
+    const { port } = blocker;
     const cwd = tempDir();
     try {
       const run = await runCli(['forever', '--http', `127.0.0.1:${port}`, '--data-dir', join(cwd, 'data')], { cwd, env: SIM });

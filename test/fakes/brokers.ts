@@ -49,6 +49,13 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A loopback port held by a listening server, for tests of "port already in use"; `close` frees it. */
+export async function occupiedPort(): Promise<{ port: number; close: () => void }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
+
 export interface MosquittoOptions {
   /** user → password; anonymous clients are then refused. */
   users?: Record<string, string>;
