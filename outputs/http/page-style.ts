@@ -42,6 +42,10 @@ font-size:clamp(64px,26vw,132px);font-size:clamp(56px,34cqi,132px);font-weight:7
 .stale-banner{margin:0 0 14px;padding:8px 10px;border-radius:10px;background:var(--low);color:#fff;font-weight:700;font-size:16px}
 .now.none .reading{font-size:40px;color:var(--muted);font-weight:600}
 .now.none p{color:var(--muted);margin:8px 0 0}
+.now .who{margin:0 0 4px;color:var(--muted);font-size:14px;font-weight:600;overflow-wrap:anywhere}
+.latest td.value{font-weight:700;font-variant-numeric:tabular-nums}
+.latest tr.low td.value{color:var(--low)}.latest tr.urgent-low td.value{color:var(--urgent)}.latest tr.high td.value{color:var(--high)}.latest tr.in-range td.value{color:var(--ok)}
+.latest tr.stale td.value{color:var(--stale);text-decoration:line-through}
 
 .chart{margin:0}
 .plot{position:relative;padding-right:44px}
@@ -85,7 +89,7 @@ td.state{text-align:right}
 }
 @media (min-width:800px){
 main{grid-template-columns:minmax(300px,1fr) 2.2fr;padding:20px}
-.top,.health,footer{grid-column:1/-1}
+.top,.health,.latest,footer{grid-column:1/-1}
 .now{display:flex;flex-direction:column;justify-content:center}
 }
 `;

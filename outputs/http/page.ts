@@ -40,16 +40,27 @@ export function renderStatusPage(input: StatusPageInput): string {
   const { snapshot, units } = input;
   const targetLow = input.targetLow ?? DEFAULT_TARGET_LOW;
   const targetHigh = input.targetHigh ?? DEFAULT_TARGET_HIGH;
-  const readings = byDate(input.readings, 'newest first');
-  const chartInput: ChartInput = { readings, nowMs: snapshot.nowMs, units, targetLow, targetHigh };
-  const latest = readings[0];
-
-  let title = 'No readings · gluco-hub';
-  if (latest) {
-    const stale = snapshot.nowMs - latest.date > STALE_AFTER_MS;
-    const arrow = trendGlyphOf(latest.direction).glyph;
-    title = `${stale ? 'STALE ' : ''}${formatGlucose(latest.sgv, units)} ${arrow} · gluco-hub`;
-  }
+  const people = byBridge(byDate(input.readings, 'newest first'), snapshot);
+  const shown = (r: Reading): string => `${snapshot.nowMs - r.date > STALE_AFTER_MS ? 'STALE ' : ''}${formatGlucose(r.sgv, units)} ${trendGlyphOf(r.direction).glyph}`;
+  const latest = people.map((p) => p.readings[0]).filter((r): r is Reading => r !== undefined);
+  const title = latest.length === 0 ? 'No readings · gluco-hub' : latest.length > MAX_CHARTED ? `${latest.length} bridges · gluco-hub` : `${latest.map(shown).join(' · ')} · gluco-hub`;
+  // Several bridges (an account following several people, or a config file's bridges) are never
+  // mixed: each gets its own value, delta, chart and time in range, named; beyond a handful, a table.
+  const sections =
+    people.length > MAX_CHARTED
+      ? renderLatestTable(people, snapshot.nowMs, units, targetLow, targetHigh)
+      : people
+          .map(({ bridge, readings }) => {
+            const label = people.length > 1 ? bridge : undefined;
+            const chartInput: ChartInput = { readings, nowMs: snapshot.nowMs, units, targetLow, targetHigh };
+            return `${renderNow(readings, snapshot.nowMs, units, targetLow, targetHigh, label)}
+<section class="card chart-card" aria-label="Last 24 hours${label ? ` of ${escapeHtml(label)}` : ''}">
+<h2>Last 24 hours${label ? ` · ${escapeHtml(label)}` : ''}</h2>
+${renderChart(chartInput)}
+${renderStats(chartInput)}
+</section>`;
+          })
+          .join('\n');
 
   return `<!DOCTYPE html>
 <html lang="en">
@@ -66,12 +77,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 <body>
 <main>
 ${renderTop(snapshot)}
-${renderNow(readings, snapshot.nowMs, units, targetLow, targetHigh)}
-<section class="card chart-card" aria-label="Last 24 hours">
-<h2>Last 24 hours</h2>
-${renderChart(chartInput)}
-${renderStats(chartInput)}
-</section>
+${sections}
 ${renderHealth(snapshot)}
 <footer>gluco-hub ${escapeHtml(snapshot.version)} · started ${formatAge(snapshot.nowMs - snapshot.startedMs)} · updates every minute</footer>
 </main>
@@ -81,13 +87,53 @@ ${renderHealth(snapshot)}
 `;
 }
 
+/** More bridges with readings than this are shown as one table of their latest values, not a chart each. */
+const MAX_CHARTED = 8;
+
+/**
+ * The readings (newest first) per bridge, in the order the status lists the bridges; one group
+ * (all of them, maybe none) when at most one bridge has readings, as for a single bridge.
+ */
+function byBridge(readings: readonly Reading[], snapshot: StatusSnapshot): { bridge: string; readings: Reading[] }[] {
+  const groups = new Map<string, Reading[]>();
+  for (const r of readings) {
+    const list = groups.get(r.bridge);
+    if (list) list.push(r);
+    else groups.set(r.bridge, [r]);
+  }
+  if (groups.size <= 1) return [{ bridge: [...groups.keys()][0] ?? '', readings: [...readings] }];
+  const order = new Map(snapshot.bridges.map((b, i) => [b.id, i]));
+  return [...groups.entries()]
+    .sort(([a], [b]) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity) || a.localeCompare(b))
+    .map(([bridge, list]) => ({ bridge, readings: list }));
+}
+
+function renderLatestTable(people: readonly { bridge: string; readings: Reading[] }[], nowMs: number, units: PageUnits, targetLow: number, targetHigh: number): string {
+  const rows = people.map(({ bridge, readings }) => {
+    const r = readings[0]!;
+    const stale = nowMs - r.date > STALE_AFTER_MS;
+    const range = rangeOf(r.sgv, targetLow, targetHigh);
+    return `<tr data-testid="latest-row" data-bridge="${escapeHtml(bridge)}" class="${range}${stale ? ' stale' : ''}"><td class="name">${escapeHtml(bridge)}</td><td class="value">${formatGlucose(r.sgv, units)} ${trendGlyphOf(r.direction).glyph}</td><td>${formatAge(nowMs - r.date)}</td><td>${stale ? 'Stale' : RANGE_LABELS[range]}</td></tr>`;
+  });
+  return `<section class="card latest" aria-label="Current glucose per bridge">
+<h2>Current glucose · ${people.length} bridges (${units})</h2>
+<table data-testid="latest">
+<thead><tr><th>Bridge</th><th>Glucose</th><th>Age</th><th>Range</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+</section>`;
+}
+
 function renderTop(snapshot: StatusSnapshot): string {
   const badge = snapshot.ready ? '<span class="badge good">ready</span>' : '<span class="badge bad">not ready</span>';
   return `<header class="top"><b>gluco-hub</b><span data-testid="ready">${badge}</span></header>`;
 }
 
-function renderNow(readings: readonly Reading[], nowMs: number, units: PageUnits, targetLow: number, targetHigh: number): string {
+function renderNow(readings: readonly Reading[], nowMs: number, units: PageUnits, targetLow: number, targetHigh: number, label?: string): string {
   const latest = readings[0];
+  const who = label === undefined ? '' : `<p class="who" data-testid="who">${escapeHtml(label)}</p>`;
   if (!latest) {
     return `<section class="card now none" data-state="none" aria-label="Current glucose">
 <div class="reading"><span class="value" data-testid="value">No readings yet</span></div>
@@ -106,8 +152,8 @@ function renderNow(readings: readonly Reading[], nowMs: number, units: PageUnits
   const banner = stale
     ? `<p class="stale-banner" data-testid="stale" role="alert">STALE — no new reading for ${formatAge(ageMs).replace(/ ago$/, '')}</p>`
     : '';
-  return `<section class="card now ${range}${stale ? ' stale' : ''}" data-state="${stale ? 'stale' : 'fresh'}" data-range="${range}" aria-label="Current glucose">
-${banner}<div class="reading${value.length > 3 ? ' long' : ''}"><span class="value" data-testid="value">${value}</span><span class="arrow" data-testid="arrow" title="${trend.label}" aria-label="${trend.label}">${trend.glyph}</span></div>
+  return `<section class="card now ${range}${stale ? ' stale' : ''}" data-state="${stale ? 'stale' : 'fresh'}" data-range="${range}" aria-label="Current glucose${label ? ` of ${escapeHtml(label)}` : ''}">
+${who}${banner}<div class="reading${value.length > 3 ? ' long' : ''}"><span class="value" data-testid="value">${value}</span><span class="arrow" data-testid="arrow" title="${trend.label}" aria-label="${trend.label}">${trend.glyph}</span></div>
 <div class="units-delta"><span data-testid="units">${units}</span>${delta}</div>
 <div class="age" data-testid="age" data-age-ms="${Math.max(0, ageMs)}">${formatAge(ageMs)}</div>
 <div class="range" data-testid="range">${stale ? 'Stale' : RANGE_LABELS[range]}</div>

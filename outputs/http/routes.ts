@@ -59,13 +59,13 @@ function refuse(code: HttpResponseCode, detail?: string, headers?: Record<string
   return json(status, { code, message: detail ? `${message}: ${detail}` : message }, headers);
 }
 
-type Query = { count?: number; sinceMs?: number } | { error: string };
+type Query = { count?: number; sinceMs?: number; bridge?: string } | { error: string };
 
 const DIGITS = /^\d{1,16}$/;
 
-/** `count` (1…MAX_COUNT) and `since` (epoch ms or an ISO 8601 time); anything else is a 400. */
+/** `count` (1…MAX_COUNT), `since` (epoch ms or an ISO 8601 time) and `bridge` (a bridge id); anything else is a 400. */
 export function parseGlucoseQuery(params: URLSearchParams): Query {
-  const out: { count?: number; sinceMs?: number } = {};
+  const out: { count?: number; sinceMs?: number; bridge?: string } = {};
   for (const key of new Set(params.keys())) {
     const values = params.getAll(key);
     if (values.length > 1) return { error: `${key} is given more than once` };
@@ -78,12 +78,23 @@ export function parseGlucoseQuery(params: URLSearchParams): Query {
       const ms = DIGITS.test(value) ? Number(value) : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
       if (!Number.isFinite(ms)) return { error: `since must be epoch milliseconds or an ISO 8601 time, not "${value.slice(0, 40)}"` };
       out.sinceMs = ms;
+    } else if (key === 'bridge') {
+      out.bridge = value;
     } else {
-      return { error: `unknown parameter "${key.slice(0, 40)}" (count and since are known)` };
+      return { error: `unknown parameter "${key.slice(0, 40)}" (count, since and bridge are known)` };
     }
   }
   if (out.count === undefined && out.sinceMs === undefined) out.count = DEFAULT_COUNT;
   return out;
+}
+
+/**
+ * `bridge` must name a bridge this process serves: with several (an account following several
+ * people) a typo would otherwise read as "no reading" for a person who has one.
+ */
+function unknownBridge(bridge: string | undefined, snapshot: StatusSnapshot): string | undefined {
+  if (bridge === undefined || snapshot.bridges.some((b) => b.id === bridge)) return undefined;
+  return `no bridge "${bridge.slice(0, 64)}" here; bridges: ${snapshot.bridges.map((b) => b.id).join(', ') || 'none yet'}`;
 }
 
 /** What a route may know about the request beyond its query. */
@@ -119,8 +130,14 @@ const ROUTES: Record<string, Route> = {
   '/readyz': { private: never, handle: readiness },
   '/glucose/latest': {
     private: always,
-    handle: (_request, { model, now }) => {
-      const latest = model().latest();
+    handle: ({ params }, { model, now }) => {
+      // Only `bridge` is read here; other parameters (a cache-buster) are ignored, as they always were.
+      const bridges = params.getAll('bridge');
+      if (bridges.length > 1) return refuse('HTTP004', 'bridge is given more than once');
+      const bridge = bridges[0];
+      const unknown = unknownBridge(bridge, model().snapshot());
+      if (unknown) return refuse('HTTP004', unknown);
+      const latest = model().latest(bridge);
       return latest ? json(200, glucoseJson(latest, now())) : refuse('HTTP003');
     },
   },
@@ -129,6 +146,8 @@ const ROUTES: Record<string, Route> = {
     handle: ({ params }, { model, now }) => {
       const query = parseGlucoseQuery(params);
       if ('error' in query) return refuse('HTTP004', query.error);
+      const unknown = unknownBridge(query.bridge, model().snapshot());
+      if (unknown) return refuse('HTTP004', unknown);
       const nowMs = now();
       return json(200, model().readings(query).map((r) => glucoseJson(r, nowMs)));
     },

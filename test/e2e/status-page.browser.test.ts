@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Direction } from '../../lib/domain.js';
+import { formatAge } from '../../lib/glucose-text.js';
 import { formatGlucose, trendGlyphOf } from '../../outputs/http/page-format.js';
 import { startCli, tempDir } from './cli.js';
 import { framesDone } from './readings.js';
@@ -127,4 +128,39 @@ describe.skipIf(!haveChromium)('status page in headless Chromium', () => {
     await page.screenshot({ path: join(dir, 'status-page-desktop.png'), fullPage: true });
     await page.close();
   }, 30_000);
+
+  it('several bridges: a named card and chart each, fitting a phone, and the page\'s script keeps every card\'s age current', async () => {
+    const cwd = tempDir();
+    const bridges = [1, 2].map((seed) => `  - id: person-${seed}\n    source: { kind: simulator, intervalSeconds: 300, seed: ${seed} }\n    filesystem: { dir: out/person-${seed} }\n`);
+    writeFileSync(join(cwd, 'bridges.yaml'), `bridges:\n${bridges.join('')}`);
+    const run = startCli(['forever', '--config', 'bridges.yaml', '--http', '127.0.0.1:0'], { cwd, env: { GLUCO_HUB__HTTP__ENABLED: 'true' } });
+    try {
+      await run.until((o) => /HTTP API on http:\/\/127\.0\.0\.1:\d+/.test(o.stderr) && framesDone(o.stderr) >= 2, 30_000);
+      const base = /HTTP API on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.output().stderr)![1]!;
+      const page = await browser.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error') refused.push(message.text());
+      });
+      // The page's clock stands still until told to move: the ages then move by exactly that much.
+      await page.clock.install();
+      await page.clock.pauseAt(Date.now());
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${base}/`, { waitUntil: 'load' });
+      expect(await page.getByTestId('who').allTextContents()).toEqual(['person-1', 'person-2']);
+      expect(await page.locator('section.chart-card').count()).toBe(2);
+      const widths = await pageWidths(page);
+      expect(widths.scroll).toBeLessThanOrEqual(widths.viewport);
+      const ages = page.getByTestId('age');
+      const rendered = await Promise.all([0, 1].map(async (i) => Number(await ages.nth(i).getAttribute('data-age-ms'))));
+      expect(await ages.count()).toBe(2);
+      await page.clock.runFor(61_000);
+      expect(await page.getByTestId('age').allTextContents()).toEqual(rendered.map((ms) => formatAge(ms + 61_000)));
+      expect(refused, 'the page broke its own Content-Security-Policy').toEqual([]);
+      await page.screenshot({ path: join(dir, 'status-page-two-people.png'), fullPage: true });
+      await page.close();
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exit;
+    }
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Metrics } from '../../outputs/http/metrics/types.js';
-import { done, entry, established, MINUTE, transformed } from '../fakes/bridge-events.js';
+import { done, entry, established, MINUTE, SIM_BRIDGE, transformed } from '../fakes/bridge-events.js';
 import { call, startApi, T0 } from './http.helpers.js';
 
 const json = (r: { headers: Record<string, unknown> }) => expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -179,5 +179,43 @@ describe('HTTP API: paths and methods', () => {
     expect(r.status).toBe(200);
     expect(r.body).toBe('');
     expect(Number(r.headers['content-length'])).toBeGreaterThan(0);
+  });
+});
+
+describe('HTTP API: several bridges (an account following several people)', () => {
+  const people = [
+    { ...SIM_BRIDGE, id: 'kids-3f2a9c1b', source: 'linkup' },
+    { ...SIM_BRIDGE, id: 'kids-7d41e0aa', source: 'linkup' },
+  ];
+
+  it('?bridge= gives one person\'s readings and latest, never the other\'s; a bridge not served here is 400 HTTP004 naming those that are', async () => {
+    const api = await startApi({ bridges: people });
+    api.model.observe(transformed([entry(T0 - 6 * MINUTE, 101), entry(T0 - MINUTE, 102)], 'kids-3f2a9c1b'));
+    api.model.observe(transformed([entry(T0 - 11 * MINUTE, 201), entry(T0 - 2 * MINUTE, 202)], 'kids-7d41e0aa'));
+
+    // Without it, as before: the newest of any bridge, which names its bridge.
+    expect((await api.get('/glucose/latest')).json()).toMatchObject({ sgv: 102, bridge: 'kids-3f2a9c1b' });
+    expect((await api.get('/glucose/latest?bridge=kids-7d41e0aa')).json()).toMatchObject({ sgv: 202, bridge: 'kids-7d41e0aa' });
+    expect((await api.get('/glucose/latest?bridge=kids-3f2a9c1b&t=123')).json()).toMatchObject({ sgv: 102 });
+    const one = (await api.get('/glucose?bridge=kids-7d41e0aa&count=10')).json() as { sgv: number; bridge: string }[];
+    expect(one.map((r) => [r.sgv, r.bridge])).toEqual([[202, 'kids-7d41e0aa'], [201, 'kids-7d41e0aa']]);
+    expect(((await api.get('/glucose?bridge=kids-3f2a9c1b&count=1')).json() as { sgv: number }[]).map((r) => r.sgv)).toEqual([102]);
+
+    for (const path of ['/glucose/latest?bridge=kids', '/glucose?bridge=kids-3f2a9c1', '/glucose?bridge=']) {
+      const r = await api.get(path);
+      expect(r.status, path).toBe(400);
+      expect(r.json()).toMatchObject({ code: 'HTTP004', message: expect.stringContaining('bridges: kids-3f2a9c1b, kids-7d41e0aa') as string });
+    }
+    const twice = await api.get('/glucose/latest?bridge=kids-3f2a9c1b&bridge=kids-7d41e0aa');
+    expect(twice.status).toBe(400);
+    expect(twice.json()).toMatchObject({ code: 'HTTP004', message: expect.stringContaining('more than once') as string });
+  });
+
+  it('a person with no reading yet: /glucose/latest?bridge= is 503 HTTP003 even when the other has one', async () => {
+    const api = await startApi({ bridges: people });
+    api.model.observe(transformed([entry(T0 - MINUTE, 102)], 'kids-3f2a9c1b'));
+    const r = await api.get('/glucose/latest?bridge=kids-7d41e0aa');
+    expect(r.status).toBe(503);
+    expect(r.json()).toMatchObject({ code: 'HTTP003' });
   });
 });

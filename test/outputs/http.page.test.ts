@@ -187,3 +187,50 @@ describe('page formatting', () => {
     for (const none of ['NONE', 'NOT COMPUTABLE', 'RATE OUT OF RANGE', undefined] as const) expect(trendGlyphOf(none).glyph).toBe('–');
   });
 });
+
+describe('renderStatusPage with several bridges (an account following several people)', () => {
+  const alice = (date: number, sgv: number, direction: Direction = 'Flat'): Reading => reading(date, sgv, direction, { bridge: 'kids-3f2a9c1b', device: 'librelinkup', source: 'linkup' });
+  const bob = (date: number, sgv: number, direction: Direction = 'Flat'): Reading => reading(date, sgv, direction, { bridge: 'kids-7d41e0aa', device: 'librelinkup', source: 'linkup' });
+  const people = snapshot([
+    { ...healthyBridge(), id: 'kids-7d41e0aa' },
+    { ...healthyBridge(), id: 'kids-3f2a9c1b' },
+  ]);
+
+  it('never mixes them: a named value, delta, chart and time in range each, in the order the status lists the bridges', () => {
+    // Same device, interleaved times: mixed, Alice's 120 would get a delta from Bob's 250.
+    const readings = [alice(NOW - 2 * MIN, 120, 'SingleDown'), bob(NOW - 4 * MIN, 250, 'SingleUp'), alice(NOW - 7 * MIN, 126), bob(NOW - 9 * MIN, 240)];
+    const html = renderStatusPage({ snapshot: people, readings, units: 'mg/dL' });
+    const cards = html.split('<section class="card now').slice(1);
+    expect(cards).toHaveLength(2);
+    expect(byTestId(cards[0]!, 'who')).toBe('kids-7d41e0aa');
+    expect(byTestId(cards[0]!, 'value')).toBe('250');
+    expect(byTestId(cards[0]!, 'delta')).toBe('+10');
+    expect(byTestId(cards[0]!, 'range')).toBe('High');
+    expect(byTestId(cards[1]!, 'who')).toBe('kids-3f2a9c1b');
+    expect(byTestId(cards[1]!, 'value')).toBe('120');
+    expect(byTestId(cards[1]!, 'delta')).toBe('−6');
+    expect(count(html, '<section class="card chart-card"')).toBe(2);
+    expect(html).toContain('<h2>Last 24 hours · kids-7d41e0aa</h2>');
+    // Each chart and its time in range hold that person's two readings only.
+    expect(points(html)).toBe(4);
+    expect(count(html, '<b>2</b> readings')).toBe(2);
+    expect(html).toContain('<title>250 ↑ · 120 ↓ · gluco-hub</title>');
+  });
+
+  it('one bridge with readings among several: the page as for one bridge, unnamed', () => {
+    const html = renderStatusPage({ snapshot: people, readings: [alice(NOW - 2 * MIN, 120), alice(NOW - 7 * MIN, 126)], units: 'mg/dL' });
+    expect(count(html, '<section class="card now')).toBe(1);
+    expect(html).not.toContain('data-testid="who"');
+    expect(byTestId(html, 'value')).toBe('120');
+  });
+
+  it('more than eight: one table of each bridge\'s latest value, age and range instead of a chart each', () => {
+    const ids = Array.from({ length: 9 }, (_, i) => `b${i}`);
+    const readings = ids.flatMap((id, i) => [reading(NOW - (i + 1) * MIN, 100 + i, 'Flat', { bridge: id }), reading(NOW - (i + 6) * MIN, 90, 'Flat', { bridge: id })]);
+    const html = renderStatusPage({ snapshot: snapshot(ids.map((id) => ({ ...healthyBridge(), id }))), readings, units: 'mg/dL' });
+    expect(count(html, '<section class="card now')).toBe(0);
+    expect(count(html, 'data-testid="latest-row"')).toBe(9);
+    expect(html).toMatch(/<tr data-testid="latest-row" data-bridge="b8" class="in-range"><td class="name">b8<\/td><td class="value">108 →<\/td><td>9 min ago<\/td><td>In range<\/td><\/tr>/);
+    expect(html).toContain('<title>9 bridges · gluco-hub</title>');
+  });
+});

@@ -200,13 +200,13 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
     return sorted;
   }
 
-  function readings(opts: { count?: number; sinceMs?: number } = {}): Reading[] {
+  function readings(opts: { count?: number; sinceMs?: number; bridge?: string } = {}): Reading[] {
     const oldest = Math.max(now() - CACHE_MS, opts.sinceMs === undefined ? -Infinity : opts.sinceMs + 1);
     const out: Reading[] = [];
     for (const r of all()) {
       if (r.date < oldest) break;
       if (opts.count !== undefined && out.length >= opts.count) break;
-      out.push(r);
+      if (opts.bridge === undefined || r.bridge === opts.bridge) out.push(r);
     }
     return out;
   }
@@ -221,5 +221,5 @@ export function createStatusModel(bridges: BridgeInfo[], options: StatusModelOpt
     if (state.delete(id)) sorted = undefined;
   }
 
-  return { observe, restore, snapshot, readings, latest: () => readings({ count: 1 })[0], add, remove };
+  return { observe, restore, snapshot, readings, latest: (bridge?: string) => readings({ count: 1, ...(bridge === undefined ? {} : { bridge }) })[0], add, remove };
 }

@@ -78,9 +78,9 @@ export interface StatusModel {
   /** Readings saved by an earlier run (the recent-readings ring), so the cache starts warm. */
   restore(readings: readonly Reading[]): void;
   snapshot(): StatusSnapshot;
-  /** Newest first; at most 24 h are kept. */
-  readings(options?: { count?: number; sinceMs?: number }): Reading[];
-  latest(): Reading | undefined;
+  /** Newest first; at most 24 h are kept. `bridge`: only that bridge's (one person's, when an account follows several). */
+  readings(options?: { count?: number; sinceMs?: number; bridge?: string }): Reading[];
+  latest(bridge?: string): Reading | undefined;
   /** A bridge started after the model was built (following several people). */
   add?(info: BridgeInfo): void;
   /** A bridge retired at run time: its row and cached readings go. */
